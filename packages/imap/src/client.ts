@@ -1,0 +1,101 @@
+import type { Logger } from "@mailhook/log";
+import { ImapFlow } from "imapflow";
+
+/** Where and how to log in: the connection-relevant part of a mailbox. */
+export interface ImapTarget {
+  host: string;
+  port: number;
+  tls: "implicit" | "starttls" | "none";
+  tlsVerify: boolean;
+  user: string;
+  password: string;
+}
+
+export interface ClientOptions {
+  log: Logger;
+  /**
+   * IDLE connections re-enter IDLE immediately after each of mailhook's own commands. imapflow's
+   * default waits 15 s, which leaves the connection deaf to new mail after every command: the
+   * pitfall measured in design.md.
+   */
+  idle: boolean;
+  connectTimeoutMs?: number;
+  /** Restart IDLE before servers drop it (RFC 2177 allows 30 minutes; we stay well below). */
+  maxIdleMs?: number;
+}
+
+/** imapflow logs through this adapter: its chatter goes to debug, never the raw protocol. */
+function adaptLogger(log: Logger) {
+  const strip = (o: unknown) => {
+    if (o && typeof o === "object") {
+      const { msg, src: _src, cid, ...rest } = o as Record<string, unknown>;
+      return { msg: typeof msg === "string" ? msg : "imap", cid, ...pickSafe(rest) };
+    }
+    return { msg: String(o) };
+  };
+  return {
+    debug: () => {},
+    info: (o: unknown) => {
+      const e = strip(o);
+      log.debug({ imap: e }, e.msg);
+    },
+    warn: (o: unknown) => {
+      const e = strip(o);
+      log.debug({ imap: e }, e.msg);
+    },
+    error: (o: unknown) => {
+      const e = strip(o);
+      log.debug({ imap: e }, e.msg);
+    },
+  };
+}
+
+/** Only scalar diagnostic fields pass: never credentials or message data. */
+function pickSafe(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of ["err", "code", "command", "state", "host", "port"]) {
+    const v = o[key];
+    if (v === undefined) continue;
+    out[key] = v instanceof Error ? v.message : typeof v === "object" ? undefined : v;
+  }
+  return out;
+}
+
+export function createClient(target: ImapTarget, opts: ClientOptions): ImapFlow {
+  return new ImapFlow({
+    host: target.host,
+    port: target.port,
+    secure: target.tls === "implicit",
+    doSTARTTLS: target.tls === "starttls" ? true : target.tls === "none" ? false : undefined,
+    tls: { rejectUnauthorized: target.tlsVerify, servername: target.host },
+    auth: { user: target.user, pass: target.password },
+    logger: adaptLogger(opts.log),
+    disableAutoIdle: !opts.idle,
+    autoIdleDelay: opts.idle ? 0 : undefined,
+    maxIdleTime: opts.idle ? (opts.maxIdleMs ?? 25 * 60_000) : undefined,
+    connectionTimeout: opts.connectTimeoutMs ?? 30_000,
+    greetingTimeout: opts.connectTimeoutMs ?? 30_000,
+    clientInfo: { name: "mailhook" },
+  });
+}
+
+/** True when an imapflow error means the credentials were refused (retrying soon will not help). */
+export function isAuthFailure(err: unknown): boolean {
+  if (!err || typeof err !== "object") return false;
+  const e = err as { authenticationFailed?: boolean; name?: string; serverResponseCode?: string };
+  return (
+    e.authenticationFailed === true ||
+    e.name === "AuthenticationFailure" ||
+    e.serverResponseCode === "AUTHENTICATIONFAILED"
+  );
+}
+
+/** A short, credential-free description of an IMAP error for status and logs. */
+export function describeError(err: unknown): string {
+  if (!err || typeof err !== "object") return String(err);
+  const e = err as { message?: string; responseText?: string; code?: string };
+  const parts = [e.message ?? "error"];
+  if (e.responseText && e.responseText !== e.message) parts.push(e.responseText);
+  if (e.code) parts.push(`(${e.code})`);
+  return parts.join(": ");
+}

@@ -1,0 +1,9 @@
+export { backoffDelay } from "./backoff.js";
+export type { ClientOptions, ImapTarget } from "./client.js";
+export { createClient, describeError, isAuthFailure } from "./client.js";
+export type { FolderWatcherDeps, StartPosition, WatchState, WatchTiming } from "./folder-watcher.js";
+export { DEFAULT_WATCH_TIMING, FolderWatcher } from "./folder-watcher.js";
+export type { ConnectionPool } from "./pool.js";
+export { createConnectionPool } from "./pool.js";
+export type { Supervisor, SupervisorDeps } from "./supervisor.js";
+export { createSupervisor } from "./supervisor.js";

@@ -1,0 +1,83 @@
+import {
+  type ConnectionOptions,
+  type Job,
+  Queue,
+  UnrecoverableError,
+  Worker,
+  type WorkerOptions,
+} from "bullmq";
+import { type JobData, type JobName, jobCatalog } from "./catalog.js";
+
+export interface QueueOptions {
+  connection: ConnectionOptions;
+  /** Redis key prefix for every queue (the hash tag keeps one queue's keys in one Cluster slot). */
+  prefix: string;
+}
+
+function bullPrefix(prefix: string): string {
+  return `{${prefix}}`;
+}
+
+/** A typed producer for one queue of the catalog. */
+export interface Producer<N extends JobName> {
+  readonly queue: Queue;
+  add(jobId: string, data: JobData<N>): Promise<void>;
+  addBulk(jobs: { jobId: string; data: JobData<N> }[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createProducer<N extends JobName>(name: N, opts: QueueOptions): Producer<N> {
+  const entry = jobCatalog[name];
+  const queue = new Queue(name, {
+    connection: opts.connection,
+    prefix: bullPrefix(opts.prefix),
+    defaultJobOptions: entry.options,
+  });
+  return {
+    queue,
+    async add(jobId, data) {
+      await queue.add(name, entry.schema.parse(data), { jobId });
+    },
+    async addBulk(jobs) {
+      if (jobs.length === 0) return;
+      await queue.addBulk(
+        jobs.map((j) => ({
+          name,
+          data: entry.schema.parse(j.data),
+          opts: { ...entry.options, jobId: j.jobId },
+        })),
+      );
+    },
+    close: () => queue.close(),
+  };
+}
+
+export type Processor<N extends JobName> = (
+  data: JobData<N>,
+  job: Job,
+  token: string | undefined,
+) => Promise<void>;
+
+/**
+ * A typed consumer: payloads are validated against the catalog schema before the processor runs;
+ * a payload that does not parse fails at once, without retries (it never will parse).
+ */
+export function createConsumer<N extends JobName>(
+  name: N,
+  opts: QueueOptions & Omit<WorkerOptions, "connection" | "prefix">,
+  processor: Processor<N>,
+): Worker {
+  const { connection, prefix, ...rest } = opts;
+  const entry = jobCatalog[name];
+  return new Worker(
+    name,
+    async (job, token) => {
+      const parsed = entry.schema.safeParse(job.data);
+      if (!parsed.success) {
+        throw new UnrecoverableError(`invalid ${name} payload: ${parsed.error.message}`);
+      }
+      await processor(parsed.data as JobData<N>, job, token);
+    },
+    { connection, prefix: bullPrefix(prefix), ...rest },
+  );
+}

@@ -1,0 +1,138 @@
+import { z } from "zod";
+import { Sealed } from "./secret-box.js";
+
+export const TlsMode = z.enum(["implicit", "starttls", "none"]);
+export type TlsMode = z.infer<typeof TlsMode>;
+
+export const StartPosition = z.union([z.literal("new"), z.literal("all"), z.object({ since: z.string() })]);
+export type StartPosition = z.infer<typeof StartPosition>;
+
+const Managed = z.enum(["file", "api"]);
+
+/** A mailbox as the services use it (password in clear, only ever in memory). */
+export interface Mailbox {
+  tenantId: string;
+  id: string;
+  address: string;
+  host: string;
+  port: number;
+  tls: TlsMode;
+  tlsVerify: boolean;
+  user: string;
+  password: string;
+  folders: string[];
+  start: StartPosition;
+  enabled: boolean;
+  managed: "file" | "api";
+  updatedAt: string;
+}
+
+/** A mailbox as stored: the password sealed. */
+export const StoredMailbox = z.object({
+  tenantId: z.string(),
+  id: z.string(),
+  address: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  tls: TlsMode,
+  tlsVerify: z.boolean(),
+  user: z.string(),
+  password: Sealed,
+  folders: z.array(z.string()).min(1),
+  start: StartPosition,
+  enabled: z.boolean(),
+  managed: Managed,
+  updatedAt: z.string(),
+});
+export type StoredMailbox = z.infer<typeof StoredMailbox>;
+
+export interface Endpoint {
+  tenantId: string;
+  id: string;
+  url: string;
+  /** Active signing secrets, newest first; several during a rotation overlap. */
+  secrets: string[];
+  headers: Record<string, string>;
+  enabled: boolean;
+  disabledReason: string | null;
+  managed: "file" | "api";
+  updatedAt: string;
+}
+
+export const StoredEndpoint = z.object({
+  tenantId: z.string(),
+  id: z.string(),
+  url: z.string(),
+  secrets: z.array(Sealed).min(1),
+  headers: z.record(z.string(), z.string()),
+  enabled: z.boolean(),
+  disabledReason: z.string().nullable(),
+  managed: Managed,
+  updatedAt: z.string(),
+});
+export type StoredEndpoint = z.infer<typeof StoredEndpoint>;
+
+export const Cursor = z.object({
+  uidValidity: z.number().int().nonnegative(),
+  lastUid: z.number().int().nonnegative(),
+});
+export type Cursor = z.infer<typeof Cursor>;
+
+export const FolderState = z.enum(["connecting", "connected", "auth-failed", "error", "stopped"]);
+export type FolderState = z.infer<typeof FolderState>;
+
+export const FolderStatus = z.object({
+  state: FolderState,
+  lastError: z.string().nullable(),
+  /** When the folder entered this state. */
+  since: z.string(),
+  idleSince: z.string().nullable(),
+  lastEventAt: z.string().nullable(),
+  owner: z.string().nullable(),
+});
+export type FolderStatus = z.infer<typeof FolderStatus>;
+
+export const DeliveryAttempt = z.object({
+  at: z.string(),
+  status: z.number().int().nullable(),
+  latencyMs: z.number(),
+  error: z.string().nullable(),
+  responsePreview: z.string(),
+  retryAfterMs: z.number().nullable(),
+});
+export type DeliveryAttempt = z.infer<typeof DeliveryAttempt>;
+
+export const DeliveryStatus = z.enum(["pending", "delivered", "failed", "dead"]);
+export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
+
+export const DeliveryRecord = z.object({
+  id: z.string(),
+  tenantId: z.string(),
+  endpointId: z.string(),
+  ruleId: z.string(),
+  mailboxId: z.string(),
+  folder: z.string(),
+  uidValidity: z.number().int(),
+  uid: z.number().int(),
+  messageKey: z.string(),
+  status: DeliveryStatus,
+  /** The exact JSON body: built once, so every retry (and a replay) sends the same bytes and webhook-id. */
+  body: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** When the watcher first saw the message (ms): end-to-end latency is measured from here. */
+  seenAt: z.number(),
+  attempts: z.array(DeliveryAttempt),
+  lastError: z.string().nullable(),
+});
+export type DeliveryRecord = z.infer<typeof DeliveryRecord>;
+
+export const MailboxEvent = z.object({
+  at: z.string(),
+  tenantId: z.string(),
+  mailboxId: z.string(),
+  folder: z.string(),
+  type: z.enum(["uidvalidity.changed", "auth.failed", "connection.lost"]),
+  detail: z.record(z.string(), z.union([z.string(), z.number(), z.null()])),
+});
+export type MailboxEvent = z.infer<typeof MailboxEvent>;

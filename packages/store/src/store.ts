@@ -1,0 +1,255 @@
+import type { Rule } from "@mailhook/rules";
+import type { Redis } from "ioredis";
+import { keys } from "./keys.js";
+import {
+  Cursor,
+  type DeliveryAttempt,
+  DeliveryRecord,
+  type DeliveryStatus,
+  type Endpoint,
+  FolderStatus,
+  type Mailbox,
+  MailboxEvent,
+  StoredEndpoint,
+  StoredMailbox,
+} from "./records.js";
+import type { SecretBox } from "./secret-box.js";
+
+export interface StoreOptions {
+  redis: Redis;
+  prefix: string;
+  secrets: SecretBox;
+  /** How long finished delivery records are kept (seconds). */
+  deliveryRetentionSec?: number;
+}
+
+/** A change notice published on every configuration write, so watchers and workers react live. */
+export interface ChangeNotice {
+  kind: "mailbox" | "endpoint" | "rules";
+  tenantId: string;
+  id: string | null;
+}
+
+const ADVANCE_CURSOR = `
+if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[1] then return -1 end
+local uv = redis.call('HGET', KEYS[1], 'uidValidity')
+local last = tonumber(redis.call('HGET', KEYS[1], 'lastUid') or '-1')
+if ARGV[4] == '1' or (uv == ARGV[2] and tonumber(ARGV[3]) > last) then
+  redis.call('HSET', KEYS[1], 'uidValidity', ARGV[2], 'lastUid', ARGV[3])
+  return 1
+end
+return 0`;
+
+/**
+ * The Redis store: configuration (mailboxes, endpoints, rules), per-folder cursors and status,
+ * delivery records. It is the source of truth; the config file and the API only write into it.
+ */
+export function createStore(opts: StoreOptions) {
+  const { redis, secrets } = opts;
+  const k = keys(opts.prefix);
+  const retention = opts.deliveryRetentionSec ?? 30 * 24 * 3600;
+
+  const notify = async (notice: ChangeNotice) => {
+    await redis.publish(k.changes, JSON.stringify(notice));
+  };
+
+  const openMailbox = (s: StoredMailbox): Mailbox => ({ ...s, password: secrets.open(s.password) });
+  const openEndpoint = (s: StoredEndpoint): Endpoint => ({
+    ...s,
+    secrets: s.secrets.map((x) => secrets.open(x)),
+  });
+
+  return {
+    keys: k,
+    redis,
+
+    async putMailbox(m: Mailbox): Promise<void> {
+      const stored: StoredMailbox = StoredMailbox.parse({ ...m, password: secrets.seal(m.password) });
+      await redis
+        .multi()
+        .hset(k.mailboxes, k.ref(m.tenantId, m.id), JSON.stringify(stored))
+        .sadd(k.tenants, m.tenantId)
+        .exec();
+      await notify({ kind: "mailbox", tenantId: m.tenantId, id: m.id });
+    },
+    async getMailbox(tenantId: string, id: string): Promise<Mailbox | null> {
+      const raw = await redis.hget(k.mailboxes, k.ref(tenantId, id));
+      return raw ? openMailbox(StoredMailbox.parse(JSON.parse(raw))) : null;
+    },
+    /** Every mailbox of every tenant (the watcher's view), secrets opened. */
+    async listMailboxes(tenantId?: string): Promise<Mailbox[]> {
+      const all = await redis.hvals(k.mailboxes);
+      return all
+        .map((raw) => StoredMailbox.parse(JSON.parse(raw)))
+        .filter((m) => tenantId === undefined || m.tenantId === tenantId)
+        .map(openMailbox);
+    },
+    async deleteMailbox(tenantId: string, id: string): Promise<boolean> {
+      const n = await redis.hdel(k.mailboxes, k.ref(tenantId, id));
+      await notify({ kind: "mailbox", tenantId, id });
+      return n > 0;
+    },
+
+    async putEndpoint(e: Endpoint): Promise<void> {
+      const stored = StoredEndpoint.parse({ ...e, secrets: e.secrets.map((s) => secrets.seal(s)) });
+      await redis
+        .multi()
+        .hset(k.endpoints(e.tenantId), e.id, JSON.stringify(stored))
+        .sadd(k.tenants, e.tenantId)
+        .exec();
+      await notify({ kind: "endpoint", tenantId: e.tenantId, id: e.id });
+    },
+    async getEndpoint(tenantId: string, id: string): Promise<Endpoint | null> {
+      const raw = await redis.hget(k.endpoints(tenantId), id);
+      return raw ? openEndpoint(StoredEndpoint.parse(JSON.parse(raw))) : null;
+    },
+    async listEndpoints(tenantId: string): Promise<Endpoint[]> {
+      const all = await redis.hvals(k.endpoints(tenantId));
+      return all.map((raw) => openEndpoint(StoredEndpoint.parse(JSON.parse(raw))));
+    },
+    async deleteEndpoint(tenantId: string, id: string): Promise<boolean> {
+      const n = await redis.hdel(k.endpoints(tenantId), id);
+      await notify({ kind: "endpoint", tenantId, id });
+      return n > 0;
+    },
+    async disableEndpoint(tenantId: string, id: string, reason: string): Promise<void> {
+      const e = await this.getEndpoint(tenantId, id);
+      if (!e) return;
+      await this.putEndpoint({
+        ...e,
+        enabled: false,
+        disabledReason: reason,
+        updatedAt: new Date().toISOString(),
+      });
+    },
+
+    /** Replaces the listed rules (upsert by id) and bumps the tenant's rules version. */
+    async putRules(tenantId: string, rules: Rule[]): Promise<void> {
+      if (rules.length === 0) return;
+      const m = redis.multi();
+      for (const r of rules) m.hset(k.rules(tenantId), r.id, JSON.stringify(r));
+      m.incr(k.rulesVersion(tenantId)).sadd(k.tenants, tenantId);
+      await m.exec();
+      await notify({ kind: "rules", tenantId, id: null });
+    },
+    async deleteRules(tenantId: string, ids: string[]): Promise<void> {
+      if (ids.length === 0) return;
+      await redis
+        .multi()
+        .hdel(k.rules(tenantId), ...ids)
+        .incr(k.rulesVersion(tenantId))
+        .exec();
+      await notify({ kind: "rules", tenantId, id: null });
+    },
+    /** Rules are stored already validated; they are parsed as JSON only. */
+    async listRules(tenantId: string): Promise<Rule[]> {
+      const all = await redis.hvals(k.rules(tenantId));
+      return all.map((raw) => JSON.parse(raw) as Rule);
+    },
+    async rulesVersion(tenantId: string): Promise<number> {
+      return Number((await redis.get(k.rulesVersion(tenantId))) ?? 0);
+    },
+    async listTenants(): Promise<string[]> {
+      return redis.smembers(k.tenants);
+    },
+
+    async getCursor(tenantId: string, mailboxId: string, folder: string): Promise<Cursor | null> {
+      const h = await redis.hgetall(k.cursor(tenantId, mailboxId, folder));
+      if (h.uidValidity === undefined || h.lastUid === undefined) return null;
+      return Cursor.parse({ uidValidity: Number(h.uidValidity), lastUid: Number(h.lastUid) });
+    },
+    /**
+     * Moves a folder's cursor forward (never back), fenced by the mailbox lease token so a watcher
+     * that lost its lease cannot write. `reset` sets it unconditionally (UIDVALIDITY change, start).
+     * Returns false when fenced out.
+     */
+    async advanceCursor(
+      tenantId: string,
+      mailboxId: string,
+      folder: string,
+      cursor: Cursor,
+      leaseToken: string | null,
+      reset = false,
+    ): Promise<boolean> {
+      const r = await redis.eval(
+        ADVANCE_CURSOR,
+        2,
+        k.cursor(tenantId, mailboxId, folder),
+        k.lease(tenantId, mailboxId),
+        leaseToken ?? "",
+        String(cursor.uidValidity),
+        String(cursor.lastUid),
+        reset ? "1" : "0",
+      );
+      return r !== -1;
+    },
+
+    async setFolderStatus(
+      tenantId: string,
+      mailboxId: string,
+      folder: string,
+      status: FolderStatus,
+    ): Promise<void> {
+      await redis.hset(k.status(tenantId, mailboxId), folder, JSON.stringify(status));
+    },
+    async getFolderStatuses(tenantId: string, mailboxId: string): Promise<Record<string, FolderStatus>> {
+      const h = await redis.hgetall(k.status(tenantId, mailboxId));
+      return Object.fromEntries(Object.entries(h).map(([f, v]) => [f, FolderStatus.parse(JSON.parse(v))]));
+    },
+
+    async recordEvent(event: MailboxEvent): Promise<void> {
+      await redis
+        .multi()
+        .lpush(k.events(event.tenantId), JSON.stringify(MailboxEvent.parse(event)))
+        .ltrim(k.events(event.tenantId), 0, 999)
+        .exec();
+    },
+    async listEvents(tenantId: string, limit = 100): Promise<MailboxEvent[]> {
+      const raw = await redis.lrange(k.events(tenantId), 0, limit - 1);
+      return raw.map((r) => MailboxEvent.parse(JSON.parse(r)));
+    },
+
+    /** Creates the record unless one with this id exists. Returns the record now stored and whether it was new. */
+    async createDelivery(rec: DeliveryRecord): Promise<{ created: boolean; record: DeliveryRecord }> {
+      const key = k.delivery(rec.id);
+      const ok = await redis.set(key, JSON.stringify(DeliveryRecord.parse(rec)), "NX");
+      if (ok === "OK") {
+        await redis.zadd(k.deliveries(rec.tenantId), Date.parse(rec.createdAt), rec.id);
+        return { created: true, record: rec };
+      }
+      const existing = await this.getDelivery(rec.id);
+      return { created: false, record: existing ?? rec };
+    },
+    async getDelivery(id: string): Promise<DeliveryRecord | null> {
+      const raw = await redis.get(k.delivery(id));
+      return raw ? DeliveryRecord.parse(JSON.parse(raw)) : null;
+    },
+    /** Appends one attempt and sets the status; finished records get the retention TTL. */
+    async recordAttempt(
+      id: string,
+      attempt: DeliveryAttempt | null,
+      status: DeliveryStatus,
+      lastError: string | null,
+    ): Promise<DeliveryRecord | null> {
+      const rec = await this.getDelivery(id);
+      if (!rec) return null;
+      const next: DeliveryRecord = {
+        ...rec,
+        status,
+        lastError,
+        attempts: attempt ? [...rec.attempts, attempt] : rec.attempts,
+        updatedAt: new Date().toISOString(),
+      };
+      const m = redis.multi().set(k.delivery(id), JSON.stringify(next));
+      if (status !== "pending") m.expire(k.delivery(id), retention);
+      else m.persist(k.delivery(id));
+      await m.exec();
+      return next;
+    },
+    async listDeliveryIds(tenantId: string, limit = 100): Promise<string[]> {
+      return redis.zrevrange(k.deliveries(tenantId), 0, limit - 1);
+    },
+  };
+}
+
+export type Store = ReturnType<typeof createStore>;
