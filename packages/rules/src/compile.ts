@@ -1,0 +1,143 @@
+import type { MailMessage } from "@mailhook/model";
+import type { RE2JS } from "re2js";
+import { type FieldSpec, parseField } from "./fields.js";
+import { compileRegex, extractFirst } from "./regex.js";
+import type { Rule } from "./rule.js";
+import { buildTree, type Node, type Problem } from "./tree.js";
+import { MessageView } from "./view.js";
+
+export interface CompiledExtract {
+  name: string;
+  spec: FieldSpec;
+  re: RE2JS;
+}
+
+export interface CompiledRule {
+  rule: Rule;
+  /** null = no `when`: matches every message in scope. */
+  when: Node | null;
+  extract: CompiledExtract[];
+  mailboxes: ReadonlySet<string> | null;
+  folders: ReadonlySet<string> | null;
+}
+
+/** Rules ready to evaluate, sorted by priority then id; build once, reuse for every message. */
+export interface CompiledRules {
+  readonly rules: readonly CompiledRule[];
+}
+
+export interface EvaluateOptions {
+  /** Reference time for relative dates ("-7d"), in epoch ms. Defaults to Date.now(). */
+  now?: number;
+}
+
+export interface RuleMatch {
+  rule: Rule;
+  /** Extract name → first capture (or group `value`) of the first matching value, else null. */
+  extracted: Record<string, string | null>;
+}
+
+/** RFC 3501: INBOX is case-insensitive, every other name is case-sensitive. */
+export function normaliseFolder(folder: string): string {
+  return folder.toUpperCase() === "INBOX" ? "INBOX" : folder.normalize("NFC");
+}
+
+export function byPriority(a: Rule, b: Rule): number {
+  return a.priority - b.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Compiles one validated rule; throws with every problem if it was not validated. */
+export function compileRule(rule: Rule): CompiledRule {
+  const problems: Problem[] = [];
+  const when = rule.when === undefined ? null : buildTree(rule.when, "when", problems);
+  const extract: CompiledExtract[] = [];
+  for (const [name, x] of Object.entries(rule.extract ?? {})) {
+    const spec = parseField(x.field);
+    const re = compileRegex(x.pattern, x.flags ?? "", x.caseSensitive === true);
+    if (spec && re.ok) extract.push({ name, spec, re: re.re });
+    else
+      problems.push({
+        path: `extract.${name}`,
+        reason: spec ? (re.ok ? "" : re.reason) : `unknown field "${x.field}"`,
+      });
+  }
+  if (problems.length > 0) {
+    const list = problems.map((p) => `${p.path}: ${p.reason}`).join("; ");
+    throw new Error(`rule ${rule.id} is invalid (run validateRules first): ${list}`);
+  }
+  return {
+    rule,
+    when,
+    extract,
+    mailboxes: rule.mailboxes ? new Set(rule.mailboxes) : null,
+    folders: rule.folders ? new Set(rule.folders.map(normaliseFolder)) : null,
+  };
+}
+
+/**
+ * Precompiles every rule (regexes included) once.
+ * @example
+ * const compiled = compileRules(validated.rules);
+ * const matches = evaluateRules(rulesFor(compiled, mailboxId, "INBOX"), message);
+ */
+export function compileRules(rules: Rule[]): CompiledRules {
+  return { rules: [...rules].sort(byPriority).map(compileRule) };
+}
+
+export function inScope(c: CompiledRule, mailboxId: string, folder: string): boolean {
+  return (
+    (c.mailboxes === null || c.mailboxes.has(mailboxId)) &&
+    (c.folders === null || c.folders.has(normaliseFolder(folder)))
+  );
+}
+
+/** The enabled rules that apply to one folder of one mailbox (what the fetch planner and worker use). */
+export function rulesFor(compiled: CompiledRules, mailboxId: string, folder: string): CompiledRules {
+  return { rules: compiled.rules.filter((c) => c.rule.enabled && inScope(c, mailboxId, folder)) };
+}
+
+export function evalNode(node: Node, view: MessageView): boolean {
+  switch (node.kind) {
+    case "all":
+      for (const c of node.children) if (!evalNode(c, view)) return false;
+      return true;
+    case "any":
+      for (const c of node.children) if (evalNode(c, view)) return true;
+      return false;
+    case "not":
+      return !evalNode(node.child, view);
+    case "leaf": {
+      const { spec, fold, test } = node.leaf;
+      return test(view.values(spec, fold), view.now);
+    }
+  }
+}
+
+export function extractAll(c: CompiledRule, view: MessageView): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const x of c.extract) {
+    out[x.name] = extractFirst(x.re, view.values(x.spec, false) as string[]);
+  }
+  return out;
+}
+
+/**
+ * The rules that match a message, in priority order. Disabled rules and rules scoped to other
+ * mailboxes or folders never match, even when `compiled` was not narrowed with rulesFor; a
+ * matching rule with `stop` ends the list.
+ */
+export function evaluateRules(
+  compiled: CompiledRules,
+  message: MailMessage,
+  options: EvaluateOptions = {},
+): RuleMatch[] {
+  const view = new MessageView(message, options.now ?? Date.now());
+  const matches: RuleMatch[] = [];
+  for (const c of compiled.rules) {
+    if (!c.rule.enabled || !inScope(c, message.mailboxId, message.folder)) continue;
+    if (c.when !== null && !evalNode(c.when, view)) continue;
+    matches.push({ rule: c.rule, extracted: extractAll(c, view) });
+    if (c.rule.stop) break;
+  }
+  return matches;
+}

@@ -1,0 +1,15 @@
+export type { WebhookInclude } from "./action.js";
+export { Action } from "./action.js";
+export type { CompiledRules, EvaluateOptions, RuleMatch } from "./compile.js";
+export { compileRules, evaluateRules, rulesFor } from "./compile.js";
+export { Condition, Leaf, OPS, Op } from "./condition.js";
+export type { ConditionExplanation, RuleExplanation } from "./explain.js";
+export { explainRules } from "./explain.js";
+export { FIELD_NAMES } from "./fields.js";
+export { MAX_IN_VALUES } from "./leaf.js";
+export { needsOf } from "./needs.js";
+export { MAX_PATTERN_LENGTH } from "./regex.js";
+export { Extract, Rule, RuleInput } from "./rule.js";
+export { MAX_CONDITION_DEPTH } from "./tree.js";
+export type { Problem, ValidateOptions, ValidationResult } from "./validate.js";
+export { validateRules } from "./validate.js";
