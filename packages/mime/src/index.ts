@@ -1,0 +1,10 @@
+export type { FetchedMeta, MessageTarget } from "./build-message.js";
+export { buildMessage } from "./build-message.js";
+export type { DecodeBodyOptions } from "./decode-body.js";
+export { decodeBody } from "./decode-body.js";
+export { fetchMessage, fetchMessages } from "./fetch-messages.js";
+export type { BodySection, FetchPlan, PartRef, TextSource } from "./fetch-planner.js";
+export { planFetch } from "./fetch-planner.js";
+export { ALWAYS_HEADERS, parseHeaderBlock } from "./headers.js";
+export type { FullMessageTarget } from "./parse-full.js";
+export { parseFullMessage } from "./parse-full.js";
