@@ -1,0 +1,286 @@
+import type dns from "node:dns";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  checkDestination,
+  classifyAttempt,
+  createDeliveryAgents,
+  DEFAULT_RETRY_SCHEDULE_MS,
+  type DeliverArgs,
+  type DeliveryAgents,
+  deliver,
+  generateSecret,
+  retryDelay,
+  USER_AGENT,
+  webhookHeaders,
+} from "@mailhook/webhook";
+import { Webhook } from "standardwebhooks";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+interface Received {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+interface Receiver {
+  port: number;
+  requests: Received[];
+  connections: number;
+  close: () => Promise<void>;
+}
+
+const servers: Receiver[] = [];
+
+/** A real HTTP receiver on 127.0.0.1 that records every request, then answers with `respond`. */
+async function receiver(respond: (req: Received, res: http.ServerResponse) => void): Promise<Receiver> {
+  const requests: Received[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const r = {
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
+      requests.push(r);
+      respond(r, res);
+    });
+  });
+  const rcv: Receiver = {
+    port: 0,
+    requests,
+    connections: 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  server.on("connection", () => {
+    rcv.connections++;
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  rcv.port = (server.address() as AddressInfo).port;
+  servers.push(rcv);
+  return rcv;
+}
+
+let agents: DeliveryAgents;
+beforeEach(() => {
+  agents = createDeliveryAgents();
+});
+afterEach(async () => {
+  agents.http.destroy();
+  agents.https.destroy();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+const secret = generateSecret();
+const body = JSON.stringify({ type: "message.matched", id: "msg_http", subject: "Grüße" });
+
+function args(url: string, overrides: Partial<DeliverArgs> = {}): DeliverArgs {
+  const timestamp = Math.floor(Date.now() / 1000);
+  return {
+    url: new URL(url),
+    address: "127.0.0.1",
+    family: 4,
+    headers: webhookHeaders({
+      id: "msg_http",
+      timestamp,
+      body,
+      secrets: [secret],
+      extra: { "x-tenant": "t1" },
+    }),
+    body,
+    connectTimeoutMs: 1_000,
+    totalTimeoutMs: 2_000,
+    maxResponseBytes: 1_024,
+    agents,
+    ...overrides,
+  };
+}
+
+describe("deliver over real HTTP", () => {
+  it("delivers on 200 with the exact body and verifiable Standard Webhooks headers", async () => {
+    const r = await receiver((_req, res) =>
+      res.writeHead(200, { "content-type": "text/plain" }).end("thanks"),
+    );
+    const a = await deliver(args(`http://127.0.0.1:${r.port}/hooks/in?src=mailhook`));
+
+    expect(a).toMatchObject({ status: 200, error: null, responsePreview: "thanks", retryAfterMs: null });
+    expect(a.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(a.at)).toBeGreaterThan(Date.now() - 10_000);
+    expect(classifyAttempt(a)).toBe("delivered");
+
+    expect(r.requests).toHaveLength(1);
+    const got = r.requests[0]!;
+    expect(got.method).toBe("POST");
+    expect(got.url).toBe("/hooks/in?src=mailhook");
+    expect(got.body).toBe(body);
+    expect(got.headers).toMatchObject({
+      "content-type": "application/json",
+      "content-length": String(Buffer.byteLength(body)),
+      "user-agent": USER_AGENT,
+      "webhook-id": "msg_http",
+      "x-tenant": "t1",
+    });
+    const verified = new Webhook(secret).verify(got.body, got.headers as Record<string, string>);
+    expect(verified).toEqual(JSON.parse(body));
+  });
+
+  it("connects to the pinned address while Host stays the URL's name", async () => {
+    const r = await receiver((_req, res) => res.writeHead(204).end());
+    // .invalid never resolves: the request can only succeed through the pinned address.
+    const a = await deliver(args(`http://receiver.invalid:${r.port}/x`));
+    expect(a).toMatchObject({ status: 204, error: null });
+    expect(r.requests[0]?.headers.host).toBe(`receiver.invalid:${r.port}`);
+  });
+
+  it("reuses a keep-alive connection for consecutive deliveries to one endpoint", async () => {
+    const r = await receiver((_req, res) => res.writeHead(200).end("ok"));
+    for (let i = 0; i < 5; i++) {
+      expect((await deliver(args(`http://127.0.0.1:${r.port}/`))).status).toBe(200);
+    }
+    expect(r.requests).toHaveLength(5);
+    expect(r.connections).toBe(1);
+  });
+
+  it("classifies 500 as retry, keeping the response preview", async () => {
+    const r = await receiver((_req, res) => res.writeHead(500).end("database down"));
+    const a = await deliver(args(`http://127.0.0.1:${r.port}/`));
+    expect(a).toMatchObject({ status: 500, error: null, responsePreview: "database down" });
+    expect(classifyAttempt(a)).toBe("retry");
+  });
+
+  it("classifies 410 as gone", async () => {
+    const r = await receiver((_req, res) => res.writeHead(410).end());
+    const a = await deliver(args(`http://127.0.0.1:${r.port}/`));
+    expect(a.status).toBe(410);
+    expect(classifyAttempt(a)).toBe("gone");
+  });
+
+  it("records a total timeout when the receiver hangs", async () => {
+    const r = await receiver(() => {
+      /* never answers */
+    });
+    const a = await deliver(args(`http://127.0.0.1:${r.port}/`, { totalTimeoutMs: 300 }));
+    expect(a.status).toBeNull();
+    expect(a.error).toBe("total timeout after 300 ms waiting for the response");
+    expect(a.latencyMs).toBeGreaterThanOrEqual(290);
+    expect(a.latencyMs).toBeLessThan(1_500);
+    expect(r.requests).toHaveLength(1);
+    expect(classifyAttempt(a)).toBe("retry");
+  });
+
+  it("keeps the status when only the response body stalls", async () => {
+    const r = await receiver((_req, res) => {
+      res.writeHead(200, { "content-length": "100" });
+      res.write("partial");
+    });
+    const a = await deliver(args(`http://127.0.0.1:${r.port}/`, { totalTimeoutMs: 300 }));
+    expect(a).toMatchObject({
+      status: 200,
+      responsePreview: "partial",
+      error: "total timeout after 300 ms reading the response body",
+    });
+    expect(classifyAttempt(a)).toBe("delivered");
+  });
+
+  it("does not follow a 302 and reports it as a failed redirect", async () => {
+    const target = await receiver((_req, res) => res.writeHead(200).end());
+    const r = await receiver((_req, res) =>
+      res.writeHead(302, { location: `http://127.0.0.1:${target.port}/elsewhere` }).end(),
+    );
+    const a = await deliver(args(`http://127.0.0.1:${r.port}/`));
+    expect(a.status).toBe(302);
+    expect(a.error).toBe(`redirect not followed (302 to http://127.0.0.1:${target.port}/elsewhere)`);
+    expect(classifyAttempt(a)).toBe("failed");
+    expect(target.requests).toHaveLength(0);
+  });
+
+  it("parses Retry-After: 2 and the retry waits at least that long", async () => {
+    const r = await receiver((_req, res) => res.writeHead(429, { "retry-after": "2" }).end("slow down"));
+    const a = await deliver(args(`http://127.0.0.1:${r.port}/`));
+    expect(a).toMatchObject({ status: 429, retryAfterMs: 2_000 });
+    expect(classifyAttempt(a)).toBe("retry");
+    // The first scheduled delay (5 s ± 20%) is already longer; with a 1 s schedule Retry-After wins.
+    expect(retryDelay(1, [1_000], a.retryAfterMs, () => 0.5)).toBe(2_000);
+    expect(retryDelay(1, DEFAULT_RETRY_SCHEDULE_MS, a.retryAfterMs, () => 0)).toBe(4_000);
+  });
+
+  it("parses a Retry-After HTTP-date", async () => {
+    const when = new Date(Date.now() + 60_000).toUTCString();
+    const r = await receiver((_req, res) => res.writeHead(503, { "retry-after": when }).end());
+    const a = await deliver(args(`http://127.0.0.1:${r.port}/`));
+    expect(a.retryAfterMs).toBeGreaterThan(55_000);
+    expect(a.retryAfterMs).toBeLessThanOrEqual(60_000);
+  });
+
+  it("reads at most maxResponseBytes of a large response", async () => {
+    const big = "x".repeat(8 * 1024 * 1024);
+    const r = await receiver((_req, res) => res.writeHead(200, { "content-type": "text/plain" }).end(big));
+    const a = await deliver(args(`http://127.0.0.1:${r.port}/`, { maxResponseBytes: 1_000 }));
+    expect(a.status).toBe(200);
+    expect(a.error).toBeNull();
+    expect(a.responsePreview).toBe("x".repeat(1_000));
+    expect(classifyAttempt(a)).toBe("delivered");
+  });
+
+  it("reports a refused connection as a retryable network error", async () => {
+    const r = await receiver(() => {});
+    const port = r.port;
+    await r.close();
+    const a = await deliver(args(`http://127.0.0.1:${port}/`));
+    expect(a.status).toBeNull();
+    expect(a.error).toMatch(/ECONNREFUSED/);
+    expect(classifyAttempt(a)).toBe("retry");
+  });
+});
+
+describe("checkDestination then deliver", () => {
+  const lookupTo = (address: string) =>
+    ((_host: string, _opts: unknown, cb: (e: null, a: { address: string; family: number }[]) => void) =>
+      cb(null, [{ address, family: 4 }])) as unknown as typeof dns.lookup;
+
+  it("refuses a loopback receiver without an allow-list entry, so nothing is sent", async () => {
+    const r = await receiver((_req, res) => res.writeHead(200).end());
+    for (const url of [
+      `http://127.0.0.1:${r.port}/`,
+      `http://2130706433:${r.port}/`,
+      `http://[::ffff:127.0.0.1]:${r.port}/`,
+    ]) {
+      const dest = await checkDestination(url, { allow: [] });
+      expect(dest).toMatchObject({ ok: false, reason: expect.stringMatching(/loopback/) });
+    }
+    const named = await checkDestination(`http://hooks.test:${r.port}/`, {
+      allow: [],
+      lookup: lookupTo("127.0.0.1"),
+    });
+    expect(named).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^hooks\.test resolves to 127\.0\.0\.1/),
+    });
+    expect(r.requests).toHaveLength(0);
+  });
+
+  it("delivers through the pinned address when the allow-list admits 127.0.0.1/32", async () => {
+    const r = await receiver((_req, res) => res.writeHead(200).end("ok"));
+    const dest = await checkDestination(`http://hooks.test:${r.port}/in`, {
+      allow: ["127.0.0.1/32"],
+      lookup: lookupTo("127.0.0.1"),
+    });
+    if (!dest.ok) throw new Error(dest.reason);
+    const a = await deliver({
+      ...args(dest.url.href),
+      url: dest.url,
+      address: dest.address,
+      family: dest.family,
+    });
+    expect(a.status).toBe(200);
+    expect(r.requests[0]?.headers.host).toBe(`hooks.test:${r.port}`);
+  });
+});
