@@ -1,0 +1,263 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ImapFlow } from "imapflow";
+import { findExecutable } from "./binaries.js";
+import { trackDir, trackGroup } from "./children.js";
+import { dovecotConfig, MAIL_GID, MAIL_UID } from "./dovecot-config.js";
+import { freePort, waitPortBindable } from "./free-port.js";
+import { selfSignedCert } from "./self-signed-cert.js";
+import { type SpawnedServer, spawnServer, waitForServer } from "./spawn-server.js";
+
+export interface StartDovecotOptions {
+  /** Replaces `imap_capability`, e.g. `"IMAP4rev1 IDLE"` to prove the fallbacks for MOVE or UIDPLUS. */
+  capabilities?: string;
+}
+
+export interface ImapUser {
+  user: string;
+  pass: string;
+}
+
+export interface TestDovecot {
+  host: "127.0.0.1";
+  /** Plain IMAP (STARTTLS is offered but not required). */
+  port: number;
+  /** Implicit TLS with a self-signed certificate for localhost / 127.0.0.1 (see `certPath`). */
+  tlsPort: number;
+  dir: string;
+  configPath: string;
+  /** PEM of the self-signed certificate; pass it as `tls.ca` to verify the TLS listener. */
+  certPath: string;
+  /** A fresh user with a random password, usable at once (its own passwd-file; no restart). */
+  createUser(prefix?: string): Promise<ImapUser>;
+  /** IMAP APPEND through a short-lived client; creates the folder when missing. */
+  append(user: string, folder: string, raw: Buffer | string, flags?: string[]): Promise<void>;
+  /** `doveadm save`: seeds mail without IMAP (no IDLE push ordering guarantees). Creates the folder. */
+  save(user: string, folder: string, raw: Buffer | string): Promise<void>;
+  /** Creates the folder; succeeds when it exists already. */
+  createFolder(user: string, folder: string): Promise<void>;
+  /** Deletes the folder with its mail (recreating it later yields a new UIDVALIDITY). */
+  deleteFolder(user: string, folder: string): Promise<void>;
+  /**
+   * A connected imapflow client on the plain port (no STARTTLS, `logger: false`). An 'error'
+   * listener is attached so a killed server cannot crash the test process through an unhandled
+   * 'error' event; failures still surface as rejected commands and a 'close' event.
+   */
+  client(user: ImapUser | string): Promise<ImapFlow>;
+  /** SIGKILL to the whole process group, like a crash. Mail stays on disk. */
+  kill(): Promise<void>;
+  /** Starts again on the same ports and dir after `kill()`. */
+  start(): Promise<void>;
+  /** `kill()` and remove the temp dir. */
+  stop(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 15_000;
+const START_ATTEMPTS = 3;
+const MISSING =
+  "dovecot is not installed: run `node scripts/ensure-dovecot.mjs` (as root it installs the Debian packages dovecot-imapd and openssl)";
+
+let instanceSeq = 0;
+let userSeq = 0;
+
+/**
+ * Starts a self-contained Dovecot (own temp dir, free ports, 127.0.0.1 only) and resolves once it
+ * sends its `* OK` greeting.
+ *
+ * @example
+ * const dovecot = await startDovecot();
+ * const alice = await dovecot.createUser("alice");
+ * await dovecot.append(alice.user, "INBOX", await makeMail({ subject: "hi" }));
+ * afterAll(() => dovecot.stop());
+ */
+export async function startDovecot(opts: StartDovecotOptions = {}): Promise<TestDovecot> {
+  const dovecotBin = findExecutable("dovecot");
+  const doveadmBin = findExecutable("doveadm");
+  if (!dovecotBin || !doveadmBin) throw new Error(MISSING);
+
+  const dir = mkdtempSync(join(tmpdir(), "mailhook-dovecot-"));
+  const removeDir = trackDir(dir);
+  try {
+    // Dovecot's auth and mail processes run as other users and must be able to enter the dir.
+    chmodSync(dir, 0o755);
+    for (const sub of ["run", "state", "log", "mail"]) mkdirSync(join(dir, sub), { mode: 0o755 });
+    chownSync(join(dir, "mail"), MAIL_UID, MAIL_GID);
+    const { cert, key } = await selfSignedCert();
+    writeFileSync(join(dir, "cert.pem"), cert, { mode: 0o644 });
+    writeFileSync(join(dir, "key.pem"), key, { mode: 0o600 });
+    mkdirSync(join(dir, "users"), { mode: 0o755 });
+  } catch (err) {
+    removeDir();
+    throw err;
+  }
+
+  const configPath = join(dir, "dovecot.conf");
+  const instanceName = `mailhook-test-${process.pid}-${++instanceSeq}-${randomBytes(3).toString("hex")}`;
+  const users = new Map<string, string>();
+  let ports = { port: 0, tlsPort: 0 };
+  let killCurrent: (() => Promise<void>) | undefined;
+
+  const launch = async (): Promise<SpawnedServer> => {
+    // A SIGKILLed master leaves its pid file; a recycled pid would make Dovecot refuse to start.
+    rmSync(join(dir, "run", "master.pid"), { force: true });
+    const server = spawnServer(dovecotBin, ["-F", "-c", configPath], dir);
+    const kill = trackGroup(server.child, dir);
+    try {
+      await waitForServer(server, ports.port, { expect: "* OK" }, START_TIMEOUT_MS, () => "dovecot");
+    } catch (err) {
+      await kill();
+      throw withLogTail(err, dir);
+    }
+    killCurrent = kill;
+    return server;
+  };
+
+  // First start: a port picked by freePort() can be taken before Dovecot binds it; pick new ones.
+  let lastError: unknown;
+  for (let attempt = 0; attempt < START_ATTEMPTS && !killCurrent; attempt++) {
+    ports = { port: await freePort(), tlsPort: await freePort() };
+    writeFileSync(configPath, dovecotConfig({ dir, instanceName, ...ports, ...opts }));
+    try {
+      await launch();
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  if (!killCurrent) {
+    removeDir();
+    throw lastError instanceof Error ? lastError : new Error(String(lastError));
+  }
+
+  const doveadm = (args: string[], input?: Buffer | string) =>
+    runDoveadm(doveadmBin, ["-c", configPath, ...args], input);
+
+  const createFolder = async (user: string, folder: string): Promise<void> => {
+    if (folder.toUpperCase() === "INBOX") return;
+    try {
+      await doveadm(["mailbox", "create", "-u", user, folder]);
+    } catch (err) {
+      if (!/already exists/i.test(String(err))) throw err;
+    }
+  };
+
+  const client = async (who: ImapUser | string): Promise<ImapFlow> => {
+    const auth = typeof who === "string" ? { user: who, pass: users.get(who) } : who;
+    if (auth.pass === undefined)
+      throw new Error(`unknown test user ${String(who)}: create it with createUser()`);
+    const imap = new ImapFlow({
+      host: "127.0.0.1",
+      port: ports.port,
+      secure: false,
+      doSTARTTLS: false,
+      auth: { user: auth.user, pass: auth.pass },
+      logger: false,
+    });
+    imap.on("error", () => {});
+    await imap.connect();
+    return imap;
+  };
+
+  const kill = async (): Promise<void> => {
+    const current = killCurrent;
+    killCurrent = undefined;
+    await current?.();
+  };
+
+  return {
+    host: "127.0.0.1",
+    get port() {
+      return ports.port;
+    },
+    get tlsPort() {
+      return ports.tlsPort;
+    },
+    dir,
+    configPath,
+    certPath: join(dir, "cert.pem"),
+
+    async createUser(prefix = "user") {
+      if (!/^[A-Za-z0-9._-]+$/.test(prefix))
+        throw new Error(`user prefix must match [A-Za-z0-9._-]+: ${prefix}`);
+      const user = `${prefix}-${++userSeq}-${randomBytes(4).toString("hex")}`;
+      const pass = randomBytes(9).toString("base64url");
+      // Written to a temp name first so Dovecot never reads a half-written line.
+      const file = join(dir, "users", `${user}.passwd`);
+      await writeFile(`${file}.tmp`, `${user}:{PLAIN}${pass}::::::\n`, { mode: 0o644 });
+      await rename(`${file}.tmp`, file);
+      users.set(user, pass);
+      return { user, pass };
+    },
+
+    async append(user, folder, raw, flags) {
+      const imap = await client(user);
+      try {
+        if (folder.toUpperCase() !== "INBOX") {
+          try {
+            await imap.mailboxCreate(folder);
+          } catch (err) {
+            if ((err as { serverResponseCode?: string }).serverResponseCode !== "ALREADYEXISTS") throw err;
+          }
+        }
+        const done = await imap.append(folder, raw, flags);
+        if (!done) throw new Error(`APPEND to ${folder} for ${user} failed`);
+      } finally {
+        await imap.logout().catch(() => imap.close());
+      }
+    },
+
+    async save(user, folder, raw) {
+      await createFolder(user, folder);
+      await doveadm(["save", "-u", user, "-m", folder], raw);
+    },
+
+    createFolder,
+
+    async deleteFolder(user, folder) {
+      await doveadm(["mailbox", "delete", "-u", user, "-s", "-r", folder]);
+    },
+
+    client,
+    kill,
+
+    async start() {
+      if (killCurrent) return;
+      await Promise.all([waitPortBindable(ports.port), waitPortBindable(ports.tlsPort)]);
+      await launch();
+    },
+
+    async stop() {
+      await kill();
+      removeDir();
+    },
+  };
+}
+
+function runDoveadm(bin: string, args: string[], input?: Buffer | string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(bin, args, { maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err)
+        reject(new Error(`doveadm ${args.slice(2).join(" ")} failed: ${stderr.trim() || err.message}`));
+      else resolve(stdout);
+    });
+    child.stdin?.on("error", () => {});
+    child.stdin?.end(input ?? "");
+  });
+}
+
+function withLogTail(err: unknown, dir: string): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  let log = "";
+  try {
+    log = readFileSync(join(dir, "log", "dovecot.log"), "utf8")
+      .split("\n")
+      .slice(-20)
+      .join("\n");
+  } catch {
+    // Dovecot died before it opened its log.
+  }
+  return new Error(log ? `${message}\n--- dovecot.log (tail) ---\n${log}` : message);
+}

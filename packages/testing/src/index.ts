@@ -1,0 +1,17 @@
+export type { ImapUser, StartDovecotOptions, TestDovecot } from "./dovecot.js";
+export { startDovecot } from "./dovecot.js";
+export { freePort } from "./free-port.js";
+export type { MakeMailOptions } from "./make-mail.js";
+export { makeMail } from "./make-mail.js";
+export type {
+  ReceivedRequest,
+  ReceiverHandler,
+  ReceiverResponse,
+  StartReceiverOptions,
+  TestReceiver,
+} from "./receiver.js";
+export { startReceiver } from "./receiver.js";
+export type { TestRedis } from "./redis.js";
+export { startRedis } from "./redis.js";
+export type { TcpProxy } from "./tcp-proxy.js";
+export { startTcpProxy } from "./tcp-proxy.js";

@@ -1,0 +1,68 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { trackDir, trackGroup } from "./children.js";
+import { freePort } from "./free-port.js";
+import { spawnServer, waitForServer } from "./spawn-server.js";
+
+export interface TestRedis {
+  /** `redis://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  /** SIGKILLs the server and removes its temp dir. */
+  stop(): Promise<void>;
+}
+
+const START_ATTEMPTS = 3;
+
+/**
+ * Starts a throw-away `redis-server` on a free 127.0.0.1 port with persistence off, and resolves
+ * once it answers PING.
+ *
+ * @example
+ * const redis = await startRedis();
+ * const client = new Redis(redis.url);
+ * afterAll(() => redis.stop());
+ */
+export async function startRedis(): Promise<TestRedis> {
+  const dir = mkdtempSync(join(tmpdir(), "mailhook-redis-"));
+  const removeDir = trackDir(dir);
+  let lastError: unknown;
+  // The free port can be taken between freePort() and redis' bind; a fresh port fixes that.
+  for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+    const port = await freePort();
+    let server: ReturnType<typeof spawnServer>;
+    try {
+      server = spawnServer(
+        "redis-server",
+        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+        dir,
+      );
+    } catch (err) {
+      removeDir();
+      throw err;
+    }
+    const kill = trackGroup(server.child, dir);
+    try {
+      await waitForServer(server, port, { send: "PING\r\n", expect: "+PONG" }, 10_000, () => "redis-server");
+      return {
+        url: `redis://127.0.0.1:${port}`,
+        port,
+        async stop() {
+          await kill();
+          removeDir();
+        },
+      };
+    } catch (err) {
+      lastError = err;
+      await kill();
+      if (server.output().includes("ENOENT") || /spawn error/.test(server.output())) break;
+    }
+  }
+  removeDir();
+  throw new Error(
+    `could not start redis-server (install it with: apt-get install -y redis-server): ${
+      lastError instanceof Error ? lastError.message : String(lastError)
+    }`,
+  );
+}

@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { connect } from "node:net";
+import { sleep } from "./free-port.js";
+
+/** A detached child whose recent stderr/stdout is kept for error messages. */
+export interface SpawnedServer {
+  child: ChildProcess;
+  output(): string;
+  /** Set once the child has exited; lets waiters fail fast instead of timing out. */
+  exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+}
+
+const OUTPUT_LIMIT = 8_192;
+
+export function spawnServer(command: string, args: string[], cwd: string): SpawnedServer {
+  // detached: own process group, so one SIGKILL to -pid reaches every process the server forks.
+  const child = spawn(command, args, { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString("utf8")).slice(-OUTPUT_LIMIT);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  child.on("error", (err) => keep(Buffer.from(`spawn error: ${err.message}\n`)));
+  child.on("exit", (code, signal) => {
+    exit = { code, signal };
+  });
+  // The harness must never keep a test process alive on its own.
+  child.unref();
+  (child.stdout as { unref?: () => void } | null)?.unref?.();
+  (child.stderr as { unref?: () => void } | null)?.unref?.();
+  return { child, output: () => output, exited: () => exit };
+}
+
+/**
+ * Opens TCP connections to `port` until `probe` accepts what the server says, the child exits,
+ * or the timeout passes.
+ */
+export async function waitForServer(
+  server: SpawnedServer,
+  port: number,
+  probe: { send?: string; expect: string },
+  timeoutMs: number,
+  describe: () => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = "";
+  for (;;) {
+    const exit = server.exited();
+    if (exit) {
+      throw new Error(
+        `${describe()} exited during startup (code ${exit.code}, signal ${exit.signal}):\n${server.output()}`,
+      );
+    }
+    try {
+      await probeOnce(port, probe, Math.max(250, Math.min(2_000, deadline - Date.now())));
+      return;
+    } catch (err) {
+      lastError = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${describe()} did not answer on 127.0.0.1:${port} within ${timeoutMs} ms (${lastError}):\n${server.output()}`,
+      );
+    }
+    await sleep(20);
+  }
+}
+
+function probeOnce(port: number, probe: { send?: string; expect: string }, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port });
+    let received = "";
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const timer = setTimeout(() => done(new Error("probe timed out")), timeoutMs);
+    socket.once("connect", () => {
+      if (probe.send) socket.write(probe.send);
+    });
+    socket.on("data", (chunk) => {
+      received += chunk.toString("latin1");
+      if (received.includes(probe.expect)) done();
+      else if (received.includes("\n"))
+        done(new Error(`unexpected answer: ${received.trim().slice(0, 200)}`));
+    });
+    socket.once("error", (err) => done(err));
+    socket.once("close", () => done(new Error("connection closed")));
+  });
+}
