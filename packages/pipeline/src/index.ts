@@ -1,0 +1,6 @@
+export type { MailProcessDeps, MailProcessOutcome } from "./mail-process.js";
+export { createMailProcessor } from "./mail-process.js";
+export type { RuleCache } from "./rule-cache.js";
+export { createRuleCache } from "./rule-cache.js";
+export type { DeliverOutcome, DeliveryTimeouts, WebhookDeliverDeps } from "./webhook-deliver.js";
+export { createWebhookDeliverer, DEFAULT_DELIVERY_TIMEOUTS } from "./webhook-deliver.js";

@@ -1,0 +1,115 @@
+import type { ConnectionPool } from "@mailhook/imap";
+import type { Logger } from "@mailhook/log";
+import { fetchMessage } from "@mailhook/mime";
+import { DEFAULT_FETCH_LIMITS, deliveryId, type FetchLimits, messageKey } from "@mailhook/model";
+import type { MailProcessJob, Producer } from "@mailhook/queue";
+import { evaluateRules } from "@mailhook/rules";
+import type { Store } from "@mailhook/store";
+import { buildPayload } from "@mailhook/webhook";
+import type { RuleCache } from "./rule-cache.js";
+
+export interface MailProcessDeps {
+  store: Store;
+  pool: ConnectionPool;
+  rules: RuleCache;
+  deliveries: Producer<"webhook.deliver">;
+  log: Logger;
+  limits?: FetchLimits;
+}
+
+export type MailProcessOutcome =
+  | { kind: "no-rules" }
+  | { kind: "mailbox-gone" }
+  | { kind: "stale-uidvalidity"; current: number }
+  | { kind: "expunged" }
+  | { kind: "processed"; matched: number; deliveries: number };
+
+/**
+ * `mail.process`: fetch what the folder's rules need (nothing at all when no rule applies), match,
+ * and create one delivery per (message, rule, webhook endpoint). Delivery ids are derived from the
+ * message key, rule and endpoint, and records are created with SET NX: a retried job, or the same
+ * UID enqueued twice, can never fan out twice.
+ */
+export function createMailProcessor(deps: MailProcessDeps) {
+  const limits = deps.limits ?? DEFAULT_FETCH_LIMITS;
+  return async function processMail(job: MailProcessJob): Promise<MailProcessOutcome> {
+    const { tenantId, mailboxId, folder, uidValidity, uid } = job;
+    const log = deps.log.child({ tenantId, mailboxId, folder, uid });
+    const mailbox = await deps.store.getMailbox(tenantId, mailboxId);
+    if (!mailbox?.enabled) return { kind: "mailbox-gone" };
+    const { compiled, needs } = await deps.rules.forFolder(tenantId, mailboxId, folder);
+    if (compiled.rules.length === 0) return { kind: "no-rules" };
+
+    const fetched = await deps.pool.withFolder(mailbox, folder, async ({ client, uidValidity: current }) => {
+      if (current !== uidValidity) return { stale: true, current } as const;
+      return {
+        stale: false,
+        message: await fetchMessage(client, { mailboxId, folder, uidValidity }, uid, needs, limits),
+      } as const;
+    });
+    if (fetched.stale) {
+      log.warn(
+        { jobUidValidity: uidValidity, current: fetched.current },
+        "UIDVALIDITY changed since enqueue; skipping",
+      );
+      return { kind: "stale-uidvalidity", current: fetched.current };
+    }
+    const message = fetched.message;
+    if (!message) return { kind: "expunged" };
+
+    const matches = evaluateRules(compiled, message);
+    const key = messageKey(mailboxId, folder, uidValidity, uid);
+    let deliveries = 0;
+    for (const match of matches) {
+      for (const action of match.rule.actions) {
+        if (action.type !== "webhook") continue;
+        const endpoint = await deps.store.getEndpoint(tenantId, action.endpoint);
+        if (!endpoint) {
+          log.error(
+            { ruleId: match.rule.id, endpointId: action.endpoint },
+            "rule names an endpoint that does not exist",
+          );
+          continue;
+        }
+        const id = deliveryId(key, match.rule.id, endpoint.id);
+        const now = new Date();
+        const payload = buildPayload({
+          deliveryId: id,
+          now,
+          tenant: tenantId,
+          mailbox: { id: mailbox.id, address: mailbox.address, folder },
+          message,
+          rule: { id: match.rule.id, name: match.rule.name },
+          extracted: match.extracted,
+          include: action.include,
+        });
+        const { record } = await deps.store.createDelivery({
+          id,
+          tenantId,
+          endpointId: endpoint.id,
+          ruleId: match.rule.id,
+          mailboxId,
+          folder,
+          uidValidity,
+          uid,
+          messageKey: key,
+          status: "pending",
+          body: JSON.stringify(payload),
+          createdAt: now.toISOString(),
+          updatedAt: now.toISOString(),
+          seenAt: job.seenAt,
+          attempts: [],
+          lastError: null,
+        });
+        // Enqueue even when the record existed and is still pending: the earlier run may have died
+        // between the two writes. The job id dedups a live duplicate.
+        if (record.status === "pending") {
+          await deps.deliveries.add(id, { tenantId, deliveryId: id });
+          deliveries++;
+        }
+      }
+    }
+    log.debug({ matched: matches.length, deliveries }, "processed");
+    return { kind: "processed", matched: matches.length, deliveries };
+  };
+}

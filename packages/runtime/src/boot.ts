@@ -1,0 +1,86 @@
+import { loadConfigFile } from "@mailhook/config";
+import type { Logger } from "@mailhook/log";
+import { createSecretBox, createStore, type Store, seedFromConfig } from "@mailhook/store";
+import { generateSecret } from "@mailhook/webhook";
+import { Redis } from "ioredis";
+import type { Env } from "./env.js";
+
+export interface Runtime {
+  redis: Redis;
+  store: Store;
+  /** ioredis options for BullMQ (which needs its own connections: `maxRetriesPerRequest: null`). */
+  bullConnection: { url: string; maxRetriesPerRequest: null };
+  close(): Promise<void>;
+}
+
+/** Connects to Redis and builds the store. Warns when Redis is set up so that jobs could be lost. */
+export async function createRuntime(env: Env, log: Logger): Promise<Runtime> {
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: true });
+  redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
+  await redis.connect();
+  await checkRedisDurability(redis, log);
+  const store = createStore({
+    redis,
+    prefix: env.MAILHOOK_PREFIX,
+    secrets: createSecretBox(env.MAILHOOK_ENCRYPTION_KEYS),
+  });
+  return {
+    redis,
+    store,
+    bullConnection: { url: env.REDIS_URL, maxRetriesPerRequest: null },
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+async function checkRedisDurability(redis: Redis, log: Logger): Promise<void> {
+  try {
+    const policy = (await redis.config("GET", "maxmemory-policy")) as string[];
+    const aof = (await redis.config("GET", "appendonly")) as string[];
+    if (policy[1] !== "noeviction") {
+      log.warn({ policy: policy[1] }, "Redis maxmemory-policy is not noeviction: queued jobs can be evicted");
+    }
+    if (aof[1] !== "yes") {
+      log.warn({}, "Redis append-only persistence is off: a Redis restart loses queued jobs and cursors");
+    }
+  } catch {
+    // CONFIG is often disabled on managed Redis; nothing to check then.
+  }
+}
+
+/** Seeds the store from MAILHOOK_CONFIG when set. Throws ConfigError with every problem listed. */
+export async function seedConfig(env: Env, store: Store, log: Logger): Promise<void> {
+  if (!env.MAILHOOK_CONFIG) return;
+  const config = await loadConfigFile(env.MAILHOOK_CONFIG, process.env);
+  const result = await seedFromConfig(
+    store,
+    {
+      tenant: config.tenant,
+      mailboxes: config.mailboxes.map((m) => ({ ...m, start: m.start })),
+      endpoints: config.endpoints.map((e) => ({ ...e, headers: e.headers ?? {} })),
+      rules: config.rules,
+    },
+    generateSecret,
+  );
+  log.info({ file: env.MAILHOOK_CONFIG, ...result }, "configuration seeded");
+}
+
+/** Runs `stop` once on SIGTERM/SIGINT, then exits; a second signal exits at once. */
+export function onShutdown(log: Logger, stop: () => Promise<void>): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err: String(err) }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => handler("SIGTERM"));
+  process.on("SIGINT", () => handler("SIGINT"));
+}

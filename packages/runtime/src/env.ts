@@ -1,0 +1,77 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+
+const int = (def: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .optional()
+    .transform((v) => v ?? def);
+
+const list = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+/**
+ * Every environment variable mailhook reads, validated once at boot (docs/configuration.md lists
+ * them). Nothing else in the code base reads process.env.
+ */
+export const Env = z.object({
+  REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
+  /** Key prefix in Redis: several installations (or test runs) can share one Redis. */
+  MAILHOOK_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default("mh"),
+  MAILHOOK_CONFIG: z.string().optional(),
+  /** `kid:base64key[,kid:base64key…]`, first one current. 32-byte keys. */
+  MAILHOOK_ENCRYPTION_KEYS: z.string().min(1, "is required (npm start generates one into .data/)"),
+  LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+
+  API_HOST: z.string().default("127.0.0.1"),
+  API_PORT: int(8787),
+
+  WATCHER_ID: z.string().default(`${hostname()}-${process.pid}`),
+  WATCHER_LEASE_TTL_MS: int(15_000),
+  WATCHER_RECONCILE_MS: int(5_000),
+  WATCHER_HEALTHCHECK_MS: int(60_000),
+  WATCHER_NOOP_TIMEOUT_MS: int(15_000),
+  WATCHER_BACKOFF_BASE_MS: int(1_000),
+  WATCHER_BACKOFF_CAP_MS: int(300_000),
+  WATCHER_AUTH_BACKOFF_BASE_MS: int(30_000),
+
+  WORKER_CONCURRENCY: int(16),
+  DELIVERY_CONCURRENCY: int(64),
+  IMAP_POOL_SIZE: int(2),
+  FETCH_TEXT_MAX_BYTES: int(256 * 1024),
+  FETCH_HTML_MAX_BYTES: int(1024 * 1024),
+  FETCH_ATTACHMENT_MAX_BYTES: int(10 * 1024 * 1024),
+  /** Comma-separated CIDRs or host names webhooks may reach although they are private. */
+  WEBHOOK_ALLOW: list,
+  /** Comma-separated delays in ms replacing the default retry schedule. */
+  WEBHOOK_RETRY_SCHEDULE_MS: list.transform((l, ctx) => {
+    const nums = l.map(Number);
+    if (nums.some((n) => !Number.isInteger(n) || n < 0)) {
+      ctx.addIssue({ code: "custom", message: "must be comma-separated whole milliseconds" });
+    }
+    return nums.length > 0 ? nums : undefined;
+  }),
+  WEBHOOK_CONNECT_TIMEOUT_MS: int(5_000),
+  WEBHOOK_TIMEOUT_MS: int(15_000),
+});
+export type Env = z.infer<typeof Env>;
+
+/** Parses the environment or exits with every problem listed (never echoing values: they may be secrets). */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const r = Env.safeParse(source);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+  throw new Error(`invalid environment:\n${lines.join("\n")}`);
+}

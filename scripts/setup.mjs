@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Installs everything the test suites need: pnpm, dependencies, Dovecot, openssl, redis-server.
+// `npm test` runs this first; CI runs it before lint and type-check.
+import { pathToFileURL } from "node:url";
+import { ensureDovecot } from "./ensure-dovecot.mjs";
+import { ensureAptPackages, ensureDeps, ensurePnpm } from "./lib/bootstrap.mjs";
+
+/** Returns the pnpm command to use. */
+export async function setup() {
+  const pnpm = ensurePnpm();
+  ensureDeps(pnpm);
+  await ensureDovecot();
+  ensureAptPackages([["redis-server", ["redis-server"]]]);
+  return pnpm;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const pnpm = await setup();
+  process.stdout.write(`${pnpm}\n`);
+}

@@ -1,0 +1,2 @@
+export type { ApiDeps } from "./app.js";
+export { createApp } from "./app.js";

@@ -1,0 +1,2 @@
+export type { WatcherService, WatcherServiceOptions } from "./service.js";
+export { startWatcherService } from "./service.js";

@@ -1,0 +1,2 @@
+export type { WorkerService, WorkerServiceOptions } from "./service.js";
+export { startWorkerService } from "./service.js";

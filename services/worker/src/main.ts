@@ -1,0 +1,32 @@
+import { createLogger } from "@mailhook/log";
+import { createRuntime, onShutdown, parseEnv } from "@mailhook/runtime";
+import { startWorkerService } from "./service.js";
+
+const env = parseEnv(process.env);
+const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
+const runtime = await createRuntime(env, log);
+const service = await startWorkerService({
+  redisUrl: env.REDIS_URL,
+  prefix: env.MAILHOOK_PREFIX,
+  store: runtime.store,
+  log,
+  mailConcurrency: env.WORKER_CONCURRENCY,
+  deliveryConcurrency: env.DELIVERY_CONCURRENCY,
+  imapPoolSize: env.IMAP_POOL_SIZE,
+  limits: {
+    textBytes: env.FETCH_TEXT_MAX_BYTES,
+    htmlBytes: env.FETCH_HTML_MAX_BYTES,
+    attachmentBytes: env.FETCH_ATTACHMENT_MAX_BYTES,
+  },
+  allow: env.WEBHOOK_ALLOW,
+  schedule: env.WEBHOOK_RETRY_SCHEDULE_MS,
+  timeouts: {
+    connectTimeoutMs: env.WEBHOOK_CONNECT_TIMEOUT_MS,
+    totalTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    maxResponseBytes: 4_096,
+  },
+});
+onShutdown(log, async () => {
+  await service.stop();
+  await runtime.close();
+});

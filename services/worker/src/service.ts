@@ -1,0 +1,106 @@
+import { createConnectionPool, isAuthFailure } from "@mailhook/imap";
+import type { Logger } from "@mailhook/log";
+import type { FetchLimits } from "@mailhook/model";
+import {
+  createMailProcessor,
+  createRuleCache,
+  createWebhookDeliverer,
+  type DeliveryTimeouts,
+} from "@mailhook/pipeline";
+import { createConsumer, createProducer, DelayedError, UnrecoverableError } from "@mailhook/queue";
+import type { Store } from "@mailhook/store";
+
+export interface WorkerServiceOptions {
+  redisUrl: string;
+  prefix: string;
+  store: Store;
+  log: Logger;
+  mailConcurrency: number;
+  deliveryConcurrency: number;
+  imapPoolSize: number;
+  limits: FetchLimits;
+  allow: string[];
+  schedule?: number[] | undefined;
+  timeouts: DeliveryTimeouts;
+  onDelivered?: (latencyMs: number) => void;
+}
+
+/**
+ * The worker: consumes `mail.process` (fetch the needed parts, match, create deliveries) and
+ * `webhook.deliver` (sign and POST, retry on mailhook's schedule). SIGTERM-safe: `stop()` lets
+ * in-flight jobs finish before connections close.
+ */
+export async function startWorkerService(opts: WorkerServiceOptions) {
+  const connection = { url: opts.redisUrl, maxRetriesPerRequest: null };
+  const deliveries = createProducer("webhook.deliver", { connection, prefix: opts.prefix });
+  const pool = createConnectionPool({ log: opts.log, maxPerMailbox: opts.imapPoolSize });
+  const processMail = createMailProcessor({
+    store: opts.store,
+    pool,
+    rules: createRuleCache(opts.store),
+    deliveries,
+    log: opts.log,
+    limits: opts.limits,
+  });
+  const deliverOnce = createWebhookDeliverer({
+    store: opts.store,
+    log: opts.log,
+    allow: opts.allow,
+    timeouts: opts.timeouts,
+    ...(opts.schedule ? { schedule: opts.schedule } : {}),
+    ...(opts.onDelivered ? { onDelivered: opts.onDelivered } : {}),
+  });
+
+  const mailWorker = createConsumer(
+    "mail.process",
+    { connection, prefix: opts.prefix, concurrency: opts.mailConcurrency },
+    async (data) => {
+      try {
+        await processMail(data);
+      } catch (err) {
+        // Refused credentials will not be fixed by retrying this job soon; the watcher reports them.
+        if (isAuthFailure(err)) throw new UnrecoverableError("IMAP authentication failed");
+        throw err;
+      }
+    },
+  );
+  const deliveryWorker = createConsumer(
+    "webhook.deliver",
+    { connection, prefix: opts.prefix, concurrency: opts.deliveryConcurrency },
+    async (data, job, token) => {
+      const outcome = await deliverOnce(data);
+      if (outcome.kind === "retry") {
+        await job.moveToDelayed(Date.now() + outcome.delayMs, token);
+        throw new DelayedError();
+      }
+    },
+  );
+  for (const [name, w] of [
+    ["mail.process", mailWorker],
+    ["webhook.deliver", deliveryWorker],
+  ] as const) {
+    w.on("failed", (job, err) =>
+      opts.log.warn(
+        { queue: name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message },
+        "job failed",
+      ),
+    );
+    w.on("error", (err) => opts.log.error({ queue: name, err: err.message }, "worker error"));
+  }
+  await Promise.all([mailWorker.waitUntilReady(), deliveryWorker.waitUntilReady()]);
+  opts.log.info(
+    { mailConcurrency: opts.mailConcurrency, deliveryConcurrency: opts.deliveryConcurrency },
+    "worker started",
+  );
+
+  return {
+    async stop(): Promise<void> {
+      // close() waits for in-flight jobs: nothing half-done is left to the stalled-job checker.
+      await Promise.all([mailWorker.close(), deliveryWorker.close()]);
+      await deliveries.close();
+      await pool.close();
+      opts.log.info({}, "worker stopped");
+    },
+  };
+}
+export type WorkerService = Awaited<ReturnType<typeof startWorkerService>>;
