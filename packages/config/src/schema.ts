@@ -106,7 +106,7 @@ export const EndpointConfig = z.strictObject({
   id: Slug,
   url: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
   secret: WebhookSecret.optional(),
-  headers: Headers.optional(),
+  headers: Headers.default({}),
   enabled: Flag.default(true),
 });
 export type EndpointConfig = z.infer<typeof EndpointConfig>;
