@@ -122,7 +122,9 @@ endpoints:
     });
     expect(b?.port).toBe(143);
     expect(c?.port).toBe(143);
-    expect(config.endpoints).toEqual([{ id: "e", url: "https://example.com/hook", headers: {}, enabled: true }]);
+    expect(config.endpoints).toEqual([
+      { id: "e", url: "https://example.com/hook", headers: {}, enabled: true },
+    ]);
   });
 
   it("accepts a file with only a version", () => {
