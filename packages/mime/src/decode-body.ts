@@ -107,7 +107,7 @@ function decodeQuotedPrintable(bytes: Buffer, truncated: boolean): Buffer {
     .replace(/=(?:\r?\n|$)/g, "");
   if (truncated) {
     // A cut inside an escape leaves "=" or "=X" at the end: not data, just half of one byte.
-    input = input.replace(/=[0-9A-Fa-f]?$/, "").replace(/=\r$/, "");
+    input = input.replace(/=\r$/, "").replace(/=[0-9A-Fa-f]?$/, "");
   }
   const out = Buffer.allocUnsafe(input.length);
   let pos = 0;
