@@ -1,6 +1,11 @@
+import { execFileSync, spawn } from "node:child_process";
 import type dns from "node:dns";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import https from "node:https";
+import net, { type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   checkDestination,
   classifyAttempt,
@@ -15,7 +20,7 @@ import {
   webhookHeaders,
 } from "@mailhook/webhook";
 import { Webhook } from "standardwebhooks";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 
 interface Received {
   method: string;
@@ -282,5 +287,124 @@ describe("checkDestination then deliver", () => {
     });
     expect(a.status).toBe(200);
     expect(r.requests[0]?.headers.host).toBe(`hooks.test:${r.port}`);
+  });
+});
+
+describe("connect timeout", () => {
+  it("gives up connecting after connectTimeoutMs when the receiver's accept queue is full", async () => {
+    // A stopped process still owns its listening socket; once the kernel's accept queue is full, new
+    // SYNs are dropped and connect() hangs: a real unreachable-receiver condition on loopback.
+    const child = spawn(process.execPath, [
+      "-e",
+      "const s=require('net').createServer().listen({port:0,host:'127.0.0.1',backlog:1},()=>console.log(s.address().port))",
+    ]);
+    try {
+      const port = await new Promise<number>((resolve) =>
+        child.stdout.once("data", (d) => resolve(Number(String(d)))),
+      );
+      process.kill(child.pid!, "SIGSTOP");
+      const fillers: net.Socket[] = [];
+      for (;;) {
+        const s = net.connect(port, "127.0.0.1");
+        fillers.push(s);
+        const connected = await new Promise<boolean>((resolve) => {
+          s.once("connect", () => resolve(true));
+          setTimeout(() => resolve(false), 200);
+        });
+        if (!connected) break;
+        if (fillers.length > 64) throw new Error("accept queue never filled");
+      }
+      const a = await deliver(
+        args(`http://127.0.0.1:${port}/`, { connectTimeoutMs: 250, totalTimeoutMs: 5_000 }),
+      );
+      for (const s of fillers) s.destroy();
+      expect(a.status).toBeNull();
+      expect(a.error).toBe("connect timeout after 250 ms");
+      expect(a.latencyMs).toBeGreaterThanOrEqual(240);
+      expect(a.latencyMs).toBeLessThan(2_000);
+      expect(classifyAttempt(a)).toBe("retry");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+});
+
+describe("https", () => {
+  let dir: string;
+  let cert: string;
+  let key: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "mailhook-tls-"));
+    execFileSync(
+      "openssl",
+      [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=receiver.test",
+        "-addext",
+        "subjectAltName=DNS:receiver.test",
+        "-keyout",
+        join(dir, "key.pem"),
+        "-out",
+        join(dir, "cert.pem"),
+      ],
+      { stdio: "ignore" },
+    );
+    cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    key = readFileSync(join(dir, "key.pem"), "utf8");
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function tlsReceiver(): Promise<{ port: number; seen: { servername: string; host: string }[] }> {
+    const seen: { servername: string; host: string }[] = [];
+    const server = https.createServer({ cert, key }, (req, res) => {
+      const socket = req.socket as unknown as { servername?: string | false };
+      seen.push({ servername: String(socket.servername), host: req.headers.host ?? "" });
+      req.resume();
+      req.on("end", () => res.writeHead(200).end("tls ok"));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push({
+      port: 0,
+      requests: [],
+      connections: 0,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    });
+    return { port: (server.address() as AddressInfo).port, seen };
+  }
+
+  it("verifies the certificate: a self-signed receiver is not trusted by default", async () => {
+    const r = await tlsReceiver();
+    const a = await deliver(args(`https://receiver.test:${r.port}/`, { agents: createDeliveryAgents() }));
+    expect(a.status).toBeNull();
+    expect(a.error).toMatch(/self[- ]signed/i);
+    expect(classifyAttempt(a)).toBe("retry");
+    expect(r.seen).toHaveLength(0);
+  });
+
+  it("sends SNI and checks the certificate against the URL's name while connecting to the pinned address", async () => {
+    const r = await tlsReceiver();
+    const trusting = createDeliveryAgents({ ca: cert });
+    try {
+      const a = await deliver(args(`https://receiver.test:${r.port}/in`, { agents: trusting }));
+      expect(a).toMatchObject({ status: 200, error: null, responsePreview: "tls ok" });
+      expect(r.seen).toEqual([{ servername: "receiver.test", host: `receiver.test:${r.port}` }]);
+
+      const wrongName = await deliver(args(`https://other.test:${r.port}/in`, { agents: trusting }));
+      expect(wrongName.status).toBeNull();
+      expect(wrongName.error).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID|does not match/);
+    } finally {
+      trusting.https.destroy();
+    }
   });
 });

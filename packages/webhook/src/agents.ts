@@ -31,6 +31,12 @@ export interface DeliveryAgentOptions {
   maxSocketsPerOrigin?: number;
   /** Idle keep-alive sockets are closed after this long (receivers usually close at 5 s). */
   idleTimeoutMs?: number;
+  /**
+   * Trusted CA certificates (PEM) instead of Node's default bundle, for receivers behind an internal
+   * CA. To trust it in addition to the public roots pass `[...tls.rootCertificates, internalCa]`, or
+   * use NODE_EXTRA_CA_CERTS. Certificates are still checked against the URL's host name.
+   */
+  ca?: string | Buffer | (string | Buffer)[];
 }
 
 export function createDeliveryAgents(opts: DeliveryAgentOptions = {}): DeliveryAgents {
@@ -41,7 +47,8 @@ export function createDeliveryAgents(opts: DeliveryAgentOptions = {}): DeliveryA
     timeout: opts.idleTimeoutMs ?? 4_000,
     scheduling: "lifo" as const,
   };
-  return { http: new PinnedHttpAgent(common), https: new PinnedHttpsAgent(common) };
+  const tls = opts.ca === undefined ? {} : { ca: opts.ca };
+  return { http: new PinnedHttpAgent(common), https: new PinnedHttpsAgent({ ...common, ...tls }) };
 }
 
 let shared: DeliveryAgents | undefined;
