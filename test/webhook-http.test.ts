@@ -246,6 +246,46 @@ describe("deliver over real HTTP", () => {
   });
 });
 
+describe("stale keep-alive sockets", () => {
+  it("resends once on a fresh connection when a reused socket is reset before any response", async () => {
+    // A raw receiver that answers the first request of each connection and resets the connection
+    // on any later one: what a receiver does when it closed an idle keep-alive socket we still hold.
+    let connections = 0;
+    let requests = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      let served = false;
+      let buf = "";
+      socket.on("data", (d: Buffer) => {
+        if (served) {
+          requests++;
+          socket.resetAndDestroy();
+          return;
+        }
+        buf += d.toString("latin1");
+        const end = buf.indexOf("\r\n\r\n");
+        const len = Number(/content-length: (\d+)/i.exec(buf)?.[1] ?? 0);
+        if (end < 0 || buf.length < end + 4 + len) return;
+        served = true;
+        requests++;
+        socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok");
+      });
+      socket.on("error", () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      expect((await deliver(args(`http://127.0.0.1:${port}/`))).status).toBe(200);
+      const second = await deliver(args(`http://127.0.0.1:${port}/`));
+      expect(second).toMatchObject({ status: 200, error: null, responsePreview: "ok" });
+      expect(connections).toBe(2);
+      expect(requests).toBe(3);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe("checkDestination then deliver", () => {
   const lookupTo = (address: string) =>
     ((_host: string, _opts: unknown, cb: (e: null, a: { address: string; family: number }[]) => void) =>
