@@ -96,6 +96,9 @@ describe("startDovecot", () => {
     });
     wrong.on("error", () => {});
     await expect(wrong.connect()).rejects.toMatchObject({ authenticationFailed: true });
+    // imap-login logs the failure when the connection closes, a moment after the NO.
+    const logged = () => /auth failed.*user=<([^>]+)>/.exec(dovecot.readLog())?.[1] === alice.user;
+    expect(await waitUntil(logged, 3_000)).toBe(true);
   });
 
   it("serves implicit TLS with a certificate valid for 127.0.0.1", async () => {
@@ -112,6 +115,10 @@ describe("startDovecot", () => {
     await client.connect();
     expect(client.secureConnection).toBe(true);
     await client.logout();
+
+    const viaHarness = await dovecot.client(user, { tls: true });
+    expect(viaHarness.secureConnection).toBe(true);
+    await viaHarness.logout();
   });
 
   it("pushes an APPENDed message to a second, IDLEing client", async () => {
@@ -142,6 +149,11 @@ describe("startDovecot", () => {
     await dovecot.save(user.user, "Archive/2024", await makeMail({ subject: "a" }));
     await dovecot.save(user.user, "Archive/2024", await makeMail({ subject: "b" }));
     await dovecot.append(user.user, "New", "Subject: raw\r\n\r\nbody\r\n");
+    await dovecot.appendMany(
+      user.user,
+      "Bulk",
+      await Promise.all([1, 2, 3].map((n) => makeMail({ subject: `bulk ${n}` }))),
+    );
     await dovecot.createFolder(user.user, "Empty");
     await dovecot.createFolder(user.user, "Empty");
 
@@ -155,6 +167,7 @@ describe("startDovecot", () => {
     expect(before.messages).toBe(2);
     expect((await status("New")).messages).toBe(1);
     expect((await status("Empty")).messages).toBe(0);
+    expect((await status("Bulk")).messages).toBe(3);
 
     await dovecot.deleteFolder(user.user, "Archive/2024");
     await expect(status("Archive/2024")).rejects.toThrow();
@@ -214,19 +227,8 @@ describe("startTcpProxy", () => {
   });
   afterAll(() => dovecot.stop());
 
-  async function connectVia(port: number, user: { user: string; pass: string }): Promise<ImapFlow> {
-    const client = new ImapFlow({
-      host: "127.0.0.1",
-      port,
-      secure: false,
-      doSTARTTLS: false,
-      auth: user,
-      logger: false,
-      disableAutoIdle: true,
-    });
-    client.on("error", () => {});
-    await client.connect();
-    return client;
+  function connectVia(port: number, user: { user: string; pass: string }): Promise<ImapFlow> {
+    return dovecot.client(user, { port, imapflow: { disableAutoIdle: true } });
   }
 
   it("counts the bytes of a fetch in both directions", async () => {
@@ -348,6 +350,8 @@ describe("startReceiver", () => {
       expect(receiver.requests.map((r) => r.path)).toEqual(["/hooks/a?x=1", "/b"]);
 
       await expect(receiver.waitFor(3, 200)).rejects.toThrow(/2 of 3/);
+      receiver.clear();
+      expect(receiver.requests).toHaveLength(0);
     } finally {
       await receiver.stop();
     }

@@ -2,12 +2,12 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { rename, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
-import { ImapFlow } from "imapflow";
+import { ImapFlow, type ImapFlowOptions } from "imapflow";
 import { findExecutable } from "./binaries.js";
 import { trackDir, trackGroup } from "./children.js";
-import { dovecotConfig, MAIL_GID, MAIL_UID } from "./dovecot-config.js";
+import { dovecotConfig, MAIL_GID, MAIL_UID, type RunAs } from "./dovecot-config.js";
 import { freePort, waitPortBindable } from "./free-port.js";
 import { selfSignedCert } from "./self-signed-cert.js";
 import { type SpawnedServer, spawnServer, waitForServer } from "./spawn-server.js";
@@ -15,6 +15,15 @@ import { type SpawnedServer, spawnServer, waitForServer } from "./spawn-server.j
 export interface StartDovecotOptions {
   /** Replaces `imap_capability`, e.g. `"IMAP4rev1 IDLE"` to prove the fallbacks for MOVE or UIDPLUS. */
   capabilities?: string;
+}
+
+export interface TestClientOptions {
+  /** Connect here instead of the plain port, e.g. a `startTcpProxy` port in front of Dovecot. */
+  port?: number;
+  /** Implicit TLS (on `tlsPort` unless `port` is given), verified against the test certificate. */
+  tls?: boolean;
+  /** Passed through to imapflow (e.g. `disableAutoIdle`); wins over the defaults above. */
+  imapflow?: Partial<ImapFlowOptions>;
 }
 
 export interface ImapUser {
@@ -47,7 +56,11 @@ export interface TestDovecot {
    * listener is attached so a killed server cannot crash the test process through an unhandled
    * 'error' event; failures still surface as rejected commands and a 'close' event.
    */
-  client(user: ImapUser | string): Promise<ImapFlow>;
+  client(user: ImapUser | string, opts?: TestClientOptions): Promise<ImapFlow>;
+  /** Like `append`, over one connection: for seeding many messages quickly. */
+  appendMany(user: string, folder: string, raws: (Buffer | string)[]): Promise<void>;
+  /** The last `lines` lines of Dovecot's log (auth failures, crashes, …). */
+  readLog(lines?: number): string;
   /** SIGKILL to the whole process group, like a crash. Mail stays on disk. */
   kill(): Promise<void>;
   /** Starts again on the same ports and dir after `kill()`. */
@@ -79,14 +92,17 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
   const doveadmBin = findExecutable("doveadm");
   if (!dovecotBin || !doveadmBin) throw new Error(MISSING);
 
+  const rootless = process.getuid?.() === 0 ? undefined : currentIdentity();
   const dir = mkdtempSync(join(tmpdir(), "mailhook-dovecot-"));
+  let certPem = "";
   const removeDir = trackDir(dir);
   try {
     // Dovecot's auth and mail processes run as other users and must be able to enter the dir.
     chmodSync(dir, 0o755);
     for (const sub of ["run", "state", "log", "mail"]) mkdirSync(join(dir, sub), { mode: 0o755 });
-    chownSync(join(dir, "mail"), MAIL_UID, MAIL_GID);
+    if (!rootless) chownSync(join(dir, "mail"), MAIL_UID, MAIL_GID);
     const { cert, key } = await selfSignedCert();
+    certPem = cert;
     writeFileSync(join(dir, "cert.pem"), cert, { mode: 0o644 });
     writeFileSync(join(dir, "key.pem"), key, { mode: 0o600 });
     mkdirSync(join(dir, "users"), { mode: 0o755 });
@@ -107,7 +123,7 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
     const server = spawnServer(dovecotBin, ["-F", "-c", configPath], dir);
     const kill = trackGroup(server.child, dir);
     try {
-      await waitForServer(server, ports.port, { expect: "* OK" }, START_TIMEOUT_MS, () => "dovecot");
+      await waitForServer(server, ports.port, { expect: " ready." }, START_TIMEOUT_MS, () => "dovecot");
     } catch (err) {
       await kill();
       throw withLogTail(err, dir);
@@ -120,7 +136,7 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
   let lastError: unknown;
   for (let attempt = 0; attempt < START_ATTEMPTS && !killCurrent; attempt++) {
     ports = { port: await freePort(), tlsPort: await freePort() };
-    writeFileSync(configPath, dovecotConfig({ dir, instanceName, ...ports, ...opts }));
+    writeFileSync(configPath, dovecotConfig({ dir, instanceName, ...ports, ...opts, rootless }));
     try {
       await launch();
     } catch (err) {
@@ -144,21 +160,43 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
     }
   };
 
-  const client = async (who: ImapUser | string): Promise<ImapFlow> => {
+  const client = async (who: ImapUser | string, copts: TestClientOptions = {}): Promise<ImapFlow> => {
     const auth = typeof who === "string" ? { user: who, pass: users.get(who) } : who;
     if (auth.pass === undefined)
       throw new Error(`unknown test user ${String(who)}: create it with createUser()`);
     const imap = new ImapFlow({
       host: "127.0.0.1",
-      port: ports.port,
-      secure: false,
+      port: copts.port ?? (copts.tls ? ports.tlsPort : ports.port),
+      secure: copts.tls === true,
+      // The plain port offers STARTTLS; staying in cleartext keeps proxied byte counts readable.
       doSTARTTLS: false,
+      ...(copts.tls ? { tls: { ca: [certPem] } } : {}),
       auth: { user: auth.user, pass: auth.pass },
       logger: false,
+      ...copts.imapflow,
     });
     imap.on("error", () => {});
     await imap.connect();
     return imap;
+  };
+
+  const appendAll = async (user: string, folder: string, raws: (Buffer | string)[], flags?: string[]) => {
+    const imap = await client(user, { imapflow: { disableAutoIdle: true } });
+    try {
+      if (folder.toUpperCase() !== "INBOX") {
+        try {
+          await imap.mailboxCreate(folder);
+        } catch (err) {
+          if ((err as { serverResponseCode?: string }).serverResponseCode !== "ALREADYEXISTS") throw err;
+        }
+      }
+      for (const raw of raws) {
+        const done = await imap.append(folder, raw, flags);
+        if (!done) throw new Error(`APPEND to ${folder} for ${user} failed`);
+      }
+    } finally {
+      await imap.logout().catch(() => imap.close());
+    }
   };
 
   const kill = async (): Promise<void> => {
@@ -192,21 +230,16 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
       return { user, pass };
     },
 
-    async append(user, folder, raw, flags) {
-      const imap = await client(user);
-      try {
-        if (folder.toUpperCase() !== "INBOX") {
-          try {
-            await imap.mailboxCreate(folder);
-          } catch (err) {
-            if ((err as { serverResponseCode?: string }).serverResponseCode !== "ALREADYEXISTS") throw err;
-          }
-        }
-        const done = await imap.append(folder, raw, flags);
-        if (!done) throw new Error(`APPEND to ${folder} for ${user} failed`);
-      } finally {
-        await imap.logout().catch(() => imap.close());
-      }
+    append(user, folder, raw, flags) {
+      return appendAll(user, folder, [raw], flags);
+    },
+
+    appendMany(user, folder, raws) {
+      return appendAll(user, folder, raws);
+    },
+
+    readLog(lines = 50) {
+      return tailLog(dir, lines);
     },
 
     async save(user, folder, raw) {
@@ -248,16 +281,33 @@ function runDoveadm(bin: string, args: string[], input?: Buffer | string): Promi
   });
 }
 
+function currentIdentity(): RunAs {
+  const { uid, gid, username } = userInfo();
+  let group = username;
+  try {
+    // Node has no getgrgid(); /etc/group is enough for the test machines this runs on.
+    const line = readFileSync("/etc/group", "utf8")
+      .split("\n")
+      .find((l) => l.split(":")[2] === String(gid));
+    group = line?.split(":")[0] || username;
+  } catch {
+    // Keep the user name as group name.
+  }
+  return { uid, gid, user: username, group };
+}
+
 function withLogTail(err: unknown, dir: string): Error {
   const message = err instanceof Error ? err.message : String(err);
-  let log = "";
+  const log = tailLog(dir, 20);
+  return new Error(log ? `${message}\n--- dovecot.log (tail) ---\n${log}` : message);
+}
+
+function tailLog(dir: string, lines: number): string {
   try {
-    log = readFileSync(join(dir, "log", "dovecot.log"), "utf8")
-      .split("\n")
-      .slice(-20)
-      .join("\n");
+    const text = readFileSync(join(dir, "log", "dovecot.log"), "utf8").trimEnd();
+    return text.split("\n").slice(-lines).join("\n");
   } catch {
     // Dovecot died before it opened its log.
+    return "";
   }
-  return new Error(log ? `${message}\n--- dovecot.log (tail) ---\n${log}` : message);
 }

@@ -34,6 +34,8 @@ export interface TestReceiver {
   /** Resolves with the first `count` requests once that many arrived; rejects after `timeoutMs` (default 10 s). */
   waitFor(count: number, timeoutMs?: number): Promise<ReceivedRequest[]>;
   setHandler(fn: ReceiverHandler): void;
+  /** Forgets the recorded requests (the same `requests` array is emptied). */
+  clear(): void;
   stop(): Promise<void>;
 }
 
@@ -114,6 +116,9 @@ export async function startReceiver(opts: StartReceiverOptions = {}): Promise<Te
     },
     setHandler(fn) {
       handler = fn;
+    },
+    clear() {
+      requests.length = 0;
     },
     stop() {
       return new Promise((resolve) => {

@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { findExecutable } from "./binaries.js";
 import { trackDir, trackGroup } from "./children.js";
 import { freePort } from "./free-port.js";
 import { spawnServer, waitForServer } from "./spawn-server.js";
@@ -14,6 +15,8 @@ export interface TestRedis {
 }
 
 const START_ATTEMPTS = 3;
+const MISSING =
+  "redis-server is not installed: install the Debian package redis-server (apt-get install -y redis-server)";
 
 /**
  * Starts a throw-away `redis-server` on a free 127.0.0.1 port with persistence off, and resolves
@@ -25,6 +28,8 @@ const START_ATTEMPTS = 3;
  * afterAll(() => redis.stop());
  */
 export async function startRedis(): Promise<TestRedis> {
+  const bin = findExecutable("redis-server");
+  if (!bin) throw new Error(MISSING);
   const dir = mkdtempSync(join(tmpdir(), "mailhook-redis-"));
   const removeDir = trackDir(dir);
   let lastError: unknown;
@@ -34,7 +39,7 @@ export async function startRedis(): Promise<TestRedis> {
     let server: ReturnType<typeof spawnServer>;
     try {
       server = spawnServer(
-        "redis-server",
+        bin,
         ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
         dir,
       );
@@ -56,13 +61,8 @@ export async function startRedis(): Promise<TestRedis> {
     } catch (err) {
       lastError = err;
       await kill();
-      if (server.output().includes("ENOENT") || /spawn error/.test(server.output())) break;
     }
   }
   removeDir();
-  throw new Error(
-    `could not start redis-server (install it with: apt-get install -y redis-server): ${
-      lastError instanceof Error ? lastError.message : String(lastError)
-    }`,
-  );
+  throw lastError instanceof Error ? lastError : new Error(String(lastError));
 }

@@ -15,6 +15,11 @@ const OUTPUT_LIMIT = 8_192;
 export function spawnServer(command: string, args: string[], cwd: string): SpawnedServer {
   // detached: own process group, so one SIGKILL to -pid reaches every process the server forks.
   const child = spawn(command, args, { cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  if (child.pid === undefined) {
+    // Spawn failures (ENOENT, EACCES) are only reported through a later 'error' event.
+    child.on("error", () => {});
+    throw new Error(`cannot start ${command}: not found or not executable`);
+  }
   let output = "";
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const keep = (chunk: Buffer) => {
