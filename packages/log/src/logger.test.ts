@@ -1,6 +1,7 @@
 import { Writable } from "node:stream";
+import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "./logger.js";
+import { createLogger, REDACT_PATHS } from "./logger.js";
 import { isSecretKey, scrubString } from "./scrub.js";
 
 function capture(level = "debug") {
@@ -163,12 +164,45 @@ describe("createLogger", () => {
     expect(text).toContain("imaps://support:[redacted]@imap.example.com");
   });
 
+  it("cuts off very deep objects instead of walking them", () => {
+    const { log, lines } = capture();
+    let deep: Record<string, unknown> = { password: "s-too-deep" };
+    for (let i = 0; i < 20; i++) deep = { next: deep };
+    log.info(deep, "deep");
+    expect(lines.join("")).not.toContain("s-too-deep");
+    expect(lines.join("")).toContain('"[depth]"');
+  });
+
   it("survives circular objects", () => {
     const { log, records } = capture();
     const o: Record<string, unknown> = { id: 1 };
     o.self = o;
     log.info(o, "circular");
     expect(records()[0]).toMatchObject({ id: 1, self: "[circular]" });
+  });
+});
+
+describe("REDACT_PATHS", () => {
+  it("redacts the known locations through pino alone", () => {
+    // The walk normally runs first; this checks the second layer stands on its own.
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const log = pino({ redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, destination);
+    log.info({
+      password: "a",
+      headers: { authorization: "b", accept: "*/*" },
+      mailbox: { password: "c", id: "m" },
+    });
+    expect(JSON.parse(lines[0] ?? "{}")).toMatchObject({
+      password: "[redacted]",
+      headers: { authorization: "[redacted]", accept: "*/*" },
+      mailbox: { password: "[redacted]", id: "m" },
+    });
   });
 });
 

@@ -35,9 +35,17 @@ const SECRET_KEYS = new Set([
 /** Suffixes that mark a secret in compound names: imapPassword, webhookSecret, nextPageToken, x-api-key. */
 const SECRET_SUFFIX = /(password|passwd|secret|secrets|token|apikey|privatekey)$/;
 
+// Logs reuse a small set of key names; remembering the verdict keeps the walk cheap.
+const verdicts = new Map<string, boolean>();
+const MAX_VERDICTS = 5_000;
+
 export function isSecretKey(key: string): boolean {
+  const known = verdicts.get(key);
+  if (known !== undefined) return known;
   const k = key.toLowerCase().replace(/[-_]/g, "");
-  return SECRET_KEYS.has(k) || SECRET_SUFFIX.test(k);
+  const secret = SECRET_KEYS.has(k) || SECRET_SUFFIX.test(k);
+  if (verdicts.size < MAX_VERDICTS) verdicts.set(key, secret);
+  return secret;
 }
 
 // `scheme://user:password@host` (Redis, IMAP, proxy URLs) and Standard Webhooks secrets inside free text.
