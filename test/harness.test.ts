@@ -452,4 +452,49 @@ describe("cleanup", () => {
     expect(await waitUntil(() => pids.every((pid) => !alive(pid)), 5_000)).toBe(true);
     expect(await waitUntil(() => !existsSync(dir), 3_000)).toBe(true);
   });
+
+  it.skipIf(process.getuid?.() !== 0 || !existsSync("/usr/bin/setpriv"))(
+    "works for a non-root user too (Dovecot runs as that user)",
+    async () => {
+      const script = `
+        import { startDovecot, makeMail } from "@mailhook/testing";
+        const d = await startDovecot();
+        const u = await d.createUser("rootless");
+        await d.append(u.user, "INBOX", await makeMail({ subject: "imap" }));
+        await d.save(u.user, "Seeded", await makeMail({ subject: "doveadm" }));
+        const c = await d.client(u, { tls: true });
+        const inbox = await c.status("INBOX", { messages: true });
+        const seeded = await c.status("Seeded", { messages: true });
+        await c.logout();
+        await d.stop();
+        process.stdout.write(JSON.stringify({ uid: process.getuid(), inbox: inbox.messages, seeded: seeded.messages }) + "\\n");
+      `;
+      const child = spawn(
+        "/usr/bin/setpriv",
+        [
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          process.execPath,
+          "--import",
+          "tsx",
+          "--input-type=module",
+          "-e",
+          script,
+        ],
+        { cwd: testDir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HOME: "/tmp" } },
+      );
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        err += chunk.toString();
+      });
+      const code = await new Promise((resolve) => child.once("exit", resolve));
+      expect({ code, err: code === 0 ? "" : err }).toEqual({ code: 0, err: "" });
+      expect(JSON.parse(out.trim())).toEqual({ uid: 65534, inbox: 1, seeded: 1 });
+    },
+  );
 });
