@@ -154,6 +154,28 @@ describe("deliver over real HTTP", () => {
     expect(r.connections).toBe(1);
   });
 
+  it("does not count time queued for a pooled socket against the connect timeout", async () => {
+    let first = true;
+    const r = await receiver((_req, res) => {
+      const delay = first ? 400 : 0;
+      first = false;
+      setTimeout(() => res.writeHead(200).end("ok"), delay);
+    });
+    const oneSocket = createDeliveryAgents({ maxSocketsPerOrigin: 1 });
+    try {
+      const opts = { agents: oneSocket, connectTimeoutMs: 100, totalTimeoutMs: 3_000 };
+      const [a, b] = await Promise.all([
+        deliver(args(`http://127.0.0.1:${r.port}/`, opts)),
+        deliver(args(`http://127.0.0.1:${r.port}/`, opts)),
+      ]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect(b.latencyMs).toBeGreaterThanOrEqual(390);
+      expect(r.connections).toBe(1);
+    } finally {
+      oneSocket.http.destroy();
+    }
+  });
+
   it("classifies 500 as retry, keeping the response preview", async () => {
     const r = await receiver((_req, res) => res.writeHead(500).end("database down"));
     const a = await deliver(args(`http://127.0.0.1:${r.port}/`));
@@ -233,6 +255,15 @@ describe("deliver over real HTTP", () => {
     expect(a.error).toBeNull();
     expect(a.responsePreview).toBe("x".repeat(1_000));
     expect(classifyAttempt(a)).toBe("delivered");
+  });
+
+  it("reports an invalid custom header instead of throwing, and sends nothing", async () => {
+    const r = await receiver((_req, res) => res.writeHead(200).end());
+    const base = args(`http://127.0.0.1:${r.port}/`);
+    const a = await deliver({ ...base, headers: { ...base.headers, "x-bad": "line\r\nInjected: yes" } });
+    expect(a.status).toBeNull();
+    expect(a.error).toMatch(/^invalid request: .*x-bad/);
+    expect(r.requests).toHaveLength(0);
   });
 
   it("reports a refused connection as a retryable network error", async () => {

@@ -85,9 +85,7 @@ function attempt(args: DeliverArgs): Promise<Outcome> {
       });
     };
 
-    const connectTimer = setTimeout(() => {
-      req?.destroy(new AttemptTimeout(`connect timeout after ${args.connectTimeoutMs} ms`));
-    }, args.connectTimeoutMs);
+    let connectTimer: NodeJS.Timeout | undefined;
     const totalTimer = setTimeout(() => {
       const phase = status === null ? "waiting for the response" : "reading the response body";
       const err = new AttemptTimeout(`total timeout after ${args.totalTimeoutMs} ms ${phase}`);
@@ -112,7 +110,15 @@ function attempt(args: DeliverArgs): Promise<Outcome> {
     };
     if (isHttps && !/^[\d.]+$|:/.test(host)) options.servername = host;
 
-    req = (isHttps ? https : http).request(options, (response) => {
+    try {
+      req = (isHttps ? https : http).request(options, onResponse);
+    } catch (err) {
+      // Invalid header names or values throw synchronously; report them like any other failure.
+      finish(`invalid request: ${describe(err)}`);
+      return;
+    }
+
+    function onResponse(response: IncomingMessage): void {
       res = response;
       status = response.statusCode ?? null;
       retryAfterMs = parseRetryAfter(headerValue(response.headers["retry-after"]));
@@ -132,11 +138,16 @@ function attempt(args: DeliverArgs): Promise<Outcome> {
       response.on("end", () => finish(redirect));
       response.on("error", (err) => finish(redirect ?? describe(err)));
       response.on("close", () => finish(redirect ?? (response.complete ? null : "response ended early")));
-    });
+    }
 
+    // The connect clock starts when the agent hands out a socket: time spent queued for a free socket
+    // (pool full) is the sender's congestion, not the receiver's, and only the total timeout covers it.
     req.on("socket", (socket) => {
-      if (!socket.connecting) clearTimeout(connectTimer);
-      else socket.once("connect", () => clearTimeout(connectTimer));
+      if (settled || !socket.connecting) return;
+      connectTimer = setTimeout(() => {
+        req?.destroy(new AttemptTimeout(`connect timeout after ${args.connectTimeoutMs} ms`));
+      }, args.connectTimeoutMs);
+      socket.once("connect", () => clearTimeout(connectTimer));
     });
     req.on("error", (err) => {
       const stale = req?.reusedSocket === true && res === undefined && hasCode(err, "ECONNRESET");
