@@ -39,12 +39,15 @@ function missingPackages() {
   return [...new Set(missing.map((bin) => APT_PACKAGES[bin]))];
 }
 
-/** Runs a command with its output streamed to ours; rejects on a non-zero exit. */
+/**
+ * Runs a command with its output streamed to our stderr: stdout stays free for callers that
+ * capture it (`.ci/run` reads the pnpm path from setup.mjs's last stdout line).
+ */
 function run(command, args, env) {
   return new Promise((resolve, reject) => {
     process.stderr.write(`$ ${command} ${args.join(" ")}\n`);
     const child = spawn(command, args, {
-      stdio: ["ignore", "inherit", "inherit"],
+      stdio: ["ignore", 2, 2],
       env: { ...process.env, ...env },
     });
     child.once("error", reject);
@@ -75,7 +78,8 @@ export async function ensureDovecot() {
     );
   }
   await run("apt-get", ["update"]);
-  await run("apt-get", ["install", "-y", ...packages], { DEBIAN_FRONTEND: "noninteractive" });
+  // Both, always: apt-get skips what is installed, and this is the command the docs give.
+  await run("apt-get", ["install", "-y", "dovecot-imapd", "openssl"], { DEBIAN_FRONTEND: "noninteractive" });
   const still = missingPackages();
   if (still.length > 0) throw new Error(`apt-get finished but these are still missing: ${still.join(", ")}`);
 }

@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import {
+  freePort,
   makeMail,
   startDovecot,
   startReceiver,
@@ -39,6 +40,22 @@ async function waitUntil(check: () => boolean, timeoutMs: number): Promise<boole
   }
   return check();
 }
+
+describe("freePort", () => {
+  it("returns distinct ports that a server can bind on 127.0.0.1", async () => {
+    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    expect(new Set(ports).size).toBe(3);
+    for (const port of ports) {
+      expect(port).toBeGreaterThan(1023);
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, "127.0.0.1", () => resolve());
+      });
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
 
 describe("startRedis", () => {
   let redis: TestRedis;
