@@ -1,6 +1,8 @@
 import type { MailMessage } from "@mailhook/model";
 import type { RE2JS } from "re2js";
 import { type FieldSpec, parseField } from "./fields.js";
+import type { CompiledLeaf } from "./leaf.js";
+import type { Prefilter } from "./prefilter.js";
 import { compileRegex, extractFirst } from "./regex.js";
 import type { Rule } from "./rule.js";
 import { buildTree, type Node, type Problem } from "./tree.js";
@@ -10,6 +12,7 @@ export interface CompiledExtract {
   name: string;
   spec: FieldSpec;
   re: RE2JS;
+  prefilter: Prefilter | null;
 }
 
 export interface CompiledRule {
@@ -24,6 +27,8 @@ export interface CompiledRule {
 /** Rules ready to evaluate, sorted by priority then id; build once, reuse for every message. */
 export interface CompiledRules {
   readonly rules: readonly CompiledRule[];
+  /** Number of distinct leaves: identical conditions in several rules are evaluated once per message. */
+  readonly slots: number;
 }
 
 export interface EvaluateOptions {
@@ -47,14 +52,14 @@ export function byPriority(a: Rule, b: Rule): number {
 }
 
 /** Compiles one validated rule; throws with every problem if it was not validated. */
-export function compileRule(rule: Rule): CompiledRule {
+export function compileRule(rule: Rule, intern?: (leaf: CompiledLeaf) => CompiledLeaf): CompiledRule {
   const problems: Problem[] = [];
-  const when = rule.when === undefined ? null : buildTree(rule.when, "when", problems);
+  const when = rule.when === undefined ? null : buildTree(rule.when, "when", problems, Infinity, 1, intern);
   const extract: CompiledExtract[] = [];
   for (const [name, x] of Object.entries(rule.extract ?? {})) {
     const spec = parseField(x.field);
     const re = compileRegex(x.pattern, x.flags ?? "", x.caseSensitive === true);
-    if (spec && re.ok) extract.push({ name, spec, re: re.re });
+    if (spec && re.ok) extract.push({ name, spec, re: re.re, prefilter: re.prefilter });
     else
       problems.push({
         path: `extract.${name}`,
@@ -81,7 +86,18 @@ export function compileRule(rule: Rule): CompiledRule {
  * const matches = evaluateRules(rulesFor(compiled, mailboxId, "INBOX"), message);
  */
 export function compileRules(rules: Rule[]): CompiledRules {
-  return { rules: [...rules].sort(byPriority).map(compileRule) };
+  const leaves = new Map<string, CompiledLeaf>();
+  const intern = (leaf: CompiledLeaf): CompiledLeaf => {
+    const { spec, leaf: l } = leaf;
+    const key = JSON.stringify([spec.key, l.op, l.value, l.flags ?? "", l.caseSensitive === true]);
+    const known = leaves.get(key);
+    if (known) return known;
+    const slotted = { ...leaf, slot: leaves.size };
+    leaves.set(key, slotted);
+    return slotted;
+  };
+  const compiled = [...rules].sort(byPriority).map((r) => compileRule(r, intern));
+  return { rules: compiled, slots: leaves.size };
 }
 
 export function inScope(c: CompiledRule, mailboxId: string, folder: string): boolean {
@@ -93,7 +109,10 @@ export function inScope(c: CompiledRule, mailboxId: string, folder: string): boo
 
 /** The enabled rules that apply to one folder of one mailbox (what the fetch planner and worker use). */
 export function rulesFor(compiled: CompiledRules, mailboxId: string, folder: string): CompiledRules {
-  return { rules: compiled.rules.filter((c) => c.rule.enabled && inScope(c, mailboxId, folder)) };
+  return {
+    rules: compiled.rules.filter((c) => c.rule.enabled && inScope(c, mailboxId, folder)),
+    slots: compiled.slots,
+  };
 }
 
 export function evalNode(node: Node, view: MessageView): boolean {
@@ -107,8 +126,18 @@ export function evalNode(node: Node, view: MessageView): boolean {
     case "not":
       return !evalNode(node.child, view);
     case "leaf": {
-      const { spec, fold, test } = node.leaf;
-      return test(view.values(spec, fold), view.now);
+      const l = node.leaf;
+      if (l.slot >= 0) {
+        const known = view.memo[l.slot];
+        if (known) return known === 2;
+      }
+      const result = l.test(
+        view.values(l.spec, l.fold),
+        view.now,
+        l.wantsFolded ? view.values(l.spec, true) : null,
+      );
+      if (l.slot >= 0) view.memo[l.slot] = result ? 2 : 1;
+      return result;
     }
   }
 }
@@ -116,7 +145,8 @@ export function evalNode(node: Node, view: MessageView): boolean {
 export function extractAll(c: CompiledRule, view: MessageView): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   for (const x of c.extract) {
-    out[x.name] = extractFirst(x.re, view.values(x.spec, false) as string[]);
+    const folded = x.prefilter ? (view.values(x.spec, true) as string[]) : null;
+    out[x.name] = extractFirst(x.re, view.values(x.spec, false) as string[], x.prefilter, folded);
   }
   return out;
 }
@@ -131,7 +161,7 @@ export function evaluateRules(
   message: MailMessage,
   options: EvaluateOptions = {},
 ): RuleMatch[] {
-  const view = new MessageView(message, options.now ?? Date.now());
+  const view = new MessageView(message, options.now ?? Date.now(), compiled.slots);
   const matches: RuleMatch[] = [];
   for (const c of compiled.rules) {
     if (!c.rule.enabled || !inScope(c, message.mailboxId, message.folder)) continue;

@@ -343,3 +343,32 @@ describe("extract", () => {
     });
   });
 });
+
+describe("shared conditions", () => {
+  it("identical leaves across rules (any field spelling) share one memo slot per message, not across messages", () => {
+    const compiled = compileRules(
+      rules(
+        ruleWhen({ field: "from", op: "endsWith", value: "@vendor.com" }, { id: "a" }),
+        ruleWhen({ not: { field: "from.address", op: "endsWith", value: "@vendor.com" } }, { id: "b" }),
+        ruleWhen({ field: "reply-to", op: "exists" }, { id: "c" }),
+        ruleWhen({ field: "replyTo.address", op: "exists" }, { id: "d" }),
+      ),
+    );
+    expect(compiled.slots).toBe(2);
+    const ids = (msg: MailMessage) => evaluateRules(compiled, msg).map((m) => m.rule.id);
+    expect(ids(message())).toEqual(["a"]);
+    expect(
+      ids(
+        message({
+          from: [{ name: "", address: "x@other.com" }],
+          replyTo: [{ name: "", address: "r@x.com" }],
+        }),
+      ),
+    ).toEqual(["b", "c", "d"]);
+  });
+  it("case folding treats long s like s, as Unicode case folding does", () => {
+    expect(holds({ field: "subject", op: "contains", value: "CLASS" }, message({ subject: "claſſ" }))).toBe(
+      true,
+    );
+  });
+});

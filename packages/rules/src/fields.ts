@@ -1,4 +1,5 @@
 import type { Address, ContentNeeds, MailMessage } from "@mailhook/model";
+import { nfc } from "./text.js";
 
 /**
  * How a field's values compare: text (string ops, case-folded by default), number (sizes and
@@ -18,7 +19,7 @@ export interface FieldSpec {
 }
 
 /** Header values, names and addresses arrive with folding whitespace; bodies are left as they are. */
-const clean = (s: string): string => s.normalize("NFC").trim();
+const clean = (s: string): string => nfc(s).trim();
 
 const addressLists = {
   from: (m: MailMessage) => m.from,
@@ -64,20 +65,20 @@ const simpleFields: Record<string, FieldSpec> = {
   text: {
     key: "text",
     kind: "text",
-    read: (m) => nonNull(m.text).map((s) => s.normalize("NFC")),
+    read: (m) => nonNull(m.text).map(nfc),
     needs: { text: true },
   },
   html: {
     key: "html",
     kind: "text",
-    read: (m) => nonNull(m.html).map((s) => s.normalize("NFC")),
+    read: (m) => nonNull(m.html).map(nfc),
     needs: { html: true },
   },
   size: { key: "size", kind: "number", read: (m) => [m.size], needs: {} },
   date: { key: "date", kind: "date", read: (m) => dateMs(m.date), needs: {} },
   internalDate: { key: "internalDate", kind: "date", read: (m) => dateMs(m.internalDate), needs: {} },
   flags: { key: "flags", kind: "text", read: (m) => m.flags.map(clean), needs: {} },
-  folder: { key: "folder", kind: "text", read: (m) => [m.folder.normalize("NFC")], needs: {} },
+  folder: { key: "folder", kind: "text", read: (m) => [nfc(m.folder)], needs: {} },
   messageId: { key: "messageId", kind: "text", read: (m) => nonNull(m.messageId).map(clean), needs: {} },
   inReplyTo: { key: "inReplyTo", kind: "text", read: (m) => nonNull(m.inReplyTo).map(clean), needs: {} },
   references: {

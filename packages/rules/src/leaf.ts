@@ -1,6 +1,10 @@
 import type { Leaf, Op } from "./condition.js";
 import { type FieldKind, type FieldSpec, type FieldValue, parseField } from "./fields.js";
+import { passes } from "./prefilter.js";
 import { compileRegex } from "./regex.js";
+import { foldText, nfc } from "./text.js";
+
+export { foldText } from "./text.js";
 
 /** Longest `in` list; longer lists belong in a real lookup, not in a rule evaluated per message. */
 export const MAX_IN_VALUES = 1000;
@@ -12,15 +16,26 @@ const OPS_BY_KIND: Record<FieldKind, readonly Op[]> = {
   boolean: ["equals"],
 };
 
-/** Values of one field for one message; text already case-folded when the leaf folds. */
-export type LeafTest = (values: readonly FieldValue[], now: number) => boolean;
+/**
+ * Values of one field for one message (text already case-folded when the leaf folds), the time
+ * relative dates count from, and for prefiltered regexes the folded values in the same order.
+ */
+export type LeafTest = (
+  values: readonly FieldValue[],
+  now: number,
+  folded: readonly FieldValue[] | null,
+) => boolean;
 
 export interface CompiledLeaf {
   leaf: Leaf;
   spec: FieldSpec;
   /** Whether `test` wants case-folded text values (regexes fold inside re2 instead). */
   fold: boolean;
+  /** Whether `test` also wants the folded values (a case-folding regex with a literal prefilter). */
+  wantsFolded: boolean;
   test: LeafTest;
+  /** Index of this leaf's memo slot, shared by identical leaves of one rule set; -1 = not memoised. */
+  slot: number;
 }
 
 export interface LeafProblem {
@@ -30,8 +45,6 @@ export interface LeafProblem {
 }
 
 export type LeafResult = { ok: true; compiled: CompiledLeaf } | { ok: false; problems: LeafProblem[] };
-
-export const foldText = (s: string): string => s.normalize("NFC").toLowerCase();
 
 const SIZE = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|k|m|g)?\s*$/i;
 const SIZE_UNITS: Record<string, number> = {
@@ -119,12 +132,18 @@ export function compileLeaf(leaf: Leaf): LeafResult {
     problems.push({ key: "flags", reason: `flags only apply to op "matches"` });
   }
   const fold = spec.kind === "text" && leaf.caseSensitive !== true && op !== "matches";
-  const test = buildTest(spec, leaf, fold, problems);
-  if (problems.length > 0 || !test) return { ok: false, problems };
-  return { ok: true, compiled: { leaf, spec, fold, test } };
+  const built = buildTest(spec, leaf, fold, problems);
+  if (problems.length > 0 || !built) return { ok: false, problems };
+  const [test, wantsFolded] = typeof built === "function" ? [built, false] : [built.test, true];
+  return { ok: true, compiled: { leaf, spec, fold, wantsFolded, test, slot: -1 } };
 }
 
-function buildTest(spec: FieldSpec, leaf: Leaf, fold: boolean, problems: LeafProblem[]): LeafTest | null {
+function buildTest(
+  spec: FieldSpec,
+  leaf: Leaf,
+  fold: boolean,
+  problems: LeafProblem[],
+): LeafTest | { test: LeafTest } | null {
   const { op, value } = leaf;
   const bad = (expected: string): null => {
     problems.push({
@@ -145,7 +164,7 @@ function buildTest(spec: FieldSpec, leaf: Leaf, fold: boolean, problems: LeafPro
     if (value.length > MAX_IN_VALUES) return bad(`at most ${MAX_IN_VALUES} values`);
     if (spec.kind === "text") {
       if (!value.every((v) => typeof v === "string")) return bad("an array of strings");
-      const set = new Set(value.map((v) => (fold ? foldText(v) : v.normalize("NFC"))));
+      const set = new Set(value.map((v) => (fold ? foldText(v) : nfc(v))));
       return some((v) => set.has(v as string));
     }
     const nums = value.map(toNumber);
@@ -189,10 +208,21 @@ function buildTest(spec: FieldSpec, leaf: Leaf, fold: boolean, problems: LeafPro
       });
       return null;
     }
-    const re = r.re;
-    return some((v) => re.test(v as string));
+    const { re, prefilter } = r;
+    if (!prefilter) return some((v) => re.test(v as string));
+    // The folded value rules the regex out cheaply when a required literal is missing.
+    return {
+      test: (values, _now, folded) => {
+        for (let i = 0; i < values.length; i++) {
+          const f = folded?.[i];
+          if (typeof f === "string" && !passes(prefilter, f)) continue;
+          if (re.test(values[i] as string)) return true;
+        }
+        return false;
+      },
+    };
   }
-  const needle = fold ? foldText(value) : value.normalize("NFC");
+  const needle = fold ? foldText(value) : nfc(value);
   switch (op) {
     case "equals":
       return some((v) => v === needle);

@@ -1,4 +1,6 @@
 import { RE2JS } from "re2js";
+import { foldedPrefilter, type Prefilter, passes } from "./prefilter.js";
+import { nfc } from "./text.js";
 
 /** Longest pattern accepted; longer ones are almost always pasted data, and cost compile time per rule. */
 export const MAX_PATTERN_LENGTH = 1000;
@@ -9,7 +11,13 @@ const FLAG_BITS: Record<string, number> = {
   s: RE2JS.DOTALL,
 };
 
-export type RegexResult = { ok: true; re: RE2JS } | { ok: false; reason: string };
+export interface UserRegex {
+  re: RE2JS;
+  /** For case-folding patterns: literals that folded text must contain for a match to be possible. */
+  prefilter: Prefilter | null;
+}
+
+export type RegexResult = ({ ok: true } & UserRegex) | { ok: false; reason: string };
 
 /**
  * Compiles a user pattern on re2js (linear time, no backtracking): user patterns never reach JS
@@ -27,7 +35,10 @@ export function compileRegex(pattern: string, flags = "", caseSensitive = false)
     bits |= bit;
   }
   try {
-    return { ok: true, re: RE2JS.compile(pattern.normalize("NFC"), bits) };
+    const normalised = nfc(pattern);
+    const re = RE2JS.compile(normalised, bits);
+    const prefilter = bits & RE2JS.CASE_INSENSITIVE ? foldedPrefilter(normalised, bits) : null;
+    return { ok: true, re, prefilter };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return { ok: false, reason: `regex refused by re2: ${reason}` };
@@ -35,11 +46,18 @@ export function compileRegex(pattern: string, flags = "", caseSensitive = false)
 }
 
 /** The first capture group, or the group named `value`, or the whole match when there are no groups. */
-export function extractFirst(re: RE2JS, values: readonly string[]): string | null {
+export function extractFirst(
+  re: RE2JS,
+  values: readonly string[],
+  prefilter: Prefilter | null = null,
+  folded: readonly string[] | null = null,
+): string | null {
   const named = re.namedGroups().value;
   const group = named ?? (re.groupCount() > 0 ? 1 : 0);
-  for (const v of values) {
-    const m = re.matcher(v);
+  for (let i = 0; i < values.length; i++) {
+    const f = folded?.[i];
+    if (prefilter && f !== undefined && !passes(prefilter, f)) continue;
+    const m = re.matcher(values[i] as string);
     if (m.find()) return m.group(group);
   }
   return null;

@@ -34,6 +34,7 @@ export function buildTree(
   problems: Problem[],
   maxDepth = MAX_CONDITION_DEPTH,
   depth = 1,
+  intern: (leaf: CompiledLeaf) => CompiledLeaf = (leaf) => leaf,
 ): Node | null {
   if (depth > maxDepth) {
     problems.push({ path, reason: `conditions nested deeper than ${maxDepth} levels` });
@@ -62,13 +63,13 @@ export function buildTree(
       return null;
     }
     const before = problems.length;
-    const children = list.map((c, i) => buildTree(c, keyPath(at, i), problems, maxDepth, depth + 1));
+    const children = list.map((c, i) => buildTree(c, keyPath(at, i), problems, maxDepth, depth + 1, intern));
     if (problems.length > before) return null;
     return { kind: group, children: children as Node[] };
   }
   if ("not" in input) {
     if (keys.length !== 1) return onlyKey("not", keys, path, problems);
-    const child = buildTree(input.not, keyPath(path, "not"), problems, maxDepth, depth + 1);
+    const child = buildTree(input.not, keyPath(path, "not"), problems, maxDepth, depth + 1, intern);
     return child ? { kind: "not", child } : null;
   }
   if (!("field" in input) && !("op" in input)) {
@@ -93,7 +94,7 @@ export function buildTree(
     for (const p of leaf.problems) problems.push({ path: keyPath(path, p.key), reason: p.reason });
     return null;
   }
-  return { kind: "leaf", leaf: leaf.compiled };
+  return { kind: "leaf", leaf: intern(leaf.compiled) };
 }
 
 function onlyKey(key: string, keys: string[], path: string, problems: Problem[]): null {

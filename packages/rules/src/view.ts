@@ -1,6 +1,6 @@
 import type { MailMessage } from "@mailhook/model";
 import type { FieldSpec, FieldValue } from "./fields.js";
-import { foldText } from "./leaf.js";
+import { foldNfc } from "./text.js";
 
 /**
  * One message as rules see it. Field values are read, normalised and case-folded at most once per
@@ -10,17 +10,23 @@ export class MessageView {
   private readonly raw = new Map<string, FieldValue[]>();
   private readonly folded = new Map<string, FieldValue[]>();
 
+  /** Per-leaf results for this message (0 unknown, 1 false, 2 true): identical leaves run once. */
+  readonly memo: Uint8Array;
+
   constructor(
     readonly message: MailMessage,
     readonly now: number,
-  ) {}
+    slots = 0,
+  ) {
+    this.memo = new Uint8Array(slots);
+  }
 
   values(spec: FieldSpec, fold: boolean): FieldValue[] {
     const cache = fold ? this.folded : this.raw;
     let v = cache.get(spec.key);
     if (v === undefined) {
       v = fold
-        ? this.values(spec, false).map((x) => (typeof x === "string" ? foldText(x) : x))
+        ? this.values(spec, false).map((x) => (typeof x === "string" ? foldNfc(x) : x))
         : spec.read(this.message);
       cache.set(spec.key, v);
     }
