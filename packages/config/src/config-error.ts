@@ -6,6 +6,9 @@ import { type ConfigProblem, formatProblem } from "./problem.js";
  */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
+  readonly code = "config_invalid";
+  /** Starting again with the same file fails the same way. */
+  readonly retryable = false;
   readonly problems: readonly ConfigProblem[];
 
   constructor(problems: readonly ConfigProblem[]) {

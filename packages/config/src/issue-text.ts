@@ -9,6 +9,9 @@ export const issueText: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case "invalid_type":
       if (issue.input === undefined) return "required";
+      // `password: 0123` arrives as the number 123: say how to keep it a string rather than coerce it.
+      if (issue.expected === "string" && ["number", "boolean"].includes(typeof issue.input))
+        return `expected a string, got ${article(kindOf(issue.input))} (put the value in quotes)`;
       return `expected ${article(issue.expected)}, got ${article(kindOf(issue.input))}`;
     case "invalid_value":
       return issue.values.length === 1

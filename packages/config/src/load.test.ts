@@ -28,7 +28,7 @@ describe("loadConfigFile", () => {
     const path = join(dir, "bad.yaml");
     await writeFile(path, "version: 1\nmailboxes:\n  - { id: a, host: h, user: u, password: p, port: x }\n");
     await expect(loadConfigFile(path, {})).rejects.toThrow(
-      `${path}: mailboxes[0].port: expected a number, got a string (line 3, column 51)`,
+      `${path}: mailboxes[0].port: expected a number, got a string (line 3, column 45)`,
     );
   });
 

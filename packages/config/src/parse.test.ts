@@ -155,19 +155,19 @@ mailboxes:
         path: "mailboxes[0].id",
         reason: "must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit",
         line: 4,
-        column: 9,
+        column: 5,
       },
       {
         file: "mailhook.yaml",
         path: "mailboxes[0].port",
         reason: "must be a port number (1-65535)",
         line: 8,
-        column: 11,
+        column: 5,
       },
     ]);
     expect(err.message.split("\n")).toEqual([
-      "mailhook.yaml: mailboxes[0].id: must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit (line 4, column 9)",
-      "mailhook.yaml: mailboxes[0].port: must be a port number (1-65535) (line 8, column 11)",
+      "mailhook.yaml: mailboxes[0].id: must be 1-64 characters of a-z, 0-9, '-' or '_', starting with a letter or digit (line 4, column 5)",
+      "mailhook.yaml: mailboxes[0].port: must be a port number (1-65535) (line 8, column 5)",
     ]);
   });
 
@@ -229,6 +229,27 @@ mailboxes:
       'mailboxes[0].pasword: unknown key (did you mean "password"?)',
       "mailboxes[0].colour: unknown key",
     ]);
+  });
+
+  it("asks for quotes when YAML turned a string value into a number or boolean", () => {
+    expect(
+      problemsOf("version: 1\nmailboxes:\n  - { id: a, host: h, user: true, password: 0123 }\n"),
+    ).toEqual([
+      "mailboxes[0].user: expected a string, got a boolean (put the value in quotes)",
+      "mailboxes[0].password: expected a string, got a number (put the value in quotes)",
+    ]);
+  });
+
+  it("tolerates a byte order mark and CRLF line ends", () => {
+    const config = parseConfig("\uFEFFversion: 1\r\ntenant: acme\r\n", "mailhook.yaml", {});
+    expect(config.tenant).toBe("acme");
+  });
+
+  it("carries a code and says it is not retryable", () => {
+    const err = configError("version: 2\n");
+    expect(err.code).toBe("config_invalid");
+    expect(err.retryable).toBe(false);
+    expect(err.name).toBe("ConfigError");
   });
 
   it("reports missing required mailbox fields at their path", () => {
@@ -347,6 +368,36 @@ rules:
     ]);
   });
 
+  it("checks that a rule's folders are watched by its mailboxes", () => {
+    expect(
+      problemsOf(`
+version: 1
+mailboxes:
+  - { id: support, host: h, user: u, password: p }
+  - { id: invoices, host: h, user: u, password: p, folders: [INBOX, Invoices] }
+endpoints: [{ id: tickets, url: "https://t.example/" }]
+rules:
+  - id: ok
+    name: Folders that exist
+    mailboxes: [support, invoices]
+    folders: [inbox, Invoices]
+    actions: [{ type: webhook, endpoint: tickets }]
+  - id: bad
+    name: Folder nobody watches
+    mailboxes: [support]
+    folders: [Invoices, INBOX/Invoices]
+    actions: [{ type: webhook, endpoint: tickets }]
+  - id: any-mailbox
+    name: Without mailboxes the API may add one that watches it
+    folders: [Elsewhere]
+    actions: [{ type: webhook, endpoint: tickets }]
+`),
+    ).toEqual([
+      'rules[1].folders[0]: folder "Invoices" is not watched by mailbox "support"',
+      'rules[1].folders[1]: folder "INBOX/Invoices" is not watched by mailbox "support"',
+    ]);
+  });
+
   it("says when nothing is declared to reference", () => {
     expect(
       problemsOf(`
@@ -375,7 +426,7 @@ rules:
     actions: [{ type: webhook, endpoint: tickets }]
 `).problems;
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({ path: "rules[1].when.all[0].op", line: 12, column: 33 });
+    expect(problems[0]).toMatchObject({ path: "rules[1].when.all[0].op", line: 12, column: 29 });
   });
 
   it("reports a duplicate rule id once", () => {

@@ -1,4 +1,4 @@
-import { type Document, isNode, LineCounter, parseDocument, type YAMLError } from "yaml";
+import { type Document, isMap, isNode, isScalar, LineCounter, parseDocument, type YAMLError } from "yaml";
 import type { Issue, PathSegment } from "./problem.js";
 
 /** A parsed YAML file that can still answer "which line is this path on?" for error messages. */
@@ -54,18 +54,30 @@ function syntaxReason(e: YAMLError): string {
   }
 }
 
-/** Line and column of the deepest node that exists along `path` (the parent when a key is missing). */
+/**
+ * Line and column for a path: the key when the path ends at a mapping key (so `folders:` is reported
+ * on its own line even when the list starts below it), else the node, else the deepest existing parent.
+ */
 function locate(
   doc: Document,
   lc: LineCounter,
   path: readonly PathSegment[],
 ): { line: number; column: number } | undefined {
   for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    if (isNode(node) && node.range) {
-      const { line, col } = lc.linePos(node.range[0]);
-      return { line, column: col };
+    const parent = n === 0 ? undefined : n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true);
+    const last = path[n - 1];
+    if (typeof last === "string" && isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === last);
+      const at = pair && isNode(pair.key) ? pair.key.range : undefined;
+      if (at) return position(lc, at[0]);
     }
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) return position(lc, node.range[0]);
   }
   return undefined;
+}
+
+function position(lc: LineCounter, offset: number): { line: number; column: number } {
+  const { line, col } = lc.linePos(offset);
+  return { line, column: col };
 }
