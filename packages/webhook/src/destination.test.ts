@@ -121,6 +121,10 @@ describe("checkDestination", () => {
     expect(await refused(url)).toMatch(/http or https only/);
   });
 
+  it("refuses credentials in the URL instead of silently dropping them", async () => {
+    expect(await refused("https://user:secret@hooks.example.com/")).toMatch(/credentials in the URL/);
+  });
+
   it("refuses a malformed URL", async () => {
     expect(await refused("not a url")).toBe("not a valid URL");
   });

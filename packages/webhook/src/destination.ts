@@ -43,6 +43,10 @@ export async function checkDestination(
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
     return refuse(`scheme ${parsed.protocol.replace(/:$/, "")} is not allowed (http or https only)`);
   }
+  if (parsed.username !== "" || parsed.password !== "") {
+    // Node would not send them, and URLs end up in logs and delivery records: custom headers carry auth.
+    return refuse("credentials in the URL are not supported (use a custom Authorization header)");
+  }
   const allow: AllowList = parseAllowList(opts.allow);
   const host = parsed.hostname.startsWith("[") ? parsed.hostname.slice(1, -1) : parsed.hostname;
   const nameAllowed = hostAllowed(allow, host);
