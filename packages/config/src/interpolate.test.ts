@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are mailhook.yaml `${VAR}` syntax, not templates
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { interpolate } from "./interpolate.js";
 import { parseConfig } from "./parse.js";
@@ -95,5 +96,43 @@ mailboxes:
     expect(problemsOf(file, { IMAP_PASS: "p", IMAP_PORT: "imaps" })).toEqual([
       "mailboxes[0].port: expected a number, got a string",
     ]);
+  });
+});
+
+describe("interpolate: properties", () => {
+  const dollarish = fc.string({ unit: fc.constantFrom("$", "{", "}", "A", "-", ":", " ", "x") });
+
+  it("leaves strings without $ unchanged", () => {
+    fc.assert(
+      fc.property(
+        fc.string().filter((s) => !s.includes("$")),
+        (s) => {
+          expect(one(s, {})).toEqual({ value: { v: s }, issues: [] });
+        },
+      ),
+    );
+  });
+
+  it("inserts a variable's value verbatim, never interpolating it again", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), dollarish), fc.string(), fc.string(), (value, before, after) => {
+        const b = before.replaceAll("$", "");
+        const a = after.replaceAll("$", "");
+        expect(one(`${b}\${X}${a}`, { X: value })).toEqual({ value: { v: `${b}${value}${a}` }, issues: [] });
+      }),
+    );
+  });
+
+  it("round-trips any text written with every ${ escaped as $${", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), dollarish), (s) => {
+        expect(
+          one(
+            s.replaceAll("${", () => "$${"),
+            {},
+          ),
+        ).toEqual({ value: { v: s }, issues: [] });
+      }),
+    );
   });
 });
