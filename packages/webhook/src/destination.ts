@@ -44,7 +44,7 @@ export async function checkDestination(
     return refuse(`scheme ${parsed.protocol.replace(/:$/, "")} is not allowed (http or https only)`);
   }
   if (parsed.username !== "" || parsed.password !== "") {
-    // Node would not send them, and URLs end up in logs and delivery records: custom headers carry auth.
+    // deliver() does not send them, and URLs end up in logs and delivery records: custom headers carry auth.
     return refuse("credentials in the URL are not supported (use a custom Authorization header)");
   }
   const allow: AllowList = parseAllowList(opts.allow);
