@@ -5,6 +5,7 @@ import type { CompiledLeaf } from "./leaf.js";
 import type { Prefilter } from "./prefilter.js";
 import { compileRegex, extractFirst } from "./regex.js";
 import type { Rule } from "./rule.js";
+import { nfc } from "./text.js";
 import { buildTree, type Node, type Problem } from "./tree.js";
 import { MessageView } from "./view.js";
 
@@ -44,7 +45,7 @@ export interface RuleMatch {
 
 /** RFC 3501: INBOX is case-insensitive, every other name is case-sensitive. */
 export function normaliseFolder(folder: string): string {
-  return folder.toUpperCase() === "INBOX" ? "INBOX" : folder.normalize("NFC");
+  return folder.toUpperCase() === "INBOX" ? "INBOX" : nfc(folder);
 }
 
 export function byPriority(a: Rule, b: Rule): number {
@@ -100,17 +101,17 @@ export function compileRules(rules: Rule[]): CompiledRules {
   return { rules: compiled, slots: leaves.size };
 }
 
+/** `folder` must come through normaliseFolder (callers do it once, not once per rule). */
 export function inScope(c: CompiledRule, mailboxId: string, folder: string): boolean {
   return (
-    (c.mailboxes === null || c.mailboxes.has(mailboxId)) &&
-    (c.folders === null || c.folders.has(normaliseFolder(folder)))
+    (c.mailboxes === null || c.mailboxes.has(mailboxId)) && (c.folders === null || c.folders.has(folder))
   );
 }
 
 /** The enabled rules that apply to one folder of one mailbox (what the fetch planner and worker use). */
 export function rulesFor(compiled: CompiledRules, mailboxId: string, folder: string): CompiledRules {
   return {
-    rules: compiled.rules.filter((c) => c.rule.enabled && inScope(c, mailboxId, folder)),
+    rules: compiled.rules.filter((c) => c.rule.enabled && inScope(c, mailboxId, normaliseFolder(folder))),
     slots: compiled.slots,
   };
 }
@@ -162,9 +163,10 @@ export function evaluateRules(
   options: EvaluateOptions = {},
 ): RuleMatch[] {
   const view = new MessageView(message, options.now ?? Date.now(), compiled.slots);
+  const folder = normaliseFolder(message.folder);
   const matches: RuleMatch[] = [];
   for (const c of compiled.rules) {
-    if (!c.rule.enabled || !inScope(c, message.mailboxId, message.folder)) continue;
+    if (!c.rule.enabled || !inScope(c, message.mailboxId, folder)) continue;
     if (c.when !== null && !evalNode(c.when, view)) continue;
     matches.push({ rule: c.rule, extracted: extractAll(c, view) });
     if (c.rule.stop) break;

@@ -1,5 +1,5 @@
 import type { MailMessage } from "@mailhook/model";
-import { byPriority, compileRule, evalNode, extractAll, inScope } from "./compile.js";
+import { byPriority, compileRule, evalNode, extractAll, inScope, normaliseFolder } from "./compile.js";
 import type { Leaf } from "./condition.js";
 import type { FieldValue } from "./fields.js";
 import type { Rule } from "./rule.js";
@@ -95,7 +95,7 @@ export function explainRules(
     let skipped: RuleExplanation["skipped"] = null;
     if (!rule.enabled) skipped = "disabled";
     else if (c.mailboxes && !c.mailboxes.has(message.mailboxId)) skipped = "mailbox";
-    else if (!inScope(c, message.mailboxId, message.folder)) skipped = "folder";
+    else if (!inScope(c, message.mailboxId, normaliseFolder(message.folder))) skipped = "folder";
     else if (stoppedBy !== null) skipped = { stoppedBy };
     const matched = conditionsMatched && skipped === null;
     if (matched && rule.stop) stoppedBy = rule.id;
