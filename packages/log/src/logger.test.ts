@@ -1,4 +1,5 @@
 import { Writable } from "node:stream";
+import fc from "fast-check";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { createLogger, REDACT_PATHS } from "./logger.js";
@@ -230,5 +231,108 @@ describe("isSecretKey", () => {
 describe("scrubString", () => {
   it("leaves plain text alone", () => {
     expect(scrubString("https://example.com/hook?x=1")).toBe("https://example.com/hook?x=1");
+  });
+});
+
+describe("scrub: edge cases", () => {
+  it("logs fetch Headers with their entries, redacted", () => {
+    const { log, lines, records } = capture();
+    log.info(
+      { headers: new Headers({ authorization: "Bearer s-fetch", "content-type": "application/json" }) },
+      "x",
+    );
+    expect(lines.join("")).not.toContain("s-fetch");
+    expect(records()[0]).toMatchObject({
+      headers: { authorization: "[redacted]", "content-type": "application/json" },
+    });
+  });
+
+  it("survives a throwing getter", () => {
+    const { log, records } = capture();
+    const o = {
+      id: 1,
+      get broken(): string {
+        throw new Error("nope");
+      },
+    };
+    log.info(o, "x");
+    expect(records()[0]).toMatchObject({ id: 1, broken: "[unreadable]" });
+  });
+
+  it("logs Maps, Sets, bigints and buffers without leaking", () => {
+    const { log, lines, records } = capture();
+    log.info(
+      {
+        m: new Map([["token", "s-map"]]),
+        s: new Set(["a"]),
+        n: 10n,
+        b: Buffer.from("s-buffer"),
+      },
+      "x",
+    );
+    expect(lines.join("")).not.toMatch(/s-map|s-buffer/);
+    expect(records()[0]).toMatchObject({ m: { token: "[redacted]" }, s: ["a"], n: "10", b: "[8 bytes]" });
+  });
+});
+
+describe("redaction: property", () => {
+  // A random JSON-like tree with a marked secret under a random secret-looking key somewhere inside.
+  const secretKey = fc.constantFrom(
+    "password",
+    "pass",
+    "secret",
+    "token",
+    "accessToken",
+    "Authorization",
+    "apiKey",
+    "smtp_password",
+    "x-api-key",
+    "clientSecret",
+  );
+  const leaf = fc.oneof(
+    fc.integer(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.string({ maxLength: 8 }).map((s) => s.replace(/S3CR3T/g, "")),
+  );
+  const plainKey = fc.constantFrom("id", "user", "host", "list", "nested", "meta", "uid", "folder");
+
+  it("never writes a value held under a secret key, at any depth up to 10", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(plainKey, fc.boolean()), { minLength: 0, maxLength: 10 }),
+        secretKey,
+        fc.dictionary(plainKey, leaf, { maxKeys: 3 }),
+        (route, key, siblings) => {
+          const marker = "S3CR3T-value";
+          let node: unknown = { ...siblings, [key]: marker };
+          for (const [k, asArray] of route.reverse()) node = asArray ? [1, node] : { [k]: node, other: 1 };
+          const { log, lines } = capture();
+          log.info(node as object, "property");
+          log.info({ wrapped: node }, "property");
+          log.child({ bound: node }).info("property");
+          expect(lines.join("")).not.toContain(marker);
+        },
+      ),
+    );
+  });
+});
+
+describe("child loggers", () => {
+  it("scrub nested bindings of children, grandchildren and setBindings", () => {
+    const { log, lines, records } = capture();
+    const child = log.child({ mailbox: { id: "support", password: "s-child" } });
+    child.info("one");
+    child.child({ endpoint: { id: "tickets", secret: "s-grandchild" } }).info("two");
+    child.setBindings({ imap: { auth: { user: "u", pass: "s-set" } } });
+    child.info("three");
+    expect(lines.join("")).not.toMatch(/s-child|s-grandchild|s-set/);
+    const [one, two, three] = records();
+    expect(one).toMatchObject({ mailbox: { id: "support", password: "[redacted]" } });
+    expect(two).toMatchObject({
+      mailbox: { id: "support" },
+      endpoint: { id: "tickets", secret: "[redacted]" },
+    });
+    expect(three).toMatchObject({ imap: { auth: { user: "u", pass: "[redacted]" } } });
   });
 });

@@ -62,6 +62,7 @@ export function createLogger(opts: LoggerOptions): Logger {
     redact: { paths: REDACT_PATHS, censor: CENSOR },
     formatters: {
       level: (label) => ({ level: label }),
+      // Only the root's base fields pass here; children are scrubbed in scrubBindings().
       bindings: (bindings) => scrub(bindings) as Record<string, unknown>,
       log: (obj) => scrub(obj) as Record<string, unknown>,
     },
@@ -74,5 +75,23 @@ export function createLogger(opts: LoggerOptions): Logger {
     },
   };
   const destination = opts.destination as pino.DestinationStream | undefined;
-  return destination ? pino(options, destination) : pino(options);
+  const logger = destination ? pino(options, destination) : pino(options);
+  return scrubBindings(logger);
+}
+
+/**
+ * pino applies `formatters.bindings` to the root's base fields only and resets it for children, so
+ * `log.child({ mailbox })` would bypass the walk. Children are created with Object.create(parent),
+ * so overriding `child` and `setBindings` on the root covers every descendant.
+ */
+function scrubBindings(logger: Logger): Logger {
+  const child = logger.child;
+  const setBindings = logger.setBindings;
+  logger.child = function (this: Logger, bindings, childOptions) {
+    return child.call(this, scrub(bindings) as pino.Bindings, childOptions);
+  } as Logger["child"];
+  logger.setBindings = function (this: Logger, bindings) {
+    setBindings.call(this, scrub(bindings) as pino.Bindings);
+  };
+  return logger;
 }

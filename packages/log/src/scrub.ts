@@ -82,6 +82,9 @@ function walk(value: unknown, depth: number, seen: WeakSet<object>): unknown {
   if (value instanceof Date) return value;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
   if (value instanceof Map) return walkObject(Object.fromEntries(value), depth, seen, value);
+  // fetch() request/response headers have no own keys; without this they would log as {}.
+  if (typeof Headers !== "undefined" && value instanceof Headers)
+    return walkObject(Object.fromEntries(value.entries()), depth, seen, value);
   if (value instanceof Set) return walk([...value], depth, seen);
   if (Array.isArray(value)) {
     seen.add(value);
@@ -104,7 +107,7 @@ function walkObject(
   seen.add(identity);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(obj)) {
-    const v = obj[key];
+    const v = read(obj, key);
     out[key] =
       isSecretKey(key) && v !== null && v !== undefined && typeof v !== "boolean"
         ? CENSOR
@@ -114,11 +117,20 @@ function walkObject(
   return out;
 }
 
+/** A throwing getter on a logged object must not turn a log call into a crash. */
+function read(obj: Record<string, unknown>, key: string): unknown {
+  try {
+    return obj[key];
+  } catch {
+    return "[unreadable]";
+  }
+}
+
 function errorFields(err: Error): Record<string, unknown> {
   const out: Record<string, unknown> = { type: err.constructor?.name ?? err.name, message: err.message };
   if (err.stack) out.stack = err.stack;
   for (const key of Object.keys(err)) {
-    if (key !== "stack" && key !== "message") out[key] = (err as unknown as Record<string, unknown>)[key];
+    if (key !== "stack" && key !== "message") out[key] = read(err as unknown as Record<string, unknown>, key);
   }
   // `cause` is usually non-enumerable (set through the constructor option); keep the chain visible.
   if (err.cause !== undefined && !("cause" in out)) out.cause = err.cause;
