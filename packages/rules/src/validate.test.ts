@@ -29,18 +29,36 @@ describe("validateRules: valid input", () => {
       endpoint: "ep_1",
       include: { text: true, html: false, headers: false, attachments: "metadata", raw: false },
     });
-    expect(rule?.id).toMatch(/^rule_[A-Za-z0-9]{12}$/);
+    expect(rule?.id).toBe("a");
     const again = validateRules(structuredClone(input));
     expect(again.ok && again.rules[0]?.id).toBe(rule?.id);
   });
-  it("keeps explicit ids and gives identical id-less rules distinct ids", () => {
-    const same = { name: "same", actions: [{ type: "delete" }] };
-    const r = validateRules([{ ...same, id: "mine" }, same, same]);
+  it("keeps explicit ids and derives readable, distinct ids from names", () => {
+    const named = (name: string, id?: string) => ({
+      name,
+      actions: [{ type: "delete" }],
+      ...(id ? { id } : {}),
+    });
+    const r = validateRules([
+      named("same", "mine"),
+      named("Same"),
+      named("same"),
+      named("Rechnungen → Buchhaltung (Ü)"),
+      named("★★★"),
+      named("x", "same-3"),
+      named("same"),
+    ]);
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    const ids = r.rules.map((x) => x.id);
-    expect(ids[0]).toBe("mine");
-    expect(new Set(ids).size).toBe(3);
+    expect(r.rules.map((x) => x.id)).toEqual([
+      "mine",
+      "same",
+      "same-2",
+      "rechnungen-buchhaltung-u",
+      "rule",
+      "same-3",
+      "same-4",
+    ]);
   });
   it("accepts every action type", () => {
     const r = validateRules([

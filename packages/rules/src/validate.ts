@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { z } from "zod";
 import { parseField } from "./fields.js";
 import { compileRegex } from "./regex.js";
@@ -23,8 +22,8 @@ function zodPath(prefix: string, path: readonly PropertyKey[]): string {
  * (schema errors, unknown fields, op/value mismatches, empty any/all, refused regexes, nesting
  * depth, bad extract patterns, duplicate ids). Paths start with the rule's index: `[2].when.any[0].op`.
  *
- * Rules without an id get one derived from their content, so the same rule file yields the same
- * ids (and so the same delivery ids) on every load.
+ * Rules without an id get one from their name (`invoices-to-accounting`, then `-2`, `-3` for
+ * repeats), so the same list yields the same ids on every load and ids survive edits of conditions.
  */
 export function validateRules(input: unknown[], options: ValidateOptions = {}): ValidationResult {
   const maxDepth = options.maxDepth ?? MAX_CONDITION_DEPTH;
@@ -93,6 +92,19 @@ function checkRule(rule: Parsed, at: string, problems: Problem[]): void {
   });
 }
 
+/** A readable id from the rule's name ("Invoices → accounting" → "invoices-accounting"). */
+function slug(name: string): string {
+  const s = name
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 48)
+    .replace(/-+$/, "");
+  return s === "" ? "rule" : s;
+}
+
 function assignIds(parsed: { index: number; rule: Parsed }[], problems: Problem[]): Rule[] {
   const explicit = new Map<string, number>();
   parsed.forEach(({ index: i, rule: r }) => {
@@ -105,11 +117,7 @@ function assignIds(parsed: { index: number; rule: Parsed }[], problems: Problem[
   const used = new Set(explicit.keys());
   return parsed.map(({ rule: r }) => {
     if (r.id !== undefined) return { ...r, id: r.id };
-    const base = `rule_${createHash("sha256")
-      .update(JSON.stringify(r))
-      .digest("base64url")
-      .slice(0, 12)
-      .replace(/[^A-Za-z0-9]/g, "x")}`;
+    const base = slug(r.name);
     let id = base;
     for (let n = 2; used.has(id); n++) id = `${base}-${n}`;
     used.add(id);
