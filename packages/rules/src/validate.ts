@@ -26,6 +26,7 @@ function zodPath(prefix: string, path: readonly PropertyKey[]): string {
  * repeats), so the same list yields the same ids on every load and ids survive edits of conditions.
  */
 export function validateRules(input: unknown[], options: ValidateOptions = {}): ValidationResult {
+  if (!Array.isArray(input)) return { ok: false, problems: [{ path: "", reason: "rules must be a list" }] };
   const maxDepth = options.maxDepth ?? MAX_CONDITION_DEPTH;
   const problems: Problem[] = [];
   const parsed: { index: number; rule: Parsed }[] = [];
