@@ -199,6 +199,16 @@ describe("planFetch", () => {
     ]);
   });
 
+  it('reads an unparseable Content-Type (Dovecot: NIL, imapflow: "/") as text/plain, RFC 2045 5.2', () => {
+    const plan = planFetch({ type: "/", encoding: "7bit", size: 300 }, TEXT, L);
+    expect(plan.text).toEqual([expect.objectContaining({ partId: "1", contentType: "text/plain" })]);
+    expect(plan.attachments).toEqual([]);
+    // A multipart without subtype is still a container, not a leaf.
+    const tree = planFetch(multi("", undefined, [text("1"), pdf("2")]), TEXT, L);
+    expect(tree.text.map((t) => t.partId)).toEqual(["1"]);
+    expect(tree.attachments.map((a) => a.partId)).toEqual(["2"]);
+  });
+
   it("treats text parts with an attachment or unknown disposition as attachments", () => {
     const plan = planFetch(
       multi("mixed", undefined, [

@@ -107,6 +107,16 @@ interface Walked {
   isRoot: boolean;
 }
 
+/**
+ * A missing or syntactically invalid Content-Type is text/plain (RFC 2045 5.2). Dovecot reports a
+ * missing one as text/plain already, but an unparseable one (`TEXT/PLAIN charset=US-ASCII`, no
+ * semicolon) as NIL/NIL, which imapflow turns into "/".
+ */
+export function mediaType(type: string | undefined): string {
+  const t = lower(type);
+  return /^[^/\s]+\/[^/\s]+$/.test(t) ? t : "text/plain";
+}
+
 function partRef(node: MessageStructureObject, contentType: string): PartRef {
   const format = lower(node.parameters?.format);
   return {
@@ -134,9 +144,9 @@ function walk(structure: MessageStructureObject): Walked[] {
     inAlternative: boolean,
     inRelated: boolean,
   ) => {
-    // A missing Content-Type is text/plain (RFC 2045 5.2); Dovecot already reports it so.
-    const contentType = lower(node.type) || "text/plain";
-    if (contentType.startsWith("multipart/")) {
+    const declared = lower(node.type);
+    if (declared.startsWith("multipart/")) {
+      const contentType = declared;
       for (const child of node.childNodes ?? []) {
         visit(
           child,
@@ -147,6 +157,7 @@ function walk(structure: MessageStructureObject): Walked[] {
       }
       return;
     }
+    const contentType = mediaType(declared);
     let disposition = lower(node.disposition);
     if (disposition && disposition !== "inline" && disposition !== "attachment") disposition = "attachment";
     if (!disposition) disposition = TEXT_TYPES.has(contentType) ? "inline" : "attachment";
