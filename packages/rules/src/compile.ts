@@ -108,7 +108,12 @@ export function inScope(c: CompiledRule, mailboxId: string, folder: string): boo
   );
 }
 
-/** The enabled rules that apply to one folder of one mailbox (what the fetch planner and worker use). */
+/**
+ * The enabled rules that apply to one folder of one mailbox (what the fetch planner and worker use).
+ * @example
+ * const inbox = rulesFor(compiled, "mbx_1", "INBOX");
+ * const needs = needsOf(inbox.rules.map((c) => c.rule));
+ */
 export function rulesFor(compiled: CompiledRules, mailboxId: string, folder: string): CompiledRules {
   return {
     rules: compiled.rules.filter((c) => c.rule.enabled && inScope(c, mailboxId, normaliseFolder(folder))),
@@ -156,6 +161,9 @@ export function extractAll(c: CompiledRule, view: MessageView): Record<string, s
  * The rules that match a message, in priority order. Disabled rules and rules scoped to other
  * mailboxes or folders never match, even when `compiled` was not narrowed with rulesFor; a
  * matching rule with `stop` ends the list.
+ *
+ * @example
+ * for (const { rule, extracted } of evaluateRules(compiled, message)) enqueueActions(rule, extracted);
  */
 export function evaluateRules(
   compiled: CompiledRules,

@@ -80,6 +80,10 @@ function explainNode(node: Node, view: MessageView): ConditionExplanation {
 /**
  * Dry-run: for each rule (in evaluation order), whether it would fire for this message and the
  * result of every condition with the values it saw. Built for the API's explain endpoint.
+ *
+ * @example
+ * const message = await parseFullMessage(eml, { mailboxId, folder: "INBOX", uidValidity: 1, uid: 1 });
+ * return explainRules(rules, message); // [{ rule, matched, skipped, condition: { kind: "all", … } }]
  */
 export function explainRules(
   rules: Rule[],

@@ -1,6 +1,6 @@
 export type { WebhookInclude } from "./action.js";
 export { Action } from "./action.js";
-export type { CompiledRules, EvaluateOptions, RuleMatch } from "./compile.js";
+export type { CompiledRule, CompiledRules, EvaluateOptions, RuleMatch } from "./compile.js";
 export { compileRules, evaluateRules, rulesFor } from "./compile.js";
 export { Condition, Leaf, OPS, Op } from "./condition.js";
 export type { ConditionExplanation, RuleExplanation } from "./explain.js";

@@ -131,6 +131,12 @@ export function compileLeaf(leaf: Leaf): LeafResult {
   if (leaf.flags !== undefined && op !== "matches") {
     problems.push({ key: "flags", reason: `flags only apply to op "matches"` });
   }
+  if (leaf.caseSensitive !== undefined && spec.kind !== "text") {
+    problems.push({
+      key: "caseSensitive",
+      reason: `caseSensitive only applies to text fields; "${leaf.field}" is a ${spec.kind}`,
+    });
+  }
   const fold = spec.kind === "text" && leaf.caseSensitive !== true && op !== "matches";
   const built = buildTest(spec, leaf, fold, problems);
   if (problems.length > 0 || !built) return { ok: false, problems };

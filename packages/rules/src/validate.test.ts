@@ -160,6 +160,11 @@ describe("validateRules: every problem, with its path", () => {
       "[0].when.flags",
     );
   });
+  it("caseSensitive on a field that is not text", () => {
+    expect(problemsOf({ field: "size", op: "gt", value: 1, caseSensitive: true })).toEqual([
+      { path: "[0].when.caseSensitive", reason: expect.stringContaining("only applies to text fields") },
+    ]);
+  });
   it("too deep", () => {
     expect(problems([ruleWhen(nest(17))])).toEqual([
       { path: `[0].when${".not".repeat(16)}`, reason: "conditions nested deeper than 16 levels" },

@@ -24,6 +24,10 @@ function zodPath(prefix: string, path: readonly PropertyKey[]): string {
  *
  * Rules without an id get one from their name (`invoices-to-accounting`, then `-2`, `-3` for
  * repeats), so the same list yields the same ids on every load and ids survive edits of conditions.
+ *
+ * @example
+ * const r = validateRules(yaml.rules);
+ * if (!r.ok) for (const p of r.problems) console.error(`rules${p.path}: ${p.reason}`);
  */
 export function validateRules(input: unknown[], options: ValidateOptions = {}): ValidationResult {
   if (!Array.isArray(input)) return { ok: false, problems: [{ path: "", reason: "rules must be a list" }] };
