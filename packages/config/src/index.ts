@@ -1,5 +1,6 @@
 export { ConfigError } from "./config-error.js";
 export type { Env } from "./interpolate.js";
+export { configJsonSchema } from "./json-schema.js";
 export { loadConfigFile } from "./load.js";
 export type { LoadedConfig } from "./parse.js";
 export { parseConfig } from "./parse.js";

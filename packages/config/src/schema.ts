@@ -40,17 +40,22 @@ const Folders = z
   });
 
 const mailboxFields = z.strictObject({
-  id: Slug,
-  address: z.string().min(1).optional(),
-  host: z.string().min(1, "must not be empty"),
-  port: Port.optional(),
-  tls: TlsMode.default("implicit"),
-  tlsVerify: Flag.default(true),
-  user: z.string().min(1, "must not be empty"),
-  password: z.string().min(1, "must not be empty"),
-  folders: Folders.default(["INBOX"]),
-  start: StartFrom.default("new"),
-  enabled: Flag.default(true),
+  id: Slug.describe("Stable id; rules refer to it, cursors and job ids are keyed by it."),
+  address: z.string().min(1).optional().describe("Display address for webhook payloads. Default: user."),
+  host: z.string().min(1, "must not be empty").describe("IMAP server host name or IP."),
+  port: Port.optional().describe("IMAP port. Default: 993 for tls implicit, 143 otherwise."),
+  tls: TlsMode.default("implicit").describe("implicit (IMAPS), starttls, or none (loopback tests only)."),
+  tlsVerify: Flag.default(true).describe("Verify the server certificate."),
+  user: z.string().min(1, "must not be empty").describe("Login name."),
+  password: z
+    .string()
+    .min(1, "must not be empty")
+    .describe("Login password; take it from the environment, never commit it."),
+  folders: Folders.default(["INBOX"]).describe("Folders to watch, one IDLE connection each."),
+  start: StartFrom.default("new").describe(
+    'Where a folder seen for the first time starts: "new", "all", or { since: <ISO date> }.',
+  ),
+  enabled: Flag.default(true).describe("false keeps the mailbox in the store without watching it."),
 });
 
 /** One IMAP account. `port` defaults from `tls` (993 implicit, 143 otherwise); `address` from `user`. */
@@ -62,7 +67,7 @@ export const MailboxConfig = mailboxFields.transform((m) => ({
 export type MailboxConfig = z.infer<typeof MailboxConfig>;
 
 /**
- * Standard Webhooks secret: `whsec_` + base64 of 24 to 64 random bytes. Checked here so a typo fails at
+ * Standard Webhooks secret: `whsec_` + base64 of at least 24 random bytes (the spec suggests 24-64). Checked here so a typo fails at
  * start instead of producing signatures no receiver can verify.
  */
 export const WebhookSecret = z.string().refine(isWebhookSecret, {
@@ -103,20 +108,26 @@ const Headers = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
 
 /** A webhook receiver. Without `secret` the store generates one when it seeds the endpoint. */
 export const EndpointConfig = z.strictObject({
-  id: Slug,
-  url: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
-  secret: WebhookSecret.optional(),
-  headers: Headers.default({}),
-  enabled: Flag.default(true),
+  id: Slug.describe("Stable id; rules refer to it in webhook actions."),
+  url: z
+    .url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" })
+    .describe("Where deliveries are POSTed."),
+  secret: WebhookSecret.optional().describe(
+    "Standard Webhooks secret: whsec_ + base64 of >= 24 random bytes. Generated when absent.",
+  ),
+  headers: Headers.default({}).describe("Extra request headers (not webhook-*, content-type, host)."),
+  enabled: Flag.default(true).describe("false pauses deliveries to this endpoint."),
 });
 export type EndpointConfig = z.infer<typeof EndpointConfig>;
 
 /** The whole mailhook.yaml. Rules are validated separately by @mailhook/rules (they own that schema). */
 export const MailhookConfig = z.strictObject({
-  version: z.literal(1, { error: "must be 1 (the only config format so far)" }),
-  tenant: Slug.default("default"),
-  mailboxes: z.array(MailboxConfig).default([]),
-  endpoints: z.array(EndpointConfig).default([]),
-  rules: z.array(z.unknown()).default([]),
+  version: z
+    .literal(1, { error: "must be 1 (the only config format so far)" })
+    .describe("Format version: 1."),
+  tenant: Slug.default("default").describe("Tenant the file's resources belong to."),
+  mailboxes: z.array(MailboxConfig).default([]).describe("IMAP accounts to watch."),
+  endpoints: z.array(EndpointConfig).default([]).describe("Webhook receivers."),
+  rules: z.array(z.unknown()).default([]).describe("Rules (validated by @mailhook/rules); ids required."),
 });
 export type MailhookConfig = z.infer<typeof MailhookConfig>;
