@@ -136,3 +136,14 @@ describe("interpolate: properties", () => {
     );
   });
 });
+
+describe("interpolation problems in parseConfig", () => {
+  it("lists every unset variable of one value", () => {
+    expect(
+      problemsOf("version: 1\nmailboxes:\n  - { id: a, host: h, user: u, password: '${A}${B}' }\n"),
+    ).toEqual([
+      "mailboxes[0].password: environment variable A is not set",
+      "mailboxes[0].password: environment variable B is not set",
+    ]);
+  });
+});

@@ -1,6 +1,7 @@
 import type { Rule } from "@mailhook/rules";
 import { ConfigError } from "./config-error.js";
 import { crossReferenceIssues } from "./cross-refs.js";
+import { suggest } from "./did-you-mean.js";
 import { type Env, interpolate } from "./interpolate.js";
 import { issueText } from "./issue-text.js";
 import { type ConfigProblem, formatPath, type Issue, type PathSegment } from "./problem.js";
@@ -34,14 +35,16 @@ export function parseConfig(text: string, file: string, env: Env): LoadedConfig 
   const rawRules = isRecord(value) && Array.isArray(value.rules) ? value.rules : [];
   const { rules, issues: ruleIssues } = checkRules(rawRules);
 
-  // An unset variable already explains why the value at its path is wrong; say it once.
   // @mailhook/rules also reports duplicate rule ids; keep its wording when both flag the same path.
   const refIssues = crossReferenceIssues(value).filter(
     (r) => !ruleIssues.some((q) => samePath(q.path, r.path)),
   );
-  const issues = [...envIssues, ...schemaIssues, ...ruleIssues, ...refIssues].filter(
-    (issue) => !envIssues.some((e) => e !== issue && isWithin(issue.path, e.path)),
-  );
+  // An unset variable already explains why the value at its path is wrong; say it once.
+  const explained = (issue: Issue) => envIssues.some((e) => isWithin(issue.path, e.path));
+  const issues = [
+    ...envIssues,
+    ...[...schemaIssues, ...ruleIssues, ...refIssues].filter((i) => !explained(i)),
+  ];
   if (issues.length > 0 || !parsed.success) throw toError(file, issues, source.position);
 
   return {
@@ -76,53 +79,6 @@ function fromZod(issue: ZodIssueLike, prefix: PathSegment[] = []): Issue[] {
     if (deeper.length === 1 && deeper[0]) return deeper[0].flatMap((i) => fromZod(i, path));
   }
   return [{ path, reason: issue.message }];
-}
-
-const KNOWN_KEYS = [
-  "version",
-  "tenant",
-  "mailboxes",
-  "endpoints",
-  "rules",
-  "id",
-  "address",
-  "host",
-  "port",
-  "tls",
-  "tlsVerify",
-  "user",
-  "password",
-  "folders",
-  "start",
-  "since",
-  "enabled",
-  "url",
-  "secret",
-  "headers",
-];
-
-function suggest(key: string): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const known of KNOWN_KEYS) {
-    const d = distance(key.toLowerCase(), known.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [known, d];
-  }
-  return best === undefined ? "" : ` (did you mean "${best}"?)`;
-}
-
-/** Levenshtein distance; keys are short, so the quadratic table is fine. */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
-    }
-    prev = cur;
-  }
-  return prev[b.length] ?? 0;
 }
 
 function samePath(a: readonly PathSegment[], b: readonly PathSegment[]): boolean {
