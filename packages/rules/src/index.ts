@@ -8,7 +8,7 @@ export { explainRules } from "./explain.js";
 export { FIELD_NAMES } from "./fields.js";
 export { MAX_IN_VALUES } from "./leaf.js";
 export { needsOf } from "./needs.js";
-export { MAX_PATTERN_LENGTH } from "./regex.js";
+export { MAX_PATTERN_LENGTH, MAX_PROGRAM_SIZE } from "./regex.js";
 export { Extract, Rule, RuleInput } from "./rule.js";
 export { MAX_CONDITION_DEPTH } from "./tree.js";
 export type { Problem, ValidateOptions, ValidationResult } from "./validate.js";
