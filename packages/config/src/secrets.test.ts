@@ -1,3 +1,5 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these strings are mailhook.yaml `${VAR}` syntax, not templates
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { configError } from "./test-helpers.js";
 
@@ -60,5 +62,70 @@ describe("config errors never contain secret values", () => {
     expect(out).toContain("mailboxes[0].port");
     expect(out).toContain("endpoints[0].url");
     expect(out).toContain("endpoints[0].secret");
+  });
+});
+
+describe("config errors never contain secret values: property", () => {
+  // Every field of a mailbox and an endpoint gets the secret through ${S}, so most of them are invalid
+  // at once; whatever the value, no problem may repeat it.
+  const fields = [
+    "id",
+    "address",
+    "host",
+    "port",
+    "tls",
+    "tlsVerify",
+    "user",
+    "password",
+    "folder",
+    "start",
+    "url",
+    "secret",
+    "header",
+    "enabled",
+    "tenant",
+  ] as const;
+
+  function file(at: ReadonlySet<string>): string {
+    const v = (field: string, fallback: string) => (at.has(field) ? '"${S}"' : fallback);
+    return `version: 1
+tenant: ${v("tenant", "acme")}
+mailboxes:
+  - id: ${v("id", "a")}
+    address: ${v("address", "a@example.com")}
+    host: ${v("host", "h")}
+    port: ${v("port", "993")}
+    tls: ${v("tls", "implicit")}
+    tlsVerify: ${v("tlsVerify", "true")}
+    user: ${v("user", "u")}
+    password: ${v("password", "p")}
+    folders: [${v("folder", "INBOX")}, ${v("folder", "INBOX")}]
+    start: ${at.has("start") ? '{ since: "${S}" }' : "new"}
+endpoints:
+  - id: e
+    url: ${v("url", "https://e.example/")}
+    secret: ${v("secret", "whsec_c2hvcnQ=")}
+    headers: { X-Token: ${v("header", "t")}, "Bad Name": x }
+    enabled: ${v("enabled", "true")}
+rules:
+  - id: r
+    name: r
+    actions: [{ type: webhook, endpoint: missing }]
+`;
+  }
+
+  it("for any value in any combination of fields", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.subarray([...fields], { minLength: 1 }),
+        (tail, chosen) => {
+          const secret = `Zq9${tail}`;
+          const text = errorText(file(new Set(chosen)), { S: secret });
+          expect(text).not.toContain(secret);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
