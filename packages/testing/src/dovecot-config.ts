@@ -22,6 +22,11 @@ export interface RunAs {
 export const MAIL_UID = 5000;
 export const MAIL_GID = 5000;
 
+/** The `* OK` greeting text of the instance named `instanceName`. */
+export function greeting(instanceName: string): string {
+  return `${instanceName} ready.`;
+}
+
 const DH_PARAMS = "/usr/share/dovecot/dh.pem";
 
 /**
@@ -51,6 +56,8 @@ base_dir = ${o.dir}/run
 state_dir = ${o.dir}/state
 log_path = ${o.dir}/log/dovecot.log
 instance_name = ${o.instanceName}
+# Unique, so the start-up probe knows it reached this instance and not a neighbour's.
+login_greeting = ${greeting(o.instanceName)}
 protocols = imap
 listen = 127.0.0.1
 ${rootless}

@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { ImapFlow, type ImapFlowOptions } from "imapflow";
 import { findExecutable } from "./binaries.js";
 import { trackDir, trackGroup } from "./children.js";
-import { dovecotConfig, MAIL_GID, MAIL_UID, type RunAs } from "./dovecot-config.js";
+import { dovecotConfig, greeting, MAIL_GID, MAIL_UID, type RunAs } from "./dovecot-config.js";
 import { freePort, waitPortBindable } from "./free-port.js";
 import { selfSignedCert } from "./self-signed-cert.js";
-import { type SpawnedServer, spawnServer, waitForServer } from "./spawn-server.js";
+import { spawnServer, waitForServer } from "./spawn-server.js";
 
 export interface StartDovecotOptions {
   /** Replaces `imap_capability`, e.g. `"IMAP4rev1 IDLE"` to prove the fallbacks for MOVE or UIDPLUS. */
@@ -117,19 +117,24 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
   let ports = { port: 0, tlsPort: 0 };
   let killCurrent: (() => Promise<void>) | undefined;
 
-  const launch = async (): Promise<SpawnedServer> => {
+  const launch = async (): Promise<void> => {
     // A SIGKILLed master leaves its pid file; a recycled pid would make Dovecot refuse to start.
     rmSync(join(dir, "run", "master.pid"), { force: true });
     const server = spawnServer(dovecotBin, ["-F", "-c", configPath], dir);
     const kill = trackGroup(server.child, dir);
     try {
-      await waitForServer(server, ports.port, { expect: " ready." }, START_TIMEOUT_MS, () => "dovecot");
+      await waitForServer(
+        server,
+        ports.port,
+        { expect: ` ${greeting(instanceName)}\r\n` },
+        START_TIMEOUT_MS,
+        () => "dovecot",
+      );
     } catch (err) {
       await kill();
       throw withLogTail(err, dir);
     }
     killCurrent = kill;
-    return server;
   };
 
   // First start: a port picked by freePort() can be taken before Dovecot binds it; pick new ones.

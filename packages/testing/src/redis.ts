@@ -20,7 +20,7 @@ const MISSING =
 
 /**
  * Starts a throw-away `redis-server` on a free 127.0.0.1 port with persistence off, and resolves
- * once it answers PING.
+ * once it answers commands.
  *
  * @example
  * const redis = await startRedis();
@@ -49,7 +49,14 @@ export async function startRedis(): Promise<TestRedis> {
     }
     const kill = trackGroup(server.child, dir);
     try {
-      await waitForServer(server, port, { send: "PING\r\n", expect: "+PONG" }, 10_000, () => "redis-server");
+      // The answer names this instance's own dir, so it cannot come from another Redis.
+      await waitForServer(
+        server,
+        port,
+        { send: "CONFIG GET dir\r\n", expect: dir },
+        10_000,
+        () => "redis-server",
+      );
       return {
         url: `redis://127.0.0.1:${port}`,
         port,

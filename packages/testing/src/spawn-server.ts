@@ -39,8 +39,9 @@ export function spawnServer(command: string, args: string[], cwd: string): Spawn
 }
 
 /**
- * Opens TCP connections to `port` until `probe` accepts what the server says, the child exits,
- * or the timeout passes.
+ * Opens TCP connections to `port` until the server says `probe.expect`, the child exits, or the
+ * timeout passes. `expect` should be unique to this child: freePort() races with other processes,
+ * and a probe that any server could pass might succeed against someone else's server.
  */
 export async function waitForServer(
   server: SpawnedServer,
@@ -83,17 +84,21 @@ function probeOnce(port: number, probe: { send?: string; expect: string }, timeo
       if (err) reject(err);
       else resolve();
     };
-    const timer = setTimeout(() => done(new Error("probe timed out")), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`no "${probe.expect}" in ${JSON.stringify(received.slice(0, 200))}`)),
+      timeoutMs,
+    );
     socket.once("connect", () => {
       if (probe.send) socket.write(probe.send);
     });
+    // Keep reading past other lines: Dovecot may first say it is waiting for its auth process.
     socket.on("data", (chunk) => {
       received += chunk.toString("latin1");
       if (received.includes(probe.expect)) done();
-      else if (received.includes("\n"))
-        done(new Error(`unexpected answer: ${received.trim().slice(0, 200)}`));
     });
     socket.once("error", (err) => done(err));
-    socket.once("close", () => done(new Error("connection closed")));
+    socket.once("close", () =>
+      done(new Error(`connection closed after ${JSON.stringify(received.slice(0, 200))}`)),
+    );
   });
 }
