@@ -28,6 +28,8 @@ interface Slot {
 export interface FolderHandle {
   client: ImapFlow;
   uidValidity: number;
+  /** Selects the folder again and returns its UIDVALIDITY now (it is cached between jobs). */
+  reopen(): Promise<number>;
 }
 
 /**
@@ -111,12 +113,14 @@ export function createConnectionPool(opts: PoolOptions) {
       }
       const conn = await acquire(slot, mailbox, opts.log.child({ mailboxId: mailbox.id }));
       try {
-        if (conn.folder !== folder || !conn.client.mailbox) {
+        const open = async () => {
           const mb = await conn.client.mailboxOpen(folder);
           conn.folder = folder;
           conn.uidValidity = Number(mb.uidValidity);
-        }
-        const result = await fn({ client: conn.client, uidValidity: conn.uidValidity });
+          return conn.uidValidity;
+        };
+        if (conn.folder !== folder || !conn.client.mailbox) await open();
+        const result = await fn({ client: conn.client, uidValidity: conn.uidValidity, reopen: open });
         conn.busy = false;
         conn.lastUsed = Date.now();
         slot.waiters.shift()?.();

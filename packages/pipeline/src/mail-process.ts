@@ -40,13 +40,25 @@ export function createMailProcessor(deps: MailProcessDeps) {
     const { compiled, needs } = await deps.rules.forFolder(tenantId, mailboxId, folder);
     if (compiled.rules.length === 0) return { kind: "no-rules" };
 
-    const fetched = await deps.pool.withFolder(mailbox, folder, async ({ client, uidValidity: current }) => {
-      if (current !== uidValidity) return { stale: true, current } as const;
-      return {
-        stale: false,
-        message: await fetchMessage(client, { mailboxId, folder, uidValidity }, uid, needs, limits),
-      } as const;
-    });
+    const fetched = await deps.pool.withFolder(
+      mailbox,
+      folder,
+      async ({ client, uidValidity: cached, reopen }) => {
+        // The cached UIDVALIDITY may predate a folder re-creation: look again before calling it stale.
+        const current = cached === uidValidity ? cached : await reopen();
+        if (current !== uidValidity) return { stale: true, current } as const;
+        const target = { mailboxId, folder, uidValidity };
+        let message = await fetchMessage(client, target, uid, needs, limits);
+        if (!message) {
+          // A pooled connection learns of mail that arrived since its last command only at the end of
+          // the next one (servers announce EXISTS after the FETCH), so a miss is retried once after a
+          // NOOP. Only a UID still missing then is really expunged.
+          await client.noop();
+          message = await fetchMessage(client, target, uid, needs, limits);
+        }
+        return { stale: false, message } as const;
+      },
+    );
     if (fetched.stale) {
       log.warn(
         { jobUidValidity: uidValidity, current: fetched.current },

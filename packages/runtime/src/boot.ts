@@ -1,4 +1,4 @@
-import { loadConfigFile } from "@mailhook/config";
+import { ConfigError, type LoadedConfig, loadConfigFile } from "@mailhook/config";
 import type { Logger } from "@mailhook/log";
 import { createSecretBox, createStore, type Store, seedFromConfig } from "@mailhook/store";
 import { generateSecret } from "@mailhook/webhook";
@@ -49,21 +49,29 @@ async function checkRedisDurability(redis: Redis, log: Logger): Promise<void> {
   }
 }
 
-/** Seeds the store from MAILHOOK_CONFIG when set. Throws ConfigError with every problem listed. */
-export async function seedConfig(env: Env, store: Store, log: Logger): Promise<void> {
-  if (!env.MAILHOOK_CONFIG) return;
-  const config = await loadConfigFile(env.MAILHOOK_CONFIG, process.env);
-  const result = await seedFromConfig(
-    store,
-    {
-      tenant: config.tenant,
-      mailboxes: config.mailboxes.map((m) => ({ ...m, start: m.start })),
-      endpoints: config.endpoints.map((e) => ({ ...e, headers: e.headers ?? {} })),
-      rules: config.rules,
-    },
-    generateSecret,
-  );
-  log.info({ file: env.MAILHOOK_CONFIG, ...result }, "configuration seeded");
+/**
+ * Loads MAILHOOK_CONFIG when set, before anything connects: a bad file fails the start with every
+ * problem listed (ConfigError) whether or not Redis is up.
+ */
+export async function loadConfig(env: Env): Promise<LoadedConfig | null> {
+  if (!env.MAILHOOK_CONFIG) return null;
+  return loadConfigFile(env.MAILHOOK_CONFIG, process.env);
+}
+
+/** Writes a loaded config file into the store (idempotent; every service may do it at start). */
+export async function seedConfig(config: LoadedConfig | null, store: Store, log: Logger): Promise<void> {
+  if (!config) return;
+  const result = await seedFromConfig(store, config, generateSecret);
+  log.info({ ...result }, "configuration seeded");
+}
+
+/** Prints a rejected configuration for people (stderr) and machines (one log line), then exits 2. */
+export function exitOnConfigError(err: unknown, log: Logger): never {
+  const problems = err instanceof ConfigError ? err.problems : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  log.fatal({ problems }, "configuration rejected");
+  process.stderr.write(`mailhook: configuration rejected:\n${message}\n`);
+  process.exit(2);
 }
 
 /** Runs `stop` once on SIGTERM/SIGINT, then exits; a second signal exits at once. */

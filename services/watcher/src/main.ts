@@ -1,17 +1,19 @@
 import { createLogger } from "@mailhook/log";
-import { createRuntime, onShutdown, parseEnv, seedConfig } from "@mailhook/runtime";
+import {
+  createRuntime,
+  exitOnConfigError,
+  loadConfig,
+  onShutdown,
+  parseEnv,
+  seedConfig,
+} from "@mailhook/runtime";
 import { startWatcherService } from "./service.js";
 
 const env = parseEnv(process.env);
 const log = createLogger({ name: "watcher", level: env.LOG_LEVEL });
+const config = await loadConfig(env).catch((err: unknown) => exitOnConfigError(err, log));
 const runtime = await createRuntime(env, log);
-try {
-  await seedConfig(env, runtime.store, log);
-} catch (err) {
-  log.fatal({ err: err instanceof Error ? err.message : String(err) }, "configuration rejected");
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(2);
-}
+await seedConfig(config, runtime.store, log);
 const service = await startWatcherService({
   redisUrl: env.REDIS_URL,
   prefix: env.MAILHOOK_PREFIX,

@@ -56,7 +56,13 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     { connection, prefix: opts.prefix, concurrency: opts.mailConcurrency },
     async (data) => {
       try {
-        await processMail(data);
+        const outcome = await processMail(data);
+        if (outcome.kind !== "processed") {
+          opts.log.debug(
+            { mailboxId: data.mailboxId, folder: data.folder, uid: data.uid, outcome: outcome.kind },
+            "nothing to deliver",
+          );
+        }
       } catch (err) {
         // Refused credentials will not be fixed by retrying this job soon; the watcher reports them.
         if (isAuthFailure(err)) throw new UnrecoverableError("IMAP authentication failed");

@@ -1,0 +1,262 @@
+import {
+  makeMail,
+  startDovecot,
+  startReceiver,
+  startRedis,
+  startTcpProxy,
+  type TestDovecot,
+  type TestReceiver,
+  type TestRedis,
+} from "@mailhook/testing";
+import { WebhookPayload } from "@mailhook/webhook";
+import { Webhook } from "standardwebhooks";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { endpointFor, mailboxFor, rules, Stack, sleep, waitUntil } from "./support/stack.js";
+
+let redis: TestRedis;
+let dovecot: TestDovecot;
+let receiver: TestReceiver;
+const stacks: Stack[] = [];
+
+beforeAll(async () => {
+  [redis, dovecot, receiver] = await Promise.all([startRedis(), startDovecot(), startReceiver()]);
+});
+afterAll(async () => {
+  await Promise.all([redis?.stop(), dovecot?.stop(), receiver?.stop()]);
+});
+afterEach(async () => {
+  await Promise.all(stacks.splice(0).map((s) => s.stop()));
+});
+
+async function newStack(): Promise<Stack> {
+  const s = new Stack({ redisUrl: redis.url });
+  stacks.push(s);
+  return s;
+}
+
+/** Requests for one test, told apart by the endpoint path. */
+const hitsFor = (path: string) => receiver.requests.filter((r) => r.path === path);
+
+describe("new mail becomes a signed webhook", () => {
+  it("delivers an APPENDed message with a valid Standard Webhooks signature and the payload fields", async () => {
+    const stack = await newStack();
+    const user = await dovecot.createUser("e2e");
+    const ep = endpointFor(`${receiver.url}/basic`);
+    await stack.store.putMailbox(mailboxFor(dovecot, user, "support"));
+    await stack.store.putEndpoint(ep);
+    await stack.store.putRules(
+      "default",
+      rules([
+        {
+          id: "invoices",
+          name: "Invoices",
+          when: { field: "subject", op: "contains", value: "invoice" },
+          actions: [{ type: "webhook", endpoint: "hook" }],
+        },
+        {
+          id: "never",
+          name: "Never",
+          when: { field: "from.domain", op: "equals", value: "nowhere.invalid" },
+          actions: [{ type: "webhook", endpoint: "hook" }],
+        },
+      ]),
+    );
+    await stack.start();
+    await stack.waitForState("support", "INBOX", "connected");
+
+    const raw = await makeMail({
+      from: '"Vendor Billing" <Billing@Vendor.example>',
+      to: "support@example.test",
+      subject: "Your Invoice #4711",
+      text: "Amount due: 42 EUR",
+      messageId: "<inv-4711@vendor.example>",
+    });
+    await dovecot.append(user.user, "INBOX", raw);
+    const [req] = await waitForHits("/basic", 1);
+
+    const payload = WebhookPayload.parse(
+      new Webhook(ep.secrets[0]!).verify(req!.body, req!.headers as Record<string, string>),
+    );
+    expect(req!.headers["webhook-id"]).toMatch(/^msg_/);
+    expect(payload.type).toBe("message.matched");
+    expect(payload.id).toBe(req!.headers["webhook-id"]);
+    expect(payload.mailbox).toEqual({ id: "support", address: `${user.user}@example.test`, folder: "INBOX" });
+    expect(payload.rule).toEqual({ id: "invoices", name: "Invoices" });
+    expect(payload.message.subject).toBe("Your Invoice #4711");
+    expect(payload.message.from).toEqual([{ name: "Vendor Billing", address: "billing@vendor.example" }]);
+    expect(payload.message.messageId).toContain("inv-4711@vendor.example");
+    expect(payload.message.uid).toBe(1);
+    expect(payload.message.text).toContain("Amount due: 42 EUR");
+    expect(payload.message.textTruncated).toBe(false);
+    // One matching rule, one endpoint: exactly one delivery, also after the retry window.
+    await sleep(500);
+    expect(hitsFor("/basic")).toHaveLength(1);
+    const rec = await stack.store.getDelivery(req!.headers["webhook-id"] as string);
+    expect(rec?.status).toBe("delivered");
+    expect(rec?.attempts).toHaveLength(1);
+  });
+
+  it("catches up all 50 messages that arrived while the watcher was stopped, each exactly once", async () => {
+    const stack = await newStack();
+    const user = await dovecot.createUser("catchup");
+    await stack.store.putMailbox(mailboxFor(dovecot, user, "catchup"));
+    await stack.store.putEndpoint(endpointFor(`${receiver.url}/catchup`));
+    await stack.store.putRules(
+      "default",
+      rules([{ id: "all", name: "All", actions: [{ type: "webhook", endpoint: "hook" }] }]),
+    );
+    await stack.start();
+    await stack.waitForState("catchup", "INBOX", "connected");
+    await dovecot.append(user.user, "INBOX", await makeMail({ subject: "before stop" }));
+    await waitForHits("/catchup", 1);
+
+    await stack.stopWatcher();
+    for (let i = 0; i < 50; i++)
+      await dovecot.append(user.user, "INBOX", await makeMail({ subject: `while down ${i}` }));
+    await stack.startWatcher();
+    const hits = await waitForHits("/catchup", 51, 30_000);
+    await sleep(1_000);
+    const subjects = hitsFor("/catchup").map(
+      (r) => (JSON.parse(r.body) as { message: { subject: string } }).message.subject,
+    );
+    expect(subjects).toHaveLength(51);
+    expect(new Set(subjects).size).toBe(51);
+    for (let i = 0; i < 50; i++) expect(subjects).toContain(`while down ${i}`);
+    expect(hits.length).toBe(51);
+  });
+
+  it("does not replay old mail after a UIDVALIDITY change, and delivers new mail", async () => {
+    const stack = await newStack();
+    const user = await dovecot.createUser("uv");
+    await dovecot.createFolder(user.user, "Tickets");
+    await stack.store.putMailbox(mailboxFor(dovecot, user, "uv", { folders: ["Tickets"] }));
+    await stack.store.putEndpoint(endpointFor(`${receiver.url}/uv`));
+    await stack.store.putRules(
+      "default",
+      rules([{ id: "all", name: "All", actions: [{ type: "webhook", endpoint: "hook" }] }]),
+    );
+    await stack.start();
+    await stack.waitForState("uv", "Tickets", "connected");
+    await dovecot.append(user.user, "Tickets", await makeMail({ subject: "first generation" }));
+    await waitForHits("/uv", 1);
+    const before = await stack.store.getCursor("default", "uv", "Tickets");
+
+    // Delete and recreate the folder, and put "old" mail into the new generation before the
+    // watcher sees it: none of it may be replayed as new.
+    await dovecot.deleteFolder(user.user, "Tickets");
+    await dovecot.createFolder(user.user, "Tickets");
+    for (let i = 0; i < 3; i++)
+      await dovecot.save(user.user, "Tickets", await makeMail({ subject: `restored ${i}` }));
+    await waitUntil(
+      async () =>
+        (await stack.store.listEvents("default")).some(
+          (e) => e.type === "uidvalidity.changed" && e.mailboxId === "uv",
+        ),
+      20_000,
+      "uidvalidity event",
+    );
+    await stack.waitForState("uv", "Tickets", "connected");
+    const after = await stack.store.getCursor("default", "uv", "Tickets");
+    expect(after?.uidValidity).not.toBe(before?.uidValidity);
+    expect(after?.lastUid).toBe(3);
+
+    await dovecot.append(user.user, "Tickets", await makeMail({ subject: "second generation" }));
+    await waitForHits("/uv", 2);
+    await sleep(800);
+    const subjects = hitsFor("/uv").map(
+      (r) => (JSON.parse(r.body) as { message: { subject: string } }).message.subject,
+    );
+    expect(subjects).toEqual(["first generation", "second generation"]);
+  });
+
+  it("reads under 64 KB from IMAP for a message with a 5 MB attachment when rules need only the subject", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: dovecot.port });
+    try {
+      const stack = await newStack();
+      const user = await dovecot.createUser("big");
+      const mbx = mailboxFor(dovecot, user, "big", { port: proxy.port });
+      await stack.store.putMailbox(mbx);
+      await stack.store.putEndpoint(endpointFor(`${receiver.url}/big`));
+      await stack.store.putRules(
+        "default",
+        rules([
+          {
+            id: "subj",
+            name: "Subject",
+            when: { field: "subject", op: "startsWith", value: "scan" },
+            actions: [{ type: "webhook", endpoint: "hook", include: { text: false } }],
+          },
+        ]),
+      );
+      await stack.start();
+      await stack.waitForState("big", "INBOX", "connected");
+      const pdf = Buffer.alloc(5 * 1024 * 1024);
+      for (let i = 0; i < pdf.length; i++) pdf[i] = (i * 7919) % 251;
+      const raw = await makeMail({
+        subject: "scan 2024-03",
+        text: "see attachment",
+        attachments: [{ filename: "scan.pdf", contentType: "application/pdf", content: pdf }],
+      });
+      expect(raw.length).toBeGreaterThan(5 * 1024 * 1024);
+      proxy.resetCounters();
+      await dovecot.append(user.user, "INBOX", raw);
+      const [req] = await waitForHits("/big", 1, 20_000);
+      const read = proxy.bytesFromTarget();
+      expect(read).toBeGreaterThan(0);
+      expect(read).toBeLessThan(64 * 1024);
+      const payload = JSON.parse(req!.body) as {
+        message: { attachments: { filename: string; contentType: string; size: number; partId: string }[] };
+      };
+      expect(payload.message.attachments).toHaveLength(1);
+      expect(payload.message.attachments[0]).toMatchObject({
+        filename: "scan.pdf",
+        contentType: "application/pdf",
+      });
+      // BODYSTRUCTURE reports the encoded size; the decoded size is within a few percent of 5 MB.
+      expect(payload.message.attachments[0]!.size).toBeGreaterThan(5 * 1024 * 1024 * 0.95);
+      expect(payload.message.attachments[0]!.size).toBeLessThan(5 * 1024 * 1024 * 1.05);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it("reports a wrong password clearly, retries with backoff, and keeps other mailboxes working", async () => {
+    const stack = await newStack();
+    const good = await dovecot.createUser("good");
+    const bad = await dovecot.createUser("bad");
+    await stack.store.putMailbox(mailboxFor(dovecot, good, "good"));
+    await stack.store.putMailbox(mailboxFor(dovecot, bad, "bad", { password: "definitely-wrong-password" }));
+    await stack.store.putEndpoint(endpointFor(`${receiver.url}/auth`));
+    await stack.store.putRules(
+      "default",
+      rules([{ id: "all", name: "All", actions: [{ type: "webhook", endpoint: "hook" }] }]),
+    );
+    await stack.start();
+    await stack.waitForState("good", "INBOX", "connected");
+    await stack.waitForState("bad", "INBOX", "auth-failed");
+    const status = (await stack.store.getFolderStatuses("default", "bad")).INBOX;
+    expect(status?.lastError).toMatch(/auth/i);
+
+    await dovecot.append(good.user, "INBOX", await makeMail({ subject: "unaffected" }));
+    await waitForHits("/auth", 1);
+    // Several login attempts, spaced out by the backoff (base 500 ms in tests, doubling).
+    await waitUntil(
+      () => stack.logs.entries().filter((e) => e.mailboxId === "bad" && e.authFailed === true).length >= 3,
+      15_000,
+      "3 auth failures",
+    );
+    const failures = stack.logs.entries().filter((e) => e.mailboxId === "bad" && e.authFailed === true);
+    const gaps = failures
+      .slice(1)
+      .map((e, i) => Date.parse(e.time as string) - Date.parse(failures[i]!.time as string));
+    expect(gaps[1]!).toBeGreaterThan(gaps[0]! * 0.9);
+    expect(gaps[0]!).toBeGreaterThanOrEqual(250);
+    expect(stack.logs.text()).not.toContain("definitely-wrong-password");
+    expect(stack.logs.text()).not.toContain(good.pass);
+  });
+});
+
+async function waitForHits(path: string, n: number, timeoutMs = 15_000) {
+  await waitUntil(() => hitsFor(path).length >= n, timeoutMs, `${n} webhook(s) at ${path}`);
+  return hitsFor(path);
+}

@@ -1,0 +1,144 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { generateKeySpec } from "@mailhook/store";
+import {
+  makeMail,
+  startDovecot,
+  startReceiver,
+  startRedis,
+  type TestDovecot,
+  type TestReceiver,
+  type TestRedis,
+} from "@mailhook/testing";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "./support/stack.js";
+
+const root = join(import.meta.dirname, "..");
+let redis: TestRedis;
+let dovecot: TestDovecot;
+let receiver: TestReceiver;
+
+beforeAll(async () => {
+  [redis, dovecot, receiver] = await Promise.all([startRedis(), startDovecot(), startReceiver()]);
+});
+afterAll(async () => {
+  await Promise.all([redis?.stop(), dovecot?.stop(), receiver?.stop()]);
+});
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function runService(name: "watcher" | "worker" | "api", env: Record<string, string>): Run {
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "services", name, "src", "main.ts")], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+function writeConfig(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "mailhook-cfg-"));
+  const file = join(dir, "mailhook.yaml");
+  writeFileSync(file, text);
+  return file;
+}
+
+describe("services as processes", () => {
+  it("exits non-zero on a malformed mailhook.yaml, naming the file, the path and the reason", async () => {
+    const file = writeConfig(`version: 1
+mailboxes:
+  - id: support
+    host: imap.example.test
+    port: 99999
+    user: support
+    password: \${MISSING_PASSWORD_VAR}
+endpoints: []
+rules: []
+`);
+    const run = runService("watcher", {
+      REDIS_URL: redis.url,
+      MAILHOOK_PREFIX: "badcfg",
+      MAILHOOK_ENCRYPTION_KEYS: generateKeySpec("k1"),
+      MAILHOOK_CONFIG: file,
+    });
+    const code = await run.exited;
+    expect(code).not.toBe(0);
+    expect(run.stderr()).toContain("mailboxes[0].port");
+    expect(run.stderr()).toContain("mailboxes[0].password");
+    expect(run.stderr()).toContain("MISSING_PASSWORD_VAR");
+    expect(run.stderr()).toContain(file);
+  });
+
+  it("runs from a config file end to end, and SIGTERM closes IDLE connections and releases the lease", async () => {
+    const user = await dovecot.createUser("proc");
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const file = writeConfig(`version: 1
+mailboxes:
+  - id: support
+    host: 127.0.0.1
+    port: ${dovecot.port}
+    tls: none
+    user: ${user.user}
+    password: \${TEST_IMAP_PASSWORD}
+endpoints:
+  - id: tickets
+    url: ${receiver.url}/proc
+    secret: \${TEST_WEBHOOK_SECRET}
+rules:
+  - id: everything
+    name: Everything
+    actions: [{ type: webhook, endpoint: tickets }]
+`);
+    const env = {
+      REDIS_URL: redis.url,
+      MAILHOOK_PREFIX: "proc",
+      MAILHOOK_ENCRYPTION_KEYS: generateKeySpec("k1"),
+      MAILHOOK_CONFIG: file,
+      TEST_IMAP_PASSWORD: user.pass,
+      TEST_WEBHOOK_SECRET: secret,
+      WEBHOOK_ALLOW: "127.0.0.1/32",
+      LOG_LEVEL: "debug",
+    };
+    const worker = runService("worker", env);
+    const watcher = runService("watcher", env);
+    const r = new Redis(redis.url);
+    try {
+      await waitUntil(() => /watching folder/.test(watcher.stdout()), 20_000, "watcher to watch INBOX");
+      await waitUntil(() => /worker started/.test(worker.stdout()), 20_000, "worker to start");
+      await dovecot.append(user.user, "INBOX", await makeMail({ subject: "from a process" }));
+      await waitUntil(() => receiver.requests.some((q) => q.path === "/proc"), 15_000, "the webhook");
+      expect(await r.get("proc:lease:default/support")).not.toBeNull();
+
+      watcher.child.kill("SIGTERM");
+      worker.child.kill("SIGTERM");
+      expect(await watcher.exited).toBe(0);
+      expect(await worker.exited).toBe(0);
+      expect(await r.get("proc:lease:default/support")).toBeNull();
+      const status = JSON.parse((await r.hget("proc:status:default/support", "INBOX")) ?? "{}") as {
+        state?: string;
+      };
+      expect(status.state).toBe("stopped");
+      // Credentials never reach the logs, at any level.
+      const logs = watcher.stdout() + watcher.stderr() + worker.stdout() + worker.stderr();
+      expect(logs).not.toContain(user.pass);
+      expect(logs).not.toContain(secret);
+    } finally {
+      watcher.child.kill("SIGKILL");
+      worker.child.kill("SIGKILL");
+      r.disconnect();
+    }
+  });
+});

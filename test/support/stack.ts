@@ -1,0 +1,203 @@
+import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
+import { createLogger, type Logger } from "@mailhook/log";
+import { DEFAULT_FETCH_LIMITS } from "@mailhook/model";
+import { type Rule, validateRules } from "@mailhook/rules";
+import {
+  createSecretBox,
+  createStore,
+  type Endpoint,
+  generateKeySpec,
+  type Mailbox,
+  type Store,
+} from "@mailhook/store";
+import type { ImapUser, TestDovecot } from "@mailhook/testing";
+import { startWatcherService, type WatcherService } from "@mailhook/watcher";
+import { generateSecret } from "@mailhook/webhook";
+import { startWorkerService, type WorkerService } from "@mailhook/worker";
+import { Redis } from "ioredis";
+
+/** Captures JSON log lines in memory so tests can assert on them (and grep them for secrets). */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    for (const line of chunk.toString("utf8").split("\n")) if (line) this.lines.push(line);
+    cb();
+  }
+  entries(): Record<string, unknown>[] {
+    return this.lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+  text(): string {
+    return this.lines.join("\n");
+  }
+}
+
+export interface StackOptions {
+  redisUrl: string;
+  /** Extra watcher timing (tests shorten health checks and backoff). */
+  timing?: Parameters<typeof startWatcherService>[0]["timing"];
+  schedule?: number[];
+  totalTimeoutMs?: number;
+}
+
+/** A mailbox on the test Dovecot. */
+export function mailboxFor(
+  dovecot: TestDovecot,
+  user: ImapUser,
+  id: string,
+  overrides: Partial<Mailbox> = {},
+): Mailbox {
+  return {
+    tenantId: "default",
+    id,
+    address: `${user.user}@example.test`,
+    host: "127.0.0.1",
+    port: dovecot.port,
+    tls: "none",
+    tlsVerify: false,
+    user: user.user,
+    password: user.pass,
+    folders: ["INBOX"],
+    start: "new",
+    enabled: true,
+    managed: "api",
+    updatedAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+export function endpointFor(url: string, id = "hook", secret = generateSecret()): Endpoint {
+  return {
+    tenantId: "default",
+    id,
+    url,
+    secrets: [secret],
+    headers: {},
+    enabled: true,
+    disabledReason: null,
+    managed: "api",
+    updatedAt: new Date().toISOString(),
+  };
+}
+
+export function rules(input: unknown[]): Rule[] {
+  const r = validateRules(input);
+  if (!r.ok) throw new Error(`test rules invalid: ${JSON.stringify(r.problems)}`);
+  return r.rules;
+}
+
+/**
+ * mailhook's watcher and worker, in-process, on an isolated Redis prefix: what `npm start` runs,
+ * minus the process boundaries, so a test can stop and restart each part.
+ */
+export class Stack {
+  readonly prefix = `t${randomUUID().slice(0, 8)}`;
+  readonly logs = new LogCapture();
+  readonly log: Logger;
+  readonly redis: Redis;
+  readonly store: Store;
+  watcher: WatcherService | null = null;
+  worker: WorkerService | null = null;
+
+  constructor(private readonly opts: StackOptions) {
+    this.log = createLogger({ name: "test", level: "debug", destination: this.logs });
+    this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
+    this.store = createStore({
+      redis: this.redis,
+      prefix: this.prefix,
+      secrets: createSecretBox(generateKeySpec("k1")),
+    });
+  }
+
+  async startWatcher(ownerId = "watcher-1"): Promise<WatcherService> {
+    this.watcher = await startWatcherService({
+      redisUrl: this.opts.redisUrl,
+      prefix: this.prefix,
+      store: this.store,
+      log: this.log.child({ service: "watcher", owner: ownerId }),
+      ownerId,
+      leaseTtlMs: 3_000,
+      reconcileMs: 500,
+      timing: {
+        backoffBaseMs: 200,
+        backoffCapMs: 2_000,
+        authBackoffBaseMs: 500,
+        healthCheckMs: 2_000,
+        noopTimeoutMs: 1_500,
+        ...this.opts.timing,
+      },
+    });
+    return this.watcher;
+  }
+
+  async startWorker(): Promise<WorkerService> {
+    this.worker = await startWorkerService({
+      redisUrl: this.opts.redisUrl,
+      prefix: this.prefix,
+      store: this.store,
+      log: this.log.child({ service: "worker" }),
+      mailConcurrency: 8,
+      deliveryConcurrency: 16,
+      imapPoolSize: 2,
+      limits: DEFAULT_FETCH_LIMITS,
+      allow: ["127.0.0.1/32"],
+      schedule: this.opts.schedule ?? [200, 400, 800],
+      timeouts: {
+        connectTimeoutMs: 2_000,
+        totalTimeoutMs: this.opts.totalTimeoutMs ?? 5_000,
+        maxResponseBytes: 4_096,
+      },
+    });
+    return this.worker;
+  }
+
+  async start(): Promise<this> {
+    await this.startWorker();
+    await this.startWatcher();
+    return this;
+  }
+
+  async stopWatcher(): Promise<void> {
+    await this.watcher?.stop();
+    this.watcher = null;
+  }
+
+  async stopWorker(): Promise<void> {
+    await this.worker?.stop();
+    this.worker = null;
+  }
+
+  async stop(): Promise<void> {
+    if (process.env.MAILHOOK_TEST_LOGS) {
+      const { appendFileSync } = await import("node:fs");
+      appendFileSync(process.env.MAILHOOK_TEST_LOGS, `${this.logs.text()}\n`);
+    }
+    await this.stopWatcher();
+    await this.stopWorker();
+    this.redis.disconnect();
+  }
+
+  /** Polls until the folder's status is `state` (the watcher writes it on every transition). */
+  async waitForState(mailboxId: string, folder: string, state: string, timeoutMs = 15_000): Promise<void> {
+    await waitUntil(
+      async () => (await this.store.getFolderStatuses("default", mailboxId))[folder]?.state === state,
+      timeoutMs,
+      `${mailboxId}/${folder} to be ${state}`,
+    );
+  }
+}
+
+export async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
