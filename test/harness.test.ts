@@ -195,6 +195,44 @@ describe("startDovecot", () => {
     await client.logout();
   });
 
+  it.skipIf(process.getuid?.() !== 0 || !existsSync("/usr/bin/unshare"))(
+    "tells how to install Dovecot when it is missing",
+    async (ctx) => {
+      // A private mount namespace hides /usr/sbin (where dovecot lives) from this child only.
+      const script = `
+        import { startDovecot } from "@mailhook/testing";
+        try { await startDovecot(); console.log("started"); } catch (err) { console.log(err.message); }
+      `;
+      const node = process.execPath;
+      const child = spawn(
+        "/usr/bin/unshare",
+        [
+          "-m",
+          "sh",
+          "-c",
+          'mount -t tmpfs none /usr/sbin && exec "$0" "$@"',
+          node,
+          "--import",
+          "tsx",
+          "--input-type=module",
+          "-e",
+          script,
+        ],
+        { cwd: testDir, stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      child.stderr.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      await new Promise((resolve) => child.once("exit", resolve));
+      if (/unshare failed|Operation not permitted/.test(out)) ctx.skip(); // no mount namespaces here
+      expect(out).toContain("dovecot is not installed: run `node scripts/ensure-dovecot.mjs`");
+    },
+  );
+
   it("applies a capability override", async () => {
     const limited = await startDovecot({ capabilities: "IMAP4rev1 IDLE LITERAL+ SASL-IR AUTH=PLAIN" });
     try {

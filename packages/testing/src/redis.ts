@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { chmodSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { findExecutable } from "./binaries.js";
@@ -31,6 +31,8 @@ export async function startRedis(): Promise<TestRedis> {
   const bin = findExecutable("redis-server");
   if (!bin) throw new Error(MISSING);
   const dir = mkdtempSync(join(tmpdir(), "mailhook-redis-"));
+  // Like every harness dir: readable for whoever debugs a failed run.
+  chmodSync(dir, 0o755);
   const removeDir = trackDir(dir);
   let lastError: unknown;
   // The free port can be taken between freePort() and redis' bind; a fresh port fixes that.
