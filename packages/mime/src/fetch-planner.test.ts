@@ -271,6 +271,13 @@ describe("planFetch", () => {
     const plan = planFetch(text(undefined), { ...NO_NEEDS, headers: ["X-Ticket", "subject"] }, L);
     expect(plan.headers).toEqual([...ALWAYS_HEADERS, "x-ticket"]);
     expect(planFetch(text(undefined), { ...NO_NEEDS, headers: "all" }, L).headers).toBe("all");
+    // Names that would not be one IMAP atom never reach the command.
+    const odd = planFetch(
+      text(undefined),
+      { ...NO_NEEDS, headers: ["x-a b", "x-c)", 'x-"d', "x-e\r\nx-f", "List-Id"] },
+      L,
+    );
+    expect(odd.headers).toEqual([...ALWAYS_HEADERS, "list-id"]);
   });
 
   it("marks format=flowed plain text and carries raw and asked flags", () => {

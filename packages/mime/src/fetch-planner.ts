@@ -52,6 +52,10 @@ export interface FetchPlan {
   raw: boolean;
 }
 
+// A header field name that is also a plain IMAP atom: names come from user rules and are sent
+// inside HEADER.FIELDS (…), so a space, parenthesis, quote or CR would change the command.
+const HEADER_NAME = /^[a-z0-9!#$&'+.^_`|~-]+$/;
+
 // Leaf types mailparser treats as body text when they are not attachments.
 const TEXT_TYPES = new Set(["text/plain", "text/html", "message/delivery-status"]);
 
@@ -221,7 +225,7 @@ export function planFetch(
       : [
           ...new Set([
             ...ALWAYS_HEADERS,
-            ...needs.headers.map((h) => h.trim().toLowerCase()).filter(Boolean),
+            ...needs.headers.map((h) => h.trim().toLowerCase()).filter((h) => HEADER_NAME.test(h)),
           ]),
         ];
   const plan: FetchPlan = {
