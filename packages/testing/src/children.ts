@@ -53,7 +53,7 @@ function installHooks(): void {
 
 /**
  * Watches the test process and kills `pgid` (and removes `dir`) when the test process disappears.
- * It polls once a second; `exec sleep` keeps it to one shell plus one short-lived sleep.
+ * It polls once a second: one idle shell plus a short-lived `sleep` per watched child.
  */
 function startWatchdog(pgid: number, dir: string | undefined): ChildProcess | undefined {
   const rm = dir ? `; rm -rf '${dir.replaceAll("'", "")}'` : "";
@@ -79,7 +79,11 @@ export function trackGroup(child: ChildProcess, dir?: string): () => Promise<voi
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once("exit", () => resolve());
   });
+  let killed = false;
   return async () => {
+    // Only once: after the group is gone its id may be reused by an unrelated process group.
+    if (killed) return exited;
+    killed = true;
     groups.delete(tracked);
     // The child is unref'd so it never keeps a test alive; while we wait for its exit it must
     // count, or Node may find an empty event loop and quit with an unsettled promise.
