@@ -353,6 +353,48 @@ describe("startTcpProxy", () => {
     }
   });
 
+  it("applies flow control: a client that stops reading stops the transfer", async () => {
+    const user = await dovecot.createUser("flow");
+    const raw = await makeMail({
+      attachments: [
+        {
+          filename: "big.bin",
+          contentType: "application/octet-stream",
+          content: Buffer.alloc(16 * 1024 * 1024, 1),
+        },
+      ],
+    });
+    await dovecot.append(user.user, "INBOX", raw);
+    const proxy = await startTcpProxy({ host: dovecot.host, port: dovecot.port });
+    const socket = connect({ host: "127.0.0.1", port: proxy.port });
+    try {
+      let seen = "";
+      const onData = (chunk: Buffer) => {
+        seen += chunk.toString("latin1");
+      };
+      socket.on("data", onData);
+      const until = async (text: string) => {
+        expect(await waitUntil(() => seen.includes(text), 5_000)).toBe(true);
+      };
+      await until("ready.");
+      socket.write(`a LOGIN ${user.user} ${user.pass}\r\n`);
+      await until("a OK");
+      socket.write("b SELECT INBOX\r\n");
+      await until("b OK");
+      socket.off("data", onData);
+      socket.pause();
+      proxy.resetCounters();
+      socket.write("c FETCH 1 BODY.PEEK[]\r\n");
+      await timeout(1_000);
+      // Kernel socket buffers take a few MB; the rest must wait for the reader.
+      expect(proxy.bytesFromTarget()).toBeGreaterThan(0);
+      expect(proxy.bytesFromTarget()).toBeLessThan(raw.length / 2);
+    } finally {
+      socket.destroy();
+      await proxy.stop();
+    }
+  });
+
   it("blackhole(false) lets a paused connection talk again", async () => {
     const user = await dovecot.createUser("resume");
     const proxy = await startTcpProxy({ host: dovecot.host, port: dovecot.port });

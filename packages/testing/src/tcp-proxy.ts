@@ -49,16 +49,20 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     pairs.add(pair);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
+    // Flow control like a real link: a reader that stops reading stops the sender, so the
+    // counters do not include bytes the server could only send because the proxy buffered them.
     client.on("data", (chunk: Buffer) => {
       if (pair.dead) return;
       toTarget += chunk.length;
-      upstream.write(chunk);
+      if (!upstream.write(chunk)) client.pause();
     });
     upstream.on("data", (chunk: Buffer) => {
       if (pair.dead) return;
       fromTarget += chunk.length;
-      client.write(chunk);
+      if (!client.write(chunk)) upstream.pause();
     });
+    upstream.on("drain", () => client.resume());
+    client.on("drain", () => upstream.resume());
     const close = () => {
       if (!pairs.delete(pair)) return;
       client.destroy();
