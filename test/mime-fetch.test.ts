@@ -58,6 +58,78 @@ const htmlOnlyMixed = Buffer.from(
   ].join("\r\n"),
 );
 
+// A deep tree as real mail builds it: mixed > alternative > related with an inline image, a
+// forwarded message/rfc822 with its own attachment, an RFC 2231 file name on octet-stream, a
+// KOI8-R footer part, ISO-2022-JP encoded words, flowed quoted-printable text.
+const deepMail = Buffer.concat([
+  Buffer.from(
+    [
+      "From: =?ISO-2022-JP?B?GyRCRnxLXBsoQg==?= <JP@Example.JP>",
+      "To: team@example.com",
+      "Subject: =?ISO-2022-JP?B?GyRCRnxLXBsoQg==?=",
+      "Message-ID: <deep@example.com>",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="outer"',
+      "",
+      "--outer",
+      'Content-Type: multipart/alternative; boundary="alt"',
+      "",
+      "--alt",
+      "Content-Type: text/plain; charset=utf-8; format=flowed",
+      "Content-Transfer-Encoding: quoted-printable",
+      "",
+      "Gr=C3=BC=C3=9Fe aus einem sehr langen=20",
+      "Satz.",
+      "--alt",
+      'Content-Type: multipart/related; boundary="rel"',
+      "",
+      "--rel",
+      "Content-Type: text/html; charset=utf-8",
+      "",
+      '<p>Hallo <img src="cid:logo@x"></p>',
+      "--rel",
+      "Content-Type: image/png",
+      "Content-Transfer-Encoding: base64",
+      "Content-ID: <logo@x>",
+      "",
+      "iVBORw0KGgo=",
+      "--rel--",
+      "--alt--",
+      "--outer",
+      "Content-Type: message/rfc822",
+      "Content-Disposition: attachment",
+      "",
+      "From: other@example.com",
+      "Subject: forwarded",
+      'Content-Type: multipart/mixed; boundary="in"',
+      "",
+      "--in",
+      "Content-Type: text/plain",
+      "",
+      "inner text must not leak",
+      "--in",
+      'Content-Type: application/pdf; name="inner.pdf"',
+      "Content-Transfer-Encoding: base64",
+      "",
+      "JVBERi0=",
+      "--in--",
+      "--outer",
+      "Content-Type: application/octet-stream",
+      "Content-Disposition: attachment; filename*=utf-8''%E2%82%AC%20Rechnung.pdf",
+      "Content-Transfer-Encoding: base64",
+      "",
+      "JVBERi0xLjQ=",
+      "--outer",
+      "Content-Type: text/plain; charset=koi8-r",
+      "Content-Transfer-Encoding: 8bit",
+      "",
+      "",
+    ].join("\r\n"),
+  ),
+  Buffer.from([0xf0, 0xd2, 0xc9, 0xd7, 0xc5, 0xd4]), // "Привет" in KOI8-R
+  Buffer.from("\r\n--outer--\r\n"),
+]);
+
 async function counted<T>(fn: () => Promise<T>): Promise<{ value: T; bytes: number }> {
   proxy.resetCounters();
   const value = await fn();
@@ -84,6 +156,7 @@ beforeAll(async () => {
     ["long", await makeMail({ subject: "long", text: "ä".repeat(200_000) })],
     ["latin1", latin1Mail],
     ["htmlOnlyMixed", htmlOnlyMixed],
+    ["deep", deepMail],
   ];
   for (const [, raw] of mails) await dovecot.append(user.user, "INBOX", raw);
   proxy = await startTcpProxy({ host: dovecot.host, port: dovecot.port });
@@ -220,6 +293,37 @@ describe("fetchMessages against Dovecot", () => {
     ).get(uids.alternative!)!;
     expect(alt.text).toBe("text version");
     expect(alt.html).toBeNull();
+  });
+
+  it("walks a deep real tree: part numbers, inline image, forwarded message, RFC 2231, charsets", async () => {
+    const needs: ContentNeeds = { ...NO_NEEDS, text: true, html: true, attachments: "content" };
+    const msg = (await fetchMessages(client, target(), [uids.deep!], needs, DEFAULT_FETCH_LIMITS)).get(
+      uids.deep!,
+    )!;
+    expect(msg.subject).toBe("日本");
+    expect(msg.from).toEqual([{ name: "日本", address: "jp@example.jp" }]);
+    expect(msg.text).toBe("Grüße aus einem sehr langen Satz.\nПривет");
+    expect(msg.text).not.toContain("inner text");
+    expect(msg.html).toBe('<p>Hallo <img src="cid:logo@x"></p>');
+    expect(msg.attachments.map((a) => [a.partId, a.filename, a.contentType, a.inline, a.contentId])).toEqual([
+      ["1.2.2", null, "image/png", true, "<logo@x>"],
+      ["2", null, "message/rfc822", false, null],
+      ["3", "€ Rechnung.pdf", "application/pdf", false, null],
+    ]);
+    expect(Buffer.from(msg.attachments[2]!.content!, "base64").toString()).toBe("%PDF-1.4");
+    // The forwarded message is one attachment: its bytes are the whole embedded message.
+    expect(Buffer.from(msg.attachments[1]!.content!, "base64").toString()).toContain("inner.pdf");
+
+    const full = await parseFullMessage(deepMail, { ...target(), uid: uids.deep! });
+    expect(msg.text).toBe(full.text);
+    expect(msg.attachments.map((a) => [a.partId, a.filename, a.contentType])).toEqual(
+      full.attachments.map((a) => [a.partId, a.filename, a.contentType]),
+    );
+    // Leaf parts are byte-identical to mailparser's; an embedded message is not quite: Dovecot
+    // counts the CRLF before the outer boundary into it (docs/fetch-planner.md).
+    expect(msg.attachments[0]!.sha256).toBe(full.attachments[0]!.sha256);
+    expect(msg.attachments[2]!.sha256).toBe(full.attachments[2]!.sha256);
+    expect(Buffer.from(msg.attachments[1]!.content!, "base64").toString()).toMatch(/--in--\r\n$/);
   });
 
   it("batches many UIDs, skips missing ones and never sets \\Seen", async () => {
