@@ -22,6 +22,15 @@ export function uidSet(uids: number[]): string {
   return ranges.join(",");
 }
 
+function build(
+  target: MessageTarget,
+  { meta, plan }: { meta: FetchedMeta; plan: FetchPlan },
+  limits: FetchLimits,
+  body: FetchMessageObject | undefined,
+): MailMessage {
+  return buildMessage(target, meta, plan, body?.bodyParts ?? new Map(), limits, body?.source);
+}
+
 /** Same sections and raw-ness → one FETCH for all those UIDs. */
 function planKey(plan: FetchPlan): string {
   const sections = plan.sections.map((s) => (s.maxLength === undefined ? s.key : `${s.key}<${s.maxLength}>`));
@@ -47,9 +56,8 @@ export async function fetchMessages(
   needs: ContentNeeds,
   limits: FetchLimits,
 ): Promise<Map<number, MailMessage>> {
-  const result = new Map<number, MailMessage>();
   const range = uidSet(uids);
-  if (!range) return result;
+  if (!range) return new Map();
   const wanted = new Set(uids);
 
   const headerFields = planFetch(undefined, needs, limits).headers;
@@ -85,21 +93,28 @@ export async function fetchMessages(
     else groups.set(key, { plan, uids: [uid] });
   }
 
-  const bodies = new Map<number, FetchMessageObject>();
+  const built = new Map<number, MailMessage>();
+  // Each message is assembled as soon as its sections arrive, so the raw section buffers of a
+  // batch are never all held at once (attachment content can be megabytes per message).
   for (const { plan, uids: groupUids } of groups.values()) {
     const query: FetchQueryObject = { uid: true };
     if (plan.sections.length) query.bodyParts = plan.sections.map((s) => ({ ...s }));
     if (plan.raw) query.source = true;
     for await (const msg of client.fetch(uidSet(groupUids), query, { uid: true })) {
-      bodies.set(msg.uid, msg);
+      const entry = metas.get(msg.uid);
+      if (!entry) continue;
+      built.set(msg.uid, build(target, entry, limits, msg));
     }
   }
-
-  for (const [uid, { meta, plan }] of metas) {
-    const body = bodies.get(uid);
-    result.set(uid, buildMessage(target, meta, plan, body?.bodyParts ?? new Map(), limits, body?.source));
+  // In UID order, as the metadata FETCH answered. A message that planned sections but is missing
+  // from their FETCH was expunged in between: absent, like any UID that no longer exists.
+  const ordered = new Map<number, MailMessage>();
+  for (const [uid, entry] of metas) {
+    const planned = entry.plan.sections.length > 0 || entry.plan.raw;
+    const message = planned ? built.get(uid) : build(target, entry, limits, undefined);
+    if (message) ordered.set(uid, message);
   }
-  return result;
+  return ordered;
 }
 
 /** One message; null when the UID no longer exists. Prefer fetchMessages for batches. */
