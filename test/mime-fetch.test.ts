@@ -335,6 +335,44 @@ describe("fetchMessages against Dovecot", () => {
     expect(await fetchMessage(client, target(), 9999, textNeeds, DEFAULT_FETCH_LIMITS)).toBeNull();
   });
 
+  it("fetches extra named headers, or the whole header block when asked", async () => {
+    const named = (
+      await fetchMessages(
+        client,
+        target(),
+        [uids.latin1!],
+        { ...NO_NEEDS, headers: ["MIME-Version"] },
+        DEFAULT_FETCH_LIMITS,
+      )
+    ).get(uids.latin1!)!;
+    expect(named.headers["mime-version"]).toEqual(["1.0"]);
+    expect(named.headers["content-type"]).toBeUndefined();
+    expect(Object.keys(named.headers).sort()).toEqual(
+      [
+        "date",
+        "subject",
+        "from",
+        "to",
+        "cc",
+        "message-id",
+        "in-reply-to",
+        "references",
+        "mime-version",
+      ].sort(),
+    );
+    const all = (
+      await fetchMessages(
+        client,
+        target(),
+        [uids.latin1!],
+        { ...NO_NEEDS, headers: "all" },
+        DEFAULT_FETCH_LIMITS,
+      )
+    ).get(uids.latin1!)!;
+    expect(all.headers["content-transfer-encoding"]).toEqual(["quoted-printable"]);
+    expect(all.subject).toBe("Grüße");
+  });
+
   it("returns the raw source only when asked", async () => {
     const msg = (
       await fetchMessages(client, target(), [uids.latin1!], { ...NO_NEEDS, raw: true }, DEFAULT_FETCH_LIMITS)
