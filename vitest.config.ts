@@ -6,6 +6,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          sequence: { groupOrder: 0 },
           include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts"],
           environment: "node",
         },
@@ -13,6 +14,8 @@ export default defineConfig({
       {
         test: {
           name: "integration",
+          // Runs after the unit project: a broken pure function fails fast, before minutes of I/O.
+          sequence: { groupOrder: 1 },
           include: ["test/**/*.test.ts"],
           environment: "node",
           // Each file starts its own Redis and Dovecot users; two at a time fits a 2-core machine.

@@ -6,6 +6,8 @@ import { createClient, describeError, type ImapTarget, isAuthFailure } from "./c
 export interface Cursor {
   uidValidity: number;
   lastUid: number;
+  /** When a SELECT last confirmed this UIDVALIDITY (ms since epoch). */
+  verifiedAt?: number | undefined;
 }
 
 export type StartPosition = "new" | "all" | { since: string };
@@ -19,6 +21,11 @@ export interface WatchTiming {
   noopTimeoutMs: number;
   /** IDLE is re-issued after this long (servers may drop IDLE after 30 minutes, RFC 2177). */
   maxIdleMs: number;
+  /**
+   * The folder is selected again this often to notice a deleted and re-created folder: Dovecot (and
+   * others) keep a session's view of a deleted folder and never say so, not even to NOOP.
+   */
+  reselectMs: number;
   backoffBaseMs: number;
   backoffCapMs: number;
   /** Refused credentials are retried on a slower schedule: they rarely fix themselves within seconds. */
@@ -28,10 +35,13 @@ export interface WatchTiming {
   batchSize: number;
 }
 
+const ARRIVAL_MARGIN_MS = 2_000;
+
 export const DEFAULT_WATCH_TIMING: WatchTiming = {
   healthCheckMs: 60_000,
   noopTimeoutMs: 15_000,
   maxIdleMs: 25 * 60_000,
+  reselectMs: 5 * 60_000,
   backoffBaseMs: 1_000,
   backoffCapMs: 5 * 60_000,
   authBackoffBaseMs: 30_000,
@@ -48,6 +58,8 @@ export interface FolderWatcherDeps {
   getCursor(): Promise<Cursor | null>;
   /** Persists the cursor; false means this watcher no longer owns the mailbox (lease lost). */
   saveCursor(cursor: Cursor, reset: boolean): Promise<boolean>;
+  /** Records that a SELECT confirmed the cursor's UIDVALIDITY at `at`. */
+  markVerified(uidValidity: number, at: number): Promise<void>;
   /** Enqueues `mail.process` for these UIDs; must be idempotent per (uidValidity, uid). */
   enqueue(uids: number[], uidValidity: number, seenAt: number): Promise<void>;
   onState(state: WatchState, detail: { error: string | null; idleSince: Date | null }): void;
@@ -74,6 +86,9 @@ export class FolderWatcher {
   private cursor: Cursor | null = null;
   private syncing = false;
   private syncAgain = false;
+  private reselectDue = false;
+  private reselecting = false;
+  private lastSelectAt = 0;
   private attempt = 0;
   private state: WatchState = "stopped";
 
@@ -161,10 +176,13 @@ export class FolderWatcher {
       const mailbox = await client.mailboxOpen(folder, { readOnly: true });
       const uidValidity = Number(mailbox.uidValidity);
       const uidNext = mailbox.uidNext;
+      this.lastSelectAt = Date.now();
       await this.initCursor(client, uidValidity, uidNext);
       client.on("exists", () => void this.requestSync(client));
       // A folder deleted or reselected under us: drop the connection and start over.
-      client.on("mailboxClose", () => client.close());
+      client.on("mailboxClose", () => {
+        if (!this.reselecting) client.close();
+      });
       this.attempt = 0;
       this.setState("connected", null, new Date());
       log.info({ uidValidity, uidNext, cursor: this.cursor?.lastUid }, "watching folder");
@@ -185,21 +203,60 @@ export class FolderWatcher {
 
   private async initCursor(client: ImapFlow, uidValidity: number, uidNext: number): Promise<void> {
     const stored = await this.deps.getCursor();
+    const selectedAt = Date.now();
     if (stored && stored.uidValidity === uidValidity) {
       this.cursor = stored;
+      await this.deps.markVerified(uidValidity, selectedAt);
       return;
     }
     let next: Cursor;
+    let arrived: number[] = [];
     if (stored) {
-      // UIDVALIDITY changed: every UID of the old generation is meaningless. Start from UIDNEXT so
-      // the (possibly thousands of) messages of the "new" folder are not replayed as new mail.
+      // UIDVALIDITY changed: every UID of the old generation is meaningless, and the new folder may
+      // hold thousands of old (restored, moved) messages that must not be replayed. What arrived
+      // after the old generation was last confirmed is new mail, judged by INTERNALDATE (arrival),
+      // never by the sender's Date header.
+      arrived = stored.verifiedAt ? await this.arrivedSince(client, stored.verifiedAt) : [];
       next = { uidValidity, lastUid: uidNext - 1 };
       this.deps.onUidValidityChange(stored, next);
     } else {
       next = { uidValidity, lastUid: await this.startUid(client, uidNext) };
     }
+    if (arrived.length > 0) {
+      this.deps.log.info(
+        { count: arrived.length },
+        "enqueueing mail that arrived in the new folder generation",
+      );
+      await this.deps.enqueue(arrived, uidValidity, selectedAt);
+    }
     if (!(await this.deps.saveCursor(next, true))) return this.fenced(client);
-    this.cursor = next;
+    await this.deps.markVerified(uidValidity, selectedAt);
+    this.cursor = { ...next, verifiedAt: selectedAt };
+  }
+
+  /**
+   * UIDs whose INTERNALDATE is at or after `verifiedAt` minus a small margin: INTERNALDATE has
+   * whole seconds and the server's clock is not ours. The margin errs towards delivering a message
+   * that arrived a moment before the folder was replaced rather than losing one that arrived after.
+   * SEARCH SINCE is day-granular, so it only narrows the candidates.
+   */
+  private async arrivedSince(client: ImapFlow, verifiedAt: number): Promise<number[]> {
+    const since = Math.floor(verifiedAt / 1000) * 1000 - ARRIVAL_MARGIN_MS;
+    const day = new Date(since);
+    day.setUTCHours(0, 0, 0, 0);
+    day.setUTCDate(day.getUTCDate() - 1);
+    const candidates = await client.search({ since: day }, { uid: true });
+    if (!candidates || candidates.length === 0) return [];
+    const out: number[] = [];
+    for await (const msg of client.fetch(
+      candidates.join(","),
+      { uid: true, internalDate: true },
+      { uid: true },
+    )) {
+      const at = msg.internalDate ? new Date(msg.internalDate).getTime() : 0;
+      if (at >= since) out.push(msg.uid);
+    }
+    return out.sort((a, b) => a - b);
   }
 
   /** Where a brand-new folder starts: only new mail (default), everything, or mail since a date. */
@@ -236,6 +293,20 @@ export class FolderWatcher {
   }
 
   private async sync(client: ImapFlow): Promise<void> {
+    if (this.reselectDue && !this.stopped) {
+      this.reselectDue = false;
+      this.reselecting = true;
+      const mailbox = await client.mailboxOpen(this.deps.folder, { readOnly: true }).finally(() => {
+        this.reselecting = false;
+      });
+      this.lastSelectAt = Date.now();
+      const uidValidity = Number(mailbox.uidValidity);
+      if (this.cursor && uidValidity !== this.cursor.uidValidity) {
+        await this.initCursor(client, uidValidity, mailbox.uidNext);
+      } else {
+        await this.deps.markVerified(uidValidity, this.lastSelectAt);
+      }
+    }
     const cursor = this.cursor;
     if (!cursor || this.stopped) return;
     const seenAt = Date.now();
@@ -266,6 +337,11 @@ export class FolderWatcher {
     if (!ok && this.client === client && !this.stopped) {
       this.deps.log.warn({ timeoutMs: this.timing.noopTimeoutMs }, "NOOP unanswered; replacing connection");
       client.close();
+      return;
+    }
+    if (ok && Date.now() - this.lastSelectAt >= this.timing.reselectMs) {
+      this.reselectDue = true;
+      void this.requestSync(client);
     }
   }
 

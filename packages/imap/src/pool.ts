@@ -10,6 +10,12 @@ export interface PoolOptions {
   /** Connections unused this long are logged out. */
   idleCloseMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * A job's whole use of a connection (select, fetch, act) must finish within this; otherwise the
+   * connection is presumed dead (a silent network drop never errors by itself), closed, and the job
+   * fails so that BullMQ retries it on a fresh connection.
+   */
+  operationTimeoutMs?: number;
 }
 
 interface Conn {
@@ -39,6 +45,7 @@ export interface FolderHandle {
 export function createConnectionPool(opts: PoolOptions) {
   const max = opts.maxPerMailbox ?? 2;
   const idleCloseMs = opts.idleCloseMs ?? 60_000;
+  const operationTimeoutMs = opts.operationTimeoutMs ?? 120_000;
   const slots = new Map<string, Slot>();
   let closed = false;
 
@@ -119,8 +126,18 @@ export function createConnectionPool(opts: PoolOptions) {
           conn.uidValidity = Number(mb.uidValidity);
           return conn.uidValidity;
         };
-        if (conn.folder !== folder || !conn.client.mailbox) await open();
-        const result = await fn({ client: conn.client, uidValidity: conn.uidValidity, reopen: open });
+        const work = async () => {
+          if (conn.folder !== folder || !conn.client.mailbox) await open();
+          return fn({ client: conn.client, uidValidity: conn.uidValidity, reopen: open });
+        };
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`IMAP operation exceeded ${operationTimeoutMs} ms; connection dropped`)),
+            operationTimeoutMs,
+          );
+        });
+        const result = await Promise.race([work(), timeout]).finally(() => clearTimeout(timer));
         conn.busy = false;
         conn.lastUsed = Date.now();
         slot.waiters.shift()?.();

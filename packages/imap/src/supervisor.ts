@@ -53,6 +53,8 @@ export function createSupervisor(deps: SupervisorDeps) {
         log: mlog,
         ...(deps.timing ? { timing: deps.timing } : {}),
         getCursor: () => deps.store.getCursor(mailbox.tenantId, mailbox.id, folder),
+        markVerified: (uidValidity, at) =>
+          deps.store.markCursorVerified(mailbox.tenantId, mailbox.id, folder, uidValidity, at),
         saveCursor: (c, reset) =>
           deps.store.advanceCursor(mailbox.tenantId, mailbox.id, folder, c, lease.token, reset),
         enqueue: (uids, uidValidity, seenAt) =>

@@ -29,7 +29,13 @@ export const DEFAULT_FETCH_LIMITS: FetchLimits = {
   attachmentBytes: 10 * 1024 * 1024,
 };
 
-export const NO_NEEDS: ContentNeeds = { headers: [], text: false, html: false, attachments: "none", raw: false };
+export const NO_NEEDS: ContentNeeds = {
+  headers: [],
+  text: false,
+  html: false,
+  attachments: "none",
+  raw: false,
+};
 
 const attachmentRank = { none: 0, metadata: 1, content: 2 } as const;
 
@@ -43,7 +49,8 @@ export function mergeNeeds(a: ContentNeeds, b: ContentNeeds): ContentNeeds {
     headers,
     text: a.text || b.text,
     html: a.html || b.html,
-    attachments: attachmentRank[a.attachments] >= attachmentRank[b.attachments] ? a.attachments : b.attachments,
+    attachments:
+      attachmentRank[a.attachments] >= attachmentRank[b.attachments] ? a.attachments : b.attachments,
     raw: a.raw || b.raw,
   };
 }

@@ -75,6 +75,9 @@ export type StoredEndpoint = z.infer<typeof StoredEndpoint>;
 export const Cursor = z.object({
   uidValidity: z.number().int().nonnegative(),
   lastUid: z.number().int().nonnegative(),
+  /** When a SELECT last confirmed this UIDVALIDITY (ms). Mail that arrived in a new generation after
+   * it is new; mail with an older arrival date is restored or moved mail and is not replayed. */
+  verifiedAt: z.number().int().nonnegative().optional(),
 });
 export type Cursor = z.infer<typeof Cursor>;
 

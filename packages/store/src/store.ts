@@ -156,7 +156,11 @@ export function createStore(opts: StoreOptions) {
     async getCursor(tenantId: string, mailboxId: string, folder: string): Promise<Cursor | null> {
       const h = await redis.hgetall(k.cursor(tenantId, mailboxId, folder));
       if (h.uidValidity === undefined || h.lastUid === undefined) return null;
-      return Cursor.parse({ uidValidity: Number(h.uidValidity), lastUid: Number(h.lastUid) });
+      return Cursor.parse({
+        uidValidity: Number(h.uidValidity),
+        lastUid: Number(h.lastUid),
+        ...(h.verifiedAt !== undefined ? { verifiedAt: Number(h.verifiedAt) } : {}),
+      });
     },
     /**
      * Moves a folder's cursor forward (never back), fenced by the mailbox lease token so a watcher
@@ -182,6 +186,23 @@ export function createStore(opts: StoreOptions) {
         reset ? "1" : "0",
       );
       return r !== -1;
+    },
+
+    /** Records that a SELECT just confirmed the cursor's UIDVALIDITY (only if it is still the same). */
+    async markCursorVerified(
+      tenantId: string,
+      mailboxId: string,
+      folder: string,
+      uidValidity: number,
+      at: number,
+    ): Promise<void> {
+      await redis.eval(
+        "if redis.call('HGET', KEYS[1], 'uidValidity') == ARGV[1] then redis.call('HSET', KEYS[1], 'verifiedAt', ARGV[2]) end return 0",
+        1,
+        k.cursor(tenantId, mailboxId, folder),
+        String(uidValidity),
+        String(at),
+      );
     },
 
     async setFolderStatus(

@@ -18,6 +18,8 @@ export interface WorkerServiceOptions {
   mailConcurrency: number;
   deliveryConcurrency: number;
   imapPoolSize: number;
+  /** Upper bound for one job's IMAP work before the connection is presumed dead. */
+  imapOperationTimeoutMs?: number;
   limits: FetchLimits;
   allow: string[];
   schedule?: number[] | undefined;
@@ -33,7 +35,11 @@ export interface WorkerServiceOptions {
 export async function startWorkerService(opts: WorkerServiceOptions) {
   const connection = { url: opts.redisUrl, maxRetriesPerRequest: null };
   const deliveries = createProducer("webhook.deliver", { connection, prefix: opts.prefix });
-  const pool = createConnectionPool({ log: opts.log, maxPerMailbox: opts.imapPoolSize });
+  const pool = createConnectionPool({
+    log: opts.log,
+    maxPerMailbox: opts.imapPoolSize,
+    ...(opts.imapOperationTimeoutMs ? { operationTimeoutMs: opts.imapOperationTimeoutMs } : {}),
+  });
   const processMail = createMailProcessor({
     store: opts.store,
     pool,
