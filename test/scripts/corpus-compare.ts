@@ -80,7 +80,20 @@ function addresses(list: Address[]): string {
   return JSON.stringify(list.map((a) => ({ name: collapse(a.name), address: a.address })));
 }
 
-export const FIELDS = ["from", "to", "subject", "date", "messageId", "text", "attachments"] as const;
+// The seven fields the issue names, and the other header-derived ones for good measure.
+export const FIELDS = [
+  "from",
+  "to",
+  "subject",
+  "date",
+  "messageId",
+  "text",
+  "attachments",
+  "cc",
+  "replyTo",
+  "inReplyTo",
+  "references",
+] as const;
 export type Field = (typeof FIELDS)[number];
 
 export function fieldValue(m: MailMessage, field: Field): string {
@@ -99,6 +112,14 @@ export function fieldValue(m: MailMessage, field: Field): string {
       return collapse(m.text);
     case "attachments":
       return JSON.stringify(m.attachments.map((a) => [a.filename, a.contentType]));
+    case "cc":
+      return addresses(m.cc);
+    case "replyTo":
+      return addresses(m.replyTo);
+    case "inReplyTo":
+      return m.inReplyTo ?? "";
+    case "references":
+      return JSON.stringify(m.references);
   }
 }
 
@@ -113,7 +134,7 @@ export interface Mismatch {
 
 export interface CorpusReport {
   messages: number;
-  /** Messages whose seven fields all agree after normalisation. */
+  /** Messages whose compared fields all agree after normalisation. */
   agreeing: number;
   mismatches: Mismatch[];
   /** Per documented class: messages in it. */
