@@ -1,3 +1,5 @@
+export type { FetchBatcher, FetchBatcherOptions, FetchResult } from "./fetch-batcher.js";
+export { createFetchBatcher } from "./fetch-batcher.js";
 export type { MailProcessDeps, MailProcessOutcome } from "./mail-process.js";
 export { createMailProcessor } from "./mail-process.js";
 export type { RuleCache } from "./rule-cache.js";

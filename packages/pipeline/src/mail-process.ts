@@ -1,11 +1,11 @@
 import type { ConnectionPool } from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
-import { fetchMessage } from "@mailhook/mime";
 import { DEFAULT_FETCH_LIMITS, deliveryId, type FetchLimits, messageKey } from "@mailhook/model";
 import type { MailProcessJob, Producer } from "@mailhook/queue";
 import { evaluateRules } from "@mailhook/rules";
 import type { Store } from "@mailhook/store";
 import { buildPayload } from "@mailhook/webhook";
+import { createFetchBatcher } from "./fetch-batcher.js";
 import type { RuleCache } from "./rule-cache.js";
 
 export interface MailProcessDeps {
@@ -15,6 +15,8 @@ export interface MailProcessDeps {
   deliveries: Producer<"webhook.deliver">;
   log: Logger;
   limits?: FetchLimits;
+  /** Connections per mailbox in the pool: how many batched FETCHes may run per folder at once. */
+  poolSize?: number;
 }
 
 export type MailProcessOutcome =
@@ -31,7 +33,11 @@ export type MailProcessOutcome =
  * UID enqueued twice, can never fan out twice.
  */
 export function createMailProcessor(deps: MailProcessDeps) {
-  const limits = deps.limits ?? DEFAULT_FETCH_LIMITS;
+  const batcher = createFetchBatcher({
+    pool: deps.pool,
+    limits: deps.limits ?? DEFAULT_FETCH_LIMITS,
+    ...(deps.poolSize ? { parallel: deps.poolSize } : {}),
+  });
   return async function processMail(job: MailProcessJob): Promise<MailProcessOutcome> {
     const { tenantId, mailboxId, folder, uidValidity, uid } = job;
     const log = deps.log.child({ tenantId, mailboxId, folder, uid });
@@ -40,25 +46,7 @@ export function createMailProcessor(deps: MailProcessDeps) {
     const { compiled, needs } = await deps.rules.forFolder(tenantId, mailboxId, folder);
     if (compiled.rules.length === 0) return { kind: "no-rules" };
 
-    const fetched = await deps.pool.withFolder(
-      mailbox,
-      folder,
-      async ({ client, uidValidity: cached, reopen }) => {
-        // The cached UIDVALIDITY may predate a folder re-creation: look again before calling it stale.
-        const current = cached === uidValidity ? cached : await reopen();
-        if (current !== uidValidity) return { stale: true, current } as const;
-        const target = { mailboxId, folder, uidValidity };
-        let message = await fetchMessage(client, target, uid, needs, limits);
-        if (!message) {
-          // A pooled connection learns of mail that arrived since its last command only at the end of
-          // the next one (servers announce EXISTS after the FETCH), so a miss is retried once after a
-          // NOOP. Only a UID still missing then is really expunged.
-          await client.noop();
-          message = await fetchMessage(client, target, uid, needs, limits);
-        }
-        return { stale: false, message } as const;
-      },
-    );
+    const fetched = await batcher.fetch(mailbox, folder, uidValidity, uid, needs);
     if (fetched.stale) {
       log.warn(
         { jobUidValidity: uidValidity, current: fetched.current },

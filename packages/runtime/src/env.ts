@@ -47,7 +47,8 @@ export const Env = z.object({
   WATCHER_BACKOFF_CAP_MS: int(300_000),
   WATCHER_AUTH_BACKOFF_BASE_MS: int(30_000),
 
-  WORKER_CONCURRENCY: int(16),
+  /** mail.process jobs in flight per worker; jobs of one folder are coalesced into range FETCHes. */
+  WORKER_CONCURRENCY: int(64),
   DELIVERY_CONCURRENCY: int(64),
   IMAP_POOL_SIZE: int(2),
   FETCH_TEXT_MAX_BYTES: int(256 * 1024),

@@ -47,6 +47,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     deliveries,
     log: opts.log,
     limits: opts.limits,
+    poolSize: opts.imapPoolSize,
   });
   const deliverOnce = createWebhookDeliverer({
     store: opts.store,

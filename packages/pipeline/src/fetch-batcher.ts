@@ -1,0 +1,122 @@
+import type { ConnectionPool, ImapTarget } from "@mailhook/imap";
+import { fetchMessages } from "@mailhook/mime";
+import type { ContentNeeds, FetchLimits, MailMessage } from "@mailhook/model";
+
+export type FetchResult = { stale: true; current: number } | { stale: false; message: MailMessage | null };
+
+type Mailbox = ImapTarget & { id: string; tenantId: string };
+
+interface Waiter {
+  uid: number;
+  resolve: (r: FetchResult) => void;
+  reject: (err: unknown) => void;
+}
+
+interface Lane {
+  mailbox: Mailbox;
+  folder: string;
+  uidValidity: number;
+  needs: ContentNeeds;
+  pending: Waiter[];
+  inflight: number;
+  scheduled: boolean;
+}
+
+export interface FetchBatcherOptions {
+  pool: ConnectionPool;
+  limits: FetchLimits;
+  /** UIDs per FETCH. */
+  maxBatch?: number;
+  /** FETCHes in flight per folder; match the pool's connections per mailbox. */
+  parallel?: number;
+}
+
+/**
+ * Coalesces the fetches of concurrent `mail.process` jobs of one folder into range FETCHes.
+ * Each job still asks for its one UID; while a FETCH for the folder is in flight, later requests
+ * queue and go out together in the next one. Measured in design.md: one streamed FETCH per UID
+ * range beats one FETCH per message by ~40 %, and under a burst batches grow on their own while
+ * a lone message waits only one event-loop turn.
+ */
+export function createFetchBatcher(opts: FetchBatcherOptions) {
+  const maxBatch = opts.maxBatch ?? 200;
+  const parallel = opts.parallel ?? 2;
+  const lanes = new Map<string, Lane>();
+  const stats = { batches: 0, uids: 0 };
+
+  function schedule(key: string, lane: Lane): void {
+    if (lane.scheduled || lane.inflight >= parallel || lane.pending.length === 0) return;
+    lane.scheduled = true;
+    setImmediate(() => void run(key, lane));
+  }
+
+  async function run(key: string, lane: Lane): Promise<void> {
+    lane.scheduled = false;
+    const batch = lane.pending.splice(0, maxBatch);
+    if (batch.length === 0) return;
+    lane.inflight++;
+    stats.batches++;
+    stats.uids += batch.length;
+    try {
+      const results = await fetchBatch(lane, [...new Set(batch.map((w) => w.uid))]);
+      for (const w of batch) w.resolve(results.get(w.uid) ?? { stale: false, message: null });
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+    } finally {
+      lane.inflight--;
+      if (lane.pending.length === 0 && lane.inflight === 0) lanes.delete(key);
+      else schedule(key, lane);
+    }
+  }
+
+  async function fetchBatch(lane: Lane, uids: number[]): Promise<Map<number, FetchResult>> {
+    const { mailbox, folder, uidValidity, needs } = lane;
+    return opts.pool.withFolder(mailbox, folder, async ({ client, uidValidity: cached, reopen }) => {
+      const out = new Map<number, FetchResult>();
+      // The cached UIDVALIDITY may predate a folder re-creation: look again before calling it stale.
+      const current = cached === uidValidity ? cached : await reopen();
+      if (current !== uidValidity) {
+        for (const uid of uids) out.set(uid, { stale: true, current });
+        return out;
+      }
+      const target = { mailboxId: mailbox.id, folder, uidValidity };
+      const found = await fetchMessages(client, target, uids, needs, opts.limits);
+      const missing = uids.filter((u) => !found.has(u));
+      if (missing.length > 0) {
+        // A pooled connection learns of mail that arrived since its last command only at the end
+        // of the next one (servers announce EXISTS after the FETCH), so misses are retried once
+        // after a NOOP. Only a UID still missing then is really expunged.
+        await client.noop();
+        for (const [uid, m] of await fetchMessages(client, target, missing, needs, opts.limits))
+          found.set(uid, m);
+      }
+      for (const uid of uids) out.set(uid, { stale: false, message: found.get(uid) ?? null });
+      return out;
+    });
+  }
+
+  return {
+    /** Batches run and UIDs requested so far (a ratio near 1 means no coalescing happened). */
+    stats: () => ({ ...stats }),
+    fetch(
+      mailbox: Mailbox,
+      folder: string,
+      uidValidity: number,
+      uid: number,
+      needs: ContentNeeds,
+    ): Promise<FetchResult> {
+      const key = JSON.stringify([mailbox.tenantId, mailbox.id, folder, uidValidity, needs]);
+      let lane = lanes.get(key);
+      if (!lane) {
+        lane = { mailbox, folder, uidValidity, needs, pending: [], inflight: 0, scheduled: false };
+        lanes.set(key, lane);
+      }
+      const l = lane;
+      return new Promise<FetchResult>((resolve, reject) => {
+        l.pending.push({ uid, resolve, reject });
+        schedule(key, l);
+      });
+    },
+  };
+}
+export type FetchBatcher = ReturnType<typeof createFetchBatcher>;
