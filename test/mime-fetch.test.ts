@@ -331,8 +331,23 @@ describe("fetchMessages against Dovecot", () => {
     const result = await fetchMessages(client, target(), [...all, 9999], textNeeds, DEFAULT_FETCH_LIMITS);
     expect([...result.keys()].sort((a, b) => a - b)).toEqual([...all].sort((a, b) => a - b));
     expect(result.has(9999)).toBe(false);
-    for (const msg of result.values()) expect(msg.flags).not.toContain("\\Seen");
     expect(await fetchMessage(client, target(), 9999, textNeeds, DEFAULT_FETCH_LIMITS)).toBeNull();
+    // Body sections were read with every need above; flags read afterwards show none set \Seen.
+    await fetchMessages(
+      client,
+      target(),
+      all,
+      { ...textNeeds, html: true, attachments: "content", raw: true },
+      DEFAULT_FETCH_LIMITS,
+    );
+    for await (const m of client.fetch(all.join(","), { uid: true, flags: true }, { uid: true })) {
+      expect([...(m.flags ?? [])]).not.toContain("\\Seen");
+    }
+    // …and the same read would show it if it were set.
+    await client.messageFlagsAdd(String(all[0]), ["\\Seen"], { uid: true });
+    const seen = await client.fetchOne(String(all[0]), { uid: true, flags: true }, { uid: true });
+    expect(seen && [...(seen.flags ?? [])]).toContain("\\Seen");
+    await client.messageFlagsRemove(String(all[0]), ["\\Seen"], { uid: true });
   });
 
   it("fetches extra named headers, or the whole header block when asked", async () => {
