@@ -42,6 +42,9 @@ function ping(url) {
   });
 }
 
+// The local default: a Redis on this port, started here when none answers.
+const localPort = env.MAILHOOK_LOCAL_REDIS_PORT ?? "6379";
+const localUrl = `redis://127.0.0.1:${localPort}`;
 const children = [];
 let redisChild = null;
 if (env.REDIS_URL) {
@@ -49,19 +52,19 @@ if (env.REDIS_URL) {
     say("REDIS_URL is set but Redis does not answer there");
     process.exit(1);
   }
-} else if (await ping("redis://127.0.0.1:6379")) {
-  env.REDIS_URL = "redis://127.0.0.1:6379";
-  say("using the Redis already running at 127.0.0.1:6379 (keys under the mailhook prefix)");
+} else if (await ping(localUrl)) {
+  env.REDIS_URL = localUrl;
+  say(`using the Redis already running at 127.0.0.1:${localPort} (keys under the mailhook prefix)`);
 } else {
   ensureAptPackages([["redis-server", ["redis-server"]]]);
   const redisDir = join(dataDir, "redis");
   mkdirSync(redisDir, { recursive: true });
-  say(`starting redis-server on 127.0.0.1:6379 (append-only, data in ${redisDir})`);
+  say(`starting redis-server on 127.0.0.1:${localPort} (append-only, data in ${redisDir})`);
   redisChild = spawn(
     "redis-server",
     [
       "--port",
-      "6379",
+      localPort,
       "--bind",
       "127.0.0.1",
       "--appendonly",
@@ -70,13 +73,15 @@ if (env.REDIS_URL) {
       "noeviction",
       "--dir",
       redisDir,
+      "--logfile",
+      join(redisDir, "redis.log"),
     ],
     { stdio: ["ignore", "ignore", "inherit"] },
   );
-  env.REDIS_URL = "redis://127.0.0.1:6379";
+  env.REDIS_URL = localUrl;
   for (let i = 0; i < 50 && !(await ping(env.REDIS_URL)); i++) await new Promise((r) => setTimeout(r, 100));
   if (!(await ping(env.REDIS_URL))) {
-    say("redis-server did not start");
+    say(`redis-server did not start; see ${join(redisDir, "redis.log")}`);
     process.exit(1);
   }
 }
