@@ -1,3 +1,5 @@
+export type { ExplainTarget } from "./explain.js";
+export { explainRawMessage } from "./explain.js";
 export type { FetchBatcher, FetchBatcherOptions, FetchResult } from "./fetch-batcher.js";
 export { createFetchBatcher } from "./fetch-batcher.js";
 export type { MailProcessDeps, MailProcessOutcome } from "./mail-process.js";
