@@ -141,4 +141,73 @@ rules:
       r.disconnect();
     }
   });
+
+  it("shares mailboxes between watcher replicas: one owner, and a SIGKILLed owner is taken over", async () => {
+    const user = await dovecot.createUser("replica");
+    const file = writeConfig(`version: 1
+mailboxes:
+  - id: shared
+    host: 127.0.0.1
+    port: ${dovecot.port}
+    tls: none
+    user: ${user.user}
+    password: \${TEST_IMAP_PASSWORD}
+endpoints:
+  - id: tickets
+    url: ${receiver.url}/replica
+rules:
+  - id: everything
+    name: Everything
+    actions: [{ type: webhook, endpoint: tickets }]
+`);
+    const base = {
+      REDIS_URL: redis.url,
+      MAILHOOK_PREFIX: "replica",
+      MAILHOOK_ENCRYPTION_KEYS: generateKeySpec("k1"),
+      MAILHOOK_CONFIG: file,
+      TEST_IMAP_PASSWORD: user.pass,
+      WEBHOOK_ALLOW: "127.0.0.1/32",
+      WATCHER_LEASE_TTL_MS: "2000",
+      WATCHER_RECONCILE_MS: "300",
+      LOG_LEVEL: "debug",
+    };
+    const worker = runService("worker", base);
+    const a = runService("watcher", { ...base, WATCHER_ID: "replica-a" });
+    const b = runService("watcher", { ...base, WATCHER_ID: "replica-b" });
+    const r = new Redis(redis.url);
+    const hits = () => receiver.requests.filter((q) => q.path === "/replica");
+    try {
+      await waitUntil(() => /watching folder/.test(a.stdout() + b.stdout()), 20_000, "one replica to watch");
+      await waitUntil(() => /worker started/.test(worker.stdout()), 20_000, "worker to start");
+      // Both replicas are up and reconciling; exactly one holds the mailbox.
+      await waitUntil(
+        () => /watcher started/.test(a.stdout()) && /watcher started/.test(b.stdout()),
+        20_000,
+        "both replicas",
+      );
+      const lease = (await r.get("replica:lease:default/shared")) ?? "";
+      const owner = lease.startsWith("replica-a.") ? a : b;
+      const other = owner === a ? b : a;
+      expect(lease).toMatch(/^replica-[ab]\./);
+      expect(/took mailbox/.test(other.stdout())).toBe(false);
+
+      await dovecot.append(user.user, "INBOX", await makeMail({ subject: "to the first owner" }));
+      await waitUntil(() => hits().length === 1, 15_000, "first webhook");
+
+      owner.child.kill("SIGKILL");
+      await owner.exited;
+      await waitUntil(() => /took mailbox/.test(other.stdout()), 10_000, "the other replica to take over");
+      await waitUntil(() => /watching folder/.test(other.stdout()), 10_000, "the other replica to watch");
+      await dovecot.append(user.user, "INBOX", await makeMail({ subject: "after the takeover" }));
+      await waitUntil(() => hits().length === 2, 15_000, "second webhook");
+      await new Promise((res) => setTimeout(res, 1_000));
+      const subjects = hits().map(
+        (q) => (JSON.parse(q.body) as { message: { subject: string } }).message.subject,
+      );
+      expect(subjects).toEqual(["to the first owner", "after the takeover"]);
+    } finally {
+      for (const p of [a, b, worker]) p.child.kill("SIGKILL");
+      r.disconnect();
+    }
+  });
 });
