@@ -1,0 +1,161 @@
+import { randomUUID } from "node:crypto";
+import { type Rule, validateRules } from "@mailhook/rules";
+import {
+  createLeases,
+  createSecretBox,
+  createStore,
+  generateKeySpec,
+  type SeedInput,
+  seedFromConfig,
+} from "@mailhook/store";
+import { startRedis, type TestRedis } from "@mailhook/testing";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+let redis: TestRedis;
+let client: Redis;
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url);
+});
+afterAll(async () => {
+  client?.disconnect();
+  await redis?.stop();
+});
+
+const fresh = () => {
+  const prefix = `s${randomUUID().slice(0, 8)}`;
+  return {
+    prefix,
+    store: createStore({ redis: client, prefix, secrets: createSecretBox(generateKeySpec("k1")) }),
+    leases: (ownerId: string, ttlMs = 5_000) => createLeases({ redis: client, prefix, ownerId, ttlMs }),
+  };
+};
+
+describe("cursors", () => {
+  it("only move forward, only for the lease holder, and reset on a new UIDVALIDITY", async () => {
+    const { store, leases } = fresh();
+    const lease = await leases("w1").acquire("t", "m");
+    expect(lease).not.toBeNull();
+    expect(
+      await store.advanceCursor("t", "m", "INBOX", { uidValidity: 7, lastUid: 10 }, lease!.token, true),
+    ).toBe(true);
+    expect(await store.advanceCursor("t", "m", "INBOX", { uidValidity: 7, lastUid: 12 }, lease!.token)).toBe(
+      true,
+    );
+    // Backwards is ignored (not an error: a slow duplicate write must not rewind).
+    expect(await store.advanceCursor("t", "m", "INBOX", { uidValidity: 7, lastUid: 11 }, lease!.token)).toBe(
+      true,
+    );
+    expect(await store.getCursor("t", "m", "INBOX")).toMatchObject({ uidValidity: 7, lastUid: 12 });
+    // A writer without the lease is fenced out, whatever it writes.
+    expect(await store.advanceCursor("t", "m", "INBOX", { uidValidity: 7, lastUid: 99 }, "stale-token")).toBe(
+      false,
+    );
+    expect(
+      await store.advanceCursor("t", "m", "INBOX", { uidValidity: 8, lastUid: 1 }, "stale-token", true),
+    ).toBe(false);
+    expect(await store.getCursor("t", "m", "INBOX")).toMatchObject({ uidValidity: 7, lastUid: 12 });
+    // Another generation of the folder only through an explicit reset.
+    expect(await store.advanceCursor("t", "m", "INBOX", { uidValidity: 8, lastUid: 40 }, lease!.token)).toBe(
+      true,
+    );
+    expect((await store.getCursor("t", "m", "INBOX"))?.uidValidity).toBe(7);
+    await store.advanceCursor("t", "m", "INBOX", { uidValidity: 8, lastUid: 3 }, lease!.token, true);
+    expect(await store.getCursor("t", "m", "INBOX")).toMatchObject({ uidValidity: 8, lastUid: 3 });
+    // Folders are independent, whatever characters their names hold.
+    expect(await store.getCursor("t", "m", "Archive/2024:Q1~x")).toBeNull();
+  });
+});
+
+describe("leases", () => {
+  it("give a mailbox to one owner at a time; expiry hands it over; a lost lease cannot be renewed", async () => {
+    const { leases } = fresh();
+    const a = leases("a", 300);
+    const b = leases("b", 300);
+    const la = await a.acquire("t", "m");
+    expect(la).not.toBeNull();
+    expect(await b.acquire("t", "m")).toBeNull();
+    expect(await la!.renew()).toBe(true);
+    await new Promise((r) => setTimeout(r, 450));
+    const lb = await b.acquire("t", "m");
+    expect(lb).not.toBeNull();
+    expect(await la!.renew()).toBe(false);
+    // Releasing a lease one no longer holds must not free the new owner's.
+    await la!.release();
+    expect(await a.owner("t", "m")).toBe(lb!.token);
+    await lb!.release();
+    expect(await a.owner("t", "m")).toBeNull();
+  });
+});
+
+describe("seeding from the config file", () => {
+  const rules = (input: unknown[]): Rule[] => {
+    const r = validateRules(input);
+    if (!r.ok) throw new Error(JSON.stringify(r.problems));
+    return r.rules;
+  };
+  const input = (over: Partial<SeedInput> = {}): SeedInput => ({
+    tenant: "acme",
+    mailboxes: [
+      {
+        id: "support",
+        address: "support@acme.test",
+        host: "imap.acme.test",
+        port: 993,
+        tls: "implicit",
+        tlsVerify: true,
+        user: "support",
+        password: "pw-1",
+        folders: ["INBOX"],
+        start: "new",
+        enabled: true,
+      },
+    ],
+    endpoints: [{ id: "tickets", url: "https://hooks.acme.test/in", headers: {}, enabled: true }],
+    rules: rules([{ id: "r1", name: "R1", actions: [{ type: "webhook", endpoint: "tickets" }] }]),
+    ...over,
+  });
+
+  it("writes file resources, keeps a generated secret across restarts, and removes only file-managed leftovers", async () => {
+    const { store } = fresh();
+    let n = 0;
+    const gen = () => `whsec_${Buffer.alloc(32, ++n).toString("base64")}`;
+    const first = await seedFromConfig(store, input(), gen);
+    expect(first.generatedSecrets).toEqual(["tickets"]);
+    const secret = (await store.getEndpoint("acme", "tickets"))?.secrets;
+    expect(secret).toHaveLength(1);
+    const again = await seedFromConfig(store, input(), gen);
+    expect(again.generatedSecrets).toEqual([]);
+    expect((await store.getEndpoint("acme", "tickets"))?.secrets).toEqual(secret);
+    expect((await store.getMailbox("acme", "support"))?.password).toBe("pw-1");
+
+    // An API-created mailbox survives a seed that no longer lists the file's one.
+    await store.putMailbox({
+      ...(await store.getMailbox("acme", "support"))!,
+      id: "api-made",
+      managed: "api",
+    });
+    const removed = await seedFromConfig(store, input({ mailboxes: [], rules: [] }), gen);
+    expect(removed.removed).toBe(2);
+    expect(await store.getMailbox("acme", "support")).toBeNull();
+    expect(await store.getMailbox("acme", "api-made")).not.toBeNull();
+    expect(await store.listRules("acme")).toEqual([]);
+  });
+
+  it("bumps the rules version on every rule change, so workers recompile for the next message", async () => {
+    const { store } = fresh();
+    await seedFromConfig(store, input(), () => "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+    const v1 = await store.rulesVersion("acme");
+    await seedFromConfig(store, input(), () => "unused");
+    expect(await store.rulesVersion("acme")).toBe(v1);
+    await seedFromConfig(
+      store,
+      input({
+        rules: rules([{ id: "r1", name: "Renamed", actions: [{ type: "webhook", endpoint: "tickets" }] }]),
+      }),
+      () => "unused",
+    );
+    expect(await store.rulesVersion("acme")).toBeGreaterThan(v1);
+  });
+});
