@@ -1,9 +1,17 @@
+export type { RuleActionArgs, RuleActionPlan } from "./act-plan.js";
+export { planRuleActions } from "./act-plan.js";
 export type { ExplainTarget } from "./explain.js";
 export { explainRawMessage } from "./explain.js";
 export type { FetchBatcher, FetchBatcherOptions, FetchResult } from "./fetch-batcher.js";
 export { createFetchBatcher } from "./fetch-batcher.js";
+export type { FollowUpDeps } from "./follow-ups.js";
+export { settleFollowUps } from "./follow-ups.js";
+export type { ActionResult, MailActDeps, MailActOutcome } from "./mail-act.js";
+export { createMailActor, MailActError } from "./mail-act.js";
 export type { MailProcessDeps, MailProcessOutcome } from "./mail-process.js";
 export { createMailProcessor } from "./mail-process.js";
+export type { ReplayDeps, ReplayManyResult, ReplayResult } from "./replay.js";
+export { replayDeadDeliveries, replayDelivery } from "./replay.js";
 export type { RuleCache } from "./rule-cache.js";
 export { createRuleCache } from "./rule-cache.js";
 export type { DeliverOutcome, DeliveryTimeouts, WebhookDeliverDeps } from "./webhook-deliver.js";

@@ -5,6 +5,7 @@ import type { MailProcessJob, Producer } from "@mailhook/queue";
 import { evaluateRules } from "@mailhook/rules";
 import type { Store } from "@mailhook/store";
 import { buildPayload } from "@mailhook/webhook";
+import { planRuleActions } from "./act-plan.js";
 import { createFetchBatcher } from "./fetch-batcher.js";
 import type { RuleCache } from "./rule-cache.js";
 
@@ -13,6 +14,8 @@ export interface MailProcessDeps {
   pool: ConnectionPool;
   rules: RuleCache;
   deliveries: Producer<"webhook.deliver">;
+  /** IMAP actions of matched rules (`mail.act`); without it rules' IMAP actions are not run. */
+  actions?: Producer<"mail.act">;
   log: Logger;
   limits?: FetchLimits;
   /** Connections per mailbox in the pool: how many batched FETCHes may run per folder at once. */
@@ -61,6 +64,9 @@ export function createMailProcessor(deps: MailProcessDeps) {
     const key = messageKey(mailboxId, folder, uidValidity, uid);
     let deliveries = 0;
     for (const match of matches) {
+      // Delivery ids are known before any record exists, so ack-then-act actions can name them all.
+      const hooks = [];
+      let webhookMissing = false;
       for (const action of match.rule.actions) {
         if (action.type !== "webhook") continue;
         const endpoint = await deps.store.getEndpoint(tenantId, action.endpoint);
@@ -69,9 +75,24 @@ export function createMailProcessor(deps: MailProcessDeps) {
             { ruleId: match.rule.id, endpointId: action.endpoint },
             "rule names an endpoint that does not exist",
           );
+          webhookMissing = true;
           continue;
         }
-        const id = deliveryId(key, match.rule.id, endpoint.id);
+        hooks.push({ action, endpoint, id: deliveryId(key, match.rule.id, endpoint.id) });
+      }
+      const plan = planRuleActions({
+        tenantId,
+        mailboxId,
+        folder,
+        uidValidity,
+        uid,
+        messageKey: key,
+        ruleId: match.rule.id,
+        actions: match.rule.actions,
+        deliveryIds: hooks.map((h) => h.id),
+        webhookMissing,
+      });
+      for (const { action, endpoint, id } of hooks) {
         const now = new Date();
         const payload = buildPayload({
           deliveryId: id,
@@ -100,6 +121,7 @@ export function createMailProcessor(deps: MailProcessDeps) {
           seenAt: job.seenAt,
           attempts: [],
           lastError: null,
+          ...(plan.followUp ? { followUps: [plan.followUp] } : {}),
         });
         // Enqueue even when the record existed and is still pending: the earlier run may have died
         // between the two writes. The job id dedups a live duplicate.
@@ -108,6 +130,7 @@ export function createMailProcessor(deps: MailProcessDeps) {
           deliveries++;
         }
       }
+      if (plan.now) await deps.actions?.add(plan.now.jobId, plan.now.data);
     }
     log.debug({ matched: matches.length, deliveries }, "processed");
     return { kind: "processed", matched: matches.length, deliveries };

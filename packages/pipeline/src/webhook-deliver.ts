@@ -1,7 +1,14 @@
 import type { Logger } from "@mailhook/log";
-import type { WebhookDeliverJob } from "@mailhook/queue";
-import type { DeliveryAttempt, Store } from "@mailhook/store";
+import type { Producer, WebhookDeliverJob } from "@mailhook/queue";
 import {
+  type DeliveryAttempt,
+  type EndpointGate,
+  type GateVerdict,
+  type Store,
+  signingSecrets,
+} from "@mailhook/store";
+import {
+  type AttemptClass,
   checkDestination,
   classifyAttempt,
   DEFAULT_RETRY_SCHEDULE_MS,
@@ -10,6 +17,7 @@ import {
   retryDelay,
   webhookHeaders,
 } from "@mailhook/webhook";
+import { settleFollowUps } from "./follow-ups.js";
 
 export interface DeliveryTimeouts {
   connectTimeoutMs: number;
@@ -31,8 +39,16 @@ export interface WebhookDeliverDeps {
   schedule?: number[];
   timeouts?: DeliveryTimeouts;
   agents?: DeliveryAgents;
+  /**
+   * Per-endpoint concurrency limit and circuit breaker, shared by all replicas through Redis.
+   * Without it every attempt goes out at once (fine for a single endpoint, not for isolation).
+   */
+  gate?: EndpointGate;
+  /** Enqueues ack-then-act IMAP actions once every webhook of their rule was delivered. */
+  actions?: Producer<"mail.act">;
   /** Observes every successful delivery's end-to-end latency (ms from the watcher seeing the UID). */
   onDelivered?: (latencyMs: number) => void;
+  random?: () => number;
 }
 
 export type DeliverOutcome =
@@ -40,23 +56,43 @@ export type DeliverOutcome =
   | { kind: "delivered"; attempt: DeliveryAttempt }
   | { kind: "failed"; reason: string }
   | { kind: "retry"; delayMs: number; reason: string }
+  /** Not attempted: the endpoint is saturated or its circuit is open. No attempt is recorded. */
+  | { kind: "postponed"; delayMs: number; reason: string }
   | { kind: "dead"; reason: string };
+
+/** Shortest wait for a slot of a saturated endpoint; doubled per postponement of the same job. */
+const BUSY_WAIT_MS = 200;
+const MAX_BUSY_WAIT_MS = 5_000;
 
 /**
  * `webhook.deliver`: one attempt of one delivery. The body was fixed when the delivery was created,
  * so every retry sends the same bytes under the same `webhook-id`; only the timestamp and signature
- * are fresh. The caller turns `retry` into a delayed job (mailhook's own schedule, Retry-After aware).
+ * are fresh. The caller turns `retry` and `postponed` into a delayed job (mailhook's own schedule,
+ * Retry-After aware), which frees the worker for other endpoints at once.
  */
 export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
   const schedule = deps.schedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const timeouts = deps.timeouts ?? DEFAULT_DELIVERY_TIMEOUTS;
+  const random = deps.random ?? Math.random;
+  // A delivery held back by an open circuit for longer than the whole schedule is dead-lettered:
+  // it would have used up its attempts by then had each of them been made.
+  const giveUpAfterMs = schedule.reduce((a, b) => a + b, 0) * 1.2 + timeouts.totalTimeoutMs;
 
-  return async function deliverOnce(job: WebhookDeliverJob): Promise<DeliverOutcome> {
+  /**
+   * @param postponements how often this job was already postponed by the gate (scales the wait).
+   */
+  return async function deliverOnce(job: WebhookDeliverJob, postponements = 0): Promise<DeliverOutcome> {
     const { store } = deps;
     const rec = await store.getDelivery(job.deliveryId);
     if (!rec) return { kind: "skipped", reason: "delivery record not found (expired?)" };
-    if (rec.status !== "pending") return { kind: "skipped", reason: `already ${rec.status}` };
+    if (rec.status !== "pending") {
+      // A worker that died between recording the outcome and enqueuing the follow-ups left them
+      // undone; the job's retry finishes them (enqueuing is idempotent by job id).
+      if (rec.followUps?.length) await settleFollowUps(followDeps(), rec);
+      return { kind: "skipped", reason: `already ${rec.status}` };
+    }
     const log = deps.log.child({ deliveryId: rec.id, endpointId: rec.endpointId });
+    const made = rec.attempts.length - (rec.attemptOffset ?? 0);
 
     const endpoint = await store.getEndpoint(rec.tenantId, rec.endpointId);
     if (!endpoint) return fail(null, "endpoint deleted");
@@ -70,35 +106,56 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
       return retryOrDie(attempt);
     }
 
-    const headers = webhookHeaders({
-      id: rec.id,
-      timestamp: Math.floor(Date.now() / 1000),
-      body: rec.body,
-      secrets: endpoint.secrets,
-      extra: endpoint.headers,
-    });
-    const attempt = await deliver({
-      url: dest.url,
-      address: dest.address,
-      family: dest.family,
-      headers,
-      body: rec.body,
-      ...timeouts,
-      ...(deps.agents ? { agents: deps.agents } : {}),
-    });
-    switch (classifyAttempt(attempt)) {
-      case "delivered":
-        await store.recordAttempt(rec.id, attempt, "delivered", null);
+    let token: string | null = null;
+    if (deps.gate) {
+      const entry = await deps.gate.enter(rec.tenantId, rec.endpointId);
+      if (!entry.ok) return postpone(entry.why, entry.until);
+      token = entry.token;
+      if (entry.probe) log.info({}, "circuit half-open: probing the endpoint");
+    }
+
+    let attempt: DeliveryAttempt;
+    let verdict: GateVerdict = "unknown";
+    let cls: AttemptClass;
+    try {
+      const headers = webhookHeaders({
+        id: rec.id,
+        timestamp: Math.floor(Date.now() / 1000),
+        body: rec.body,
+        secrets: signingSecrets(endpoint),
+        extra: endpoint.headers,
+      });
+      attempt = await deliver({
+        url: dest.url,
+        address: dest.address,
+        family: dest.family,
+        headers,
+        body: rec.body,
+        ...timeouts,
+        ...(deps.agents ? { agents: deps.agents } : {}),
+      });
+      cls = classifyAttempt(attempt);
+      verdict = cls === "retry" ? "down" : "up";
+    } finally {
+      if (deps.gate && token) {
+        const released = await deps.gate.leave(rec.tenantId, rec.endpointId, token, verdict);
+        if (released.circuit === "opened")
+          log.warn({ until: new Date(released.until).toISOString() }, "endpoint failing: circuit opened");
+        else if (released.circuit === "closed") log.info({}, "endpoint answered again: circuit closed");
+      }
+    }
+
+    switch (cls) {
+      case "delivered": {
+        const done = await store.recordAttempt(rec.id, attempt, "delivered", null);
         deps.onDelivered?.(Date.now() - rec.seenAt);
         log.info(
-          {
-            status: attempt.status,
-            latencyMs: Math.round(attempt.latencyMs),
-            attempts: rec.attempts.length + 1,
-          },
+          { status: attempt.status, latencyMs: Math.round(attempt.latencyMs), attempts: made + 1 },
           "delivered",
         );
+        if (done?.followUps?.length) await settleFollowUps(followDeps(), done);
         return { kind: "delivered", attempt };
+      }
       case "gone":
         await store.disableEndpoint(rec.tenantId, rec.endpointId, "receiver answered 410 Gone");
         log.warn({}, "endpoint answered 410 Gone; disabled");
@@ -110,29 +167,52 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
     }
 
     async function fail(a: DeliveryAttempt | null, reason: string): Promise<DeliverOutcome> {
-      await store.recordAttempt(rec!.id, a, "failed", reason);
+      const done = await store.recordAttempt(rec!.id, a, "failed", reason);
       log.warn({ reason }, "delivery failed permanently");
+      if (done?.followUps?.length) await settleFollowUps(followDeps(), done);
       return { kind: "failed", reason };
+    }
+
+    async function die(a: DeliveryAttempt | null, reason: string): Promise<DeliverOutcome> {
+      const done = await store.recordAttempt(rec!.id, a, "dead", reason);
+      log.warn({ reason }, "delivery dead-lettered");
+      if (done?.followUps?.length) await settleFollowUps(followDeps(), done);
+      return { kind: "dead", reason };
     }
 
     async function retryOrDie(a: DeliveryAttempt): Promise<DeliverOutcome> {
       const reason = a.error ?? `HTTP ${a.status}`;
-      const delayMs = retryDelay(rec!.attempts.length + 1, schedule, a.retryAfterMs);
-      if (delayMs === null) {
-        await store.recordAttempt(
-          rec!.id,
-          a,
-          "dead",
-          `gave up after ${rec!.attempts.length + 1} attempts: ${reason}`,
-        );
-        log.warn({ reason }, "delivery dead-lettered");
-        return { kind: "dead", reason };
-      }
+      const delayMs = retryDelay(made + 1, schedule, a.retryAfterMs, random);
+      if (delayMs === null) return die(a, `gave up after ${made + 1} attempts: ${reason}`);
       await store.recordAttempt(rec!.id, a, "pending", reason);
       log.info({ reason, delayMs }, "delivery will be retried");
       return { kind: "retry", delayMs, reason };
     }
+
+    async function postpone(why: "open" | "probing" | "busy", until: number): Promise<DeliverOutcome> {
+      const now = Date.now();
+      if (why !== "busy" && now - Date.parse(rec!.createdAt) > giveUpAfterMs) {
+        return die(null, `gave up: the endpoint's circuit stayed open past the retry window`);
+      }
+      const jitter = 0.5 + random() / 2;
+      let delayMs: number;
+      if (why === "open") delayMs = Math.max(0, until - now) + Math.round(1_000 * random());
+      else if (why === "probing")
+        delayMs = Math.round(Math.min(Math.max(until - now, 0), 1_000) * jitter) + 50;
+      else delayMs = Math.round(Math.min(BUSY_WAIT_MS * 2 ** postponements, MAX_BUSY_WAIT_MS) * jitter);
+      const reason =
+        why === "busy"
+          ? "endpoint at its concurrency limit"
+          : why === "open"
+            ? "endpoint circuit open"
+            : "endpoint circuit half-open: another attempt is probing";
+      return { kind: "postponed", delayMs, reason };
+    }
   };
+
+  function followDeps() {
+    return { store: deps.store, log: deps.log, ...(deps.actions ? { actions: deps.actions } : {}) };
+  }
 }
 
 function noResponse(error: string): DeliveryAttempt {

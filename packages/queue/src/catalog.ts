@@ -20,6 +20,37 @@ export const WebhookDeliverJob = z.object({
 });
 export type WebhookDeliverJob = z.infer<typeof WebhookDeliverJob>;
 
+const Folder = z.string().min(1).max(1000);
+const Flags = z.array(z.string().min(1).max(200));
+
+/** One IMAP action as `mail.act` executes it (the rule's action without its `after`). */
+export const ImapAction = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("move"), to: Folder }),
+  z.object({ type: z.literal("copy"), to: Folder }),
+  z.object({ type: z.literal("flag"), add: Flags.optional(), remove: Flags.optional() }),
+  /** To the `\Trash` folder (SPECIAL-USE), or marked `\Deleted` and expunged by UID when `expunge`. */
+  z.object({ type: z.literal("delete"), expunge: z.boolean().optional() }),
+]);
+export type ImapAction = z.infer<typeof ImapAction>;
+
+/**
+ * `mail.act`: the IMAP actions of one matched rule for one message, run in order on one pooled
+ * connection. `after` lists the deliveries that must all be delivered first (ack-then-act); it is
+ * empty for actions that run at once. The actions are copied in because they are what the rule
+ * said when the message matched; a later rule edit must not change what happens to this message.
+ */
+export const MailActJob = z.object({
+  tenantId: z.string().min(1),
+  mailboxId: z.string().min(1),
+  folder: z.string().min(1),
+  uidValidity: z.number().int().nonnegative(),
+  uid: z.number().int().positive(),
+  ruleId: z.string().min(1),
+  actions: z.array(ImapAction).min(1),
+  after: z.array(z.string().min(1)),
+});
+export type MailActJob = z.infer<typeof MailActJob>;
+
 /**
  * The job catalog: every queue's name, payload schema and default options in one place.
  * Names follow `domain.verb`; BullMQ queue names may not contain ':'.
@@ -43,6 +74,17 @@ export const jobCatalog = {
       // attempts only cover crashes of the worker itself (stalled jobs).
       attempts: 3,
       backoff: { type: "fixed", delay: 5_000 },
+      removeOnComplete: { age: 24 * 3600, count: 200_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    },
+  },
+  "mail.act": {
+    schema: MailActJob,
+    options: {
+      // IMAP actions are idempotent per step (see @mailhook/pipeline mail-act), so BullMQ's own
+      // retries are safe: a connection drop or a busy server gets a few tries over some minutes.
+      attempts: 6,
+      backoff: { type: "exponential", delay: 5_000 },
       removeOnComplete: { age: 24 * 3600, count: 200_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     },

@@ -19,6 +19,12 @@ const list = z
       .filter(Boolean),
   );
 
+const bool = (def: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+    .optional()
+    .transform((v) => (v === undefined ? def : v === "true" || v === "1" || v === "yes"));
+
 /**
  * Every environment variable mailhook reads, validated once at boot (docs/configuration.md lists
  * them). Nothing else in the code base reads process.env.
@@ -66,6 +72,19 @@ export const Env = z.object({
   }),
   WEBHOOK_CONNECT_TIMEOUT_MS: int(5_000),
   WEBHOOK_TIMEOUT_MS: int(15_000),
+  /** Attempts in flight to one endpoint across all workers: a hanging endpoint holds at most this many. */
+  WEBHOOK_ENDPOINT_CONCURRENCY: int(16),
+  /** Consecutive failed attempts to one endpoint that open its circuit breaker. */
+  WEBHOOK_CIRCUIT_FAILURES: int(5),
+  /** How long an open circuit waits before one probe; doubled per failed probe up to the max. */
+  WEBHOOK_CIRCUIT_OPEN_MS: int(30_000),
+  WEBHOOK_CIRCUIT_MAX_OPEN_MS: int(10 * 60_000),
+  /** How long finished delivery records (and the dead-letter list) are kept. */
+  DELIVERY_RETENTION_HOURS: int(30 * 24),
+  /** `mail.act` jobs in flight per worker (they share the per-mailbox IMAP pool with fetches). */
+  ACT_CONCURRENCY: int(8),
+  /** A move or copy to a missing folder creates it instead of failing permanently. */
+  ACT_CREATE_FOLDERS: bool(false),
 });
 export type Env = z.infer<typeof Env>;
 

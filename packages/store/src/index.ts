@@ -1,7 +1,16 @@
 export { keys } from "./keys.js";
 export type { Lease, Leases } from "./lease.js";
 export { createLeases } from "./lease.js";
-export type { Endpoint, Mailbox } from "./records.js";
+export type {
+  CircuitState,
+  EndpointGate,
+  GateEntry,
+  GatePolicy,
+  GateRelease,
+  GateVerdict,
+} from "./endpoint-gate.js";
+export { createEndpointGate, DEFAULT_GATE_POLICY } from "./endpoint-gate.js";
+export type { Endpoint, Mailbox, RetiringSecret } from "./records.js";
 export {
   Cursor,
   DeliveryAttempt,
@@ -9,7 +18,9 @@ export {
   DeliveryStatus,
   FolderState,
   FolderStatus,
+  FollowUp,
   MailboxEvent,
+  signingSecrets,
   StartPosition,
   TlsMode,
 } from "./records.js";

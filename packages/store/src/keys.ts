@@ -20,6 +20,13 @@ export function keys(prefix: string) {
     events: (tenantId: string) => `${prefix}:events:${tenantId}`,
     delivery: (id: string) => `${prefix}:delivery:${id}`,
     deliveries: (tenantId: string) => `${prefix}:deliveries:${tenantId}`,
+    /** Failed and dead-lettered deliveries of one endpoint (score: when), for listing and bulk replay. */
+    dead: (tenantId: string, endpointId: string) => `${prefix}:dead:${ref(tenantId, endpointId)}`,
+    /** Steps of one `mail.act` job already done, so a retried job does not repeat a COPY. */
+    actSteps: (jobId: string) => `${prefix}:act:${jobId}`,
+    /** Circuit breaker and concurrency slots of one endpoint; one hash tag so a script sees both. */
+    circuit: (tenantId: string, endpointId: string) => `${prefix}:circuit:{${ref(tenantId, endpointId)}}`,
+    slots: (tenantId: string, endpointId: string) => `${prefix}:slots:{${ref(tenantId, endpointId)}}`,
     changes: `${prefix}:changes`,
   };
 }

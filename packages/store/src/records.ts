@@ -52,6 +52,8 @@ export interface Endpoint {
   url: string;
   /** Active signing secrets, newest first; several during a rotation overlap. */
   secrets: string[];
+  /** Secrets replaced by a rotation, still signed with until `expiresAt` (see `signingSecrets`). */
+  retiring?: RetiringSecret[];
   headers: Record<string, string>;
   enabled: boolean;
   disabledReason: string | null;
@@ -59,11 +61,18 @@ export interface Endpoint {
   updatedAt: string;
 }
 
+export interface RetiringSecret {
+  secret: string;
+  /** ISO-8601; from then on requests carry no signature made with this secret. */
+  expiresAt: string;
+}
+
 export const StoredEndpoint = z.object({
   tenantId: z.string(),
   id: z.string(),
   url: z.string(),
   secrets: z.array(Sealed).min(1),
+  retiring: z.array(z.object({ secret: Sealed, expiresAt: z.string() })).optional(),
   headers: z.record(z.string(), z.string()),
   enabled: z.boolean(),
   disabledReason: z.string().nullable(),
@@ -108,6 +117,23 @@ export type DeliveryAttempt = z.infer<typeof DeliveryAttempt>;
 export const DeliveryStatus = z.enum(["pending", "delivered", "failed", "dead"]);
 export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
 
+/**
+ * IMAP actions of the same rule that wait for this delivery (ack-then-act). Every delivery of the
+ * rule for the message carries the same follow-up; whichever is delivered last enqueues it.
+ */
+export const FollowUp = z.object({
+  /** The `mail.act` job id (deterministic, so two deliveries finishing together enqueue it once). */
+  jobId: z.string(),
+  /** The `mail.act` job payload, validated by the queue when it is enqueued. */
+  data: z.record(z.string(), z.unknown()),
+  /** Every delivery that must be delivered before the actions run (this one included). */
+  after: z.array(z.string()),
+  /** waiting → enqueued → done; skipped when one of `after` failed or was dead-lettered. */
+  state: z.enum(["waiting", "enqueued", "done", "skipped"]),
+  reason: z.string().nullable(),
+});
+export type FollowUp = z.infer<typeof FollowUp>;
+
 export const DeliveryRecord = z.object({
   id: z.string(),
   tenantId: z.string(),
@@ -127,6 +153,11 @@ export const DeliveryRecord = z.object({
   seenAt: z.number(),
   attempts: z.array(DeliveryAttempt),
   lastError: z.string().nullable(),
+  /** How many times the delivery was replayed after it failed or was dead-lettered. */
+  replays: z.number().int().nonnegative().optional(),
+  /** Attempts made before the latest replay: the retry schedule starts afresh after them. */
+  attemptOffset: z.number().int().nonnegative().optional(),
+  followUps: z.array(FollowUp).optional(),
 });
 export type DeliveryRecord = z.infer<typeof DeliveryRecord>;
 
@@ -139,3 +170,15 @@ export const MailboxEvent = z.object({
   detail: z.record(z.string(), z.union([z.string(), z.number(), z.null()])),
 });
 export type MailboxEvent = z.infer<typeof MailboxEvent>;
+
+/**
+ * The secrets a request is signed with at `now`: the active ones, then retired ones still inside
+ * their overlap window. Each yields one `v1,` signature.
+ */
+export function signingSecrets(
+  e: Pick<Endpoint, "secrets" | "retiring">,
+  now: number = Date.now(),
+): string[] {
+  const retiring = (e.retiring ?? []).filter((r) => Date.parse(r.expiresAt) > now).map((r) => r.secret);
+  return [...e.secrets, ...retiring.filter((s) => !e.secrets.includes(s))];
+}

@@ -1,14 +1,22 @@
 import { createLogger } from "@mailhook/log";
 import { createRuntime, onShutdown, parseEnv } from "@mailhook/runtime";
+import { createSecretBox, createStore } from "@mailhook/store";
 import { startWorkerService } from "./service.js";
 
 const env = parseEnv(process.env);
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
 const runtime = await createRuntime(env, log);
+// The worker is the one that finishes delivery records, so it is the one that sets their retention.
+const store = createStore({
+  redis: runtime.redis,
+  prefix: env.MAILHOOK_PREFIX,
+  secrets: createSecretBox(env.MAILHOOK_ENCRYPTION_KEYS),
+  deliveryRetentionSec: env.DELIVERY_RETENTION_HOURS * 3600,
+});
 const service = await startWorkerService({
   redisUrl: env.REDIS_URL,
   prefix: env.MAILHOOK_PREFIX,
-  store: runtime.store,
+  store,
   log,
   mailConcurrency: env.WORKER_CONCURRENCY,
   deliveryConcurrency: env.DELIVERY_CONCURRENCY,
@@ -25,6 +33,14 @@ const service = await startWorkerService({
     totalTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
     maxResponseBytes: 4_096,
   },
+  gate: {
+    concurrency: env.WEBHOOK_ENDPOINT_CONCURRENCY,
+    failureThreshold: env.WEBHOOK_CIRCUIT_FAILURES,
+    openMs: env.WEBHOOK_CIRCUIT_OPEN_MS,
+    maxOpenMs: env.WEBHOOK_CIRCUIT_MAX_OPEN_MS,
+  },
+  actConcurrency: env.ACT_CONCURRENCY,
+  createFolders: env.ACT_CREATE_FOLDERS,
 });
 onShutdown(log, async () => {
   await service.stop();

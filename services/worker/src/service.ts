@@ -2,13 +2,15 @@ import { createConnectionPool, isAuthFailure } from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
 import type { FetchLimits } from "@mailhook/model";
 import {
+  createMailActor,
   createMailProcessor,
   createRuleCache,
   createWebhookDeliverer,
   type DeliveryTimeouts,
+  MailActError,
 } from "@mailhook/pipeline";
 import { createConsumer, createProducer, DelayedError, UnrecoverableError } from "@mailhook/queue";
-import type { Store } from "@mailhook/store";
+import { createEndpointGate, DEFAULT_GATE_POLICY, type GatePolicy, type Store } from "@mailhook/store";
 
 export interface WorkerServiceOptions {
   redisUrl: string;
@@ -25,16 +27,24 @@ export interface WorkerServiceOptions {
   schedule?: number[] | undefined;
   timeouts: DeliveryTimeouts;
   onDelivered?: (latencyMs: number) => void;
+  /** Per-endpoint concurrency and circuit breaker (defaults: DEFAULT_GATE_POLICY). */
+  gate?: Partial<GatePolicy>;
+  /** `mail.act` jobs in flight (default 8). */
+  actConcurrency?: number;
+  /** A move or copy to a missing folder creates it (default: permanent error naming the folder). */
+  createFolders?: boolean;
 }
 
 /**
- * The worker: consumes `mail.process` (fetch the needed parts, match, create deliveries) and
- * `webhook.deliver` (sign and POST, retry on mailhook's schedule). SIGTERM-safe: `stop()` lets
+ * The worker: consumes `mail.process` (fetch the needed parts, match, create deliveries),
+ * `webhook.deliver` (sign and POST, retry on mailhook's schedule, per-endpoint isolation) and
+ * `mail.act` (move, copy, flag, delete over the same IMAP pool). SIGTERM-safe: `stop()` lets
  * in-flight jobs finish before connections close.
  */
 export async function startWorkerService(opts: WorkerServiceOptions) {
   const connection = { url: opts.redisUrl, maxRetriesPerRequest: null };
   const deliveries = createProducer("webhook.deliver", { connection, prefix: opts.prefix });
+  const actions = createProducer("mail.act", { connection, prefix: opts.prefix });
   const pool = createConnectionPool({
     log: opts.log,
     maxPerMailbox: opts.imapPoolSize,
@@ -45,6 +55,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     pool,
     rules: createRuleCache(opts.store),
     deliveries,
+    actions,
     log: opts.log,
     limits: opts.limits,
     poolSize: opts.imapPoolSize,
@@ -54,6 +65,13 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     log: opts.log,
     allow: opts.allow,
     timeouts: opts.timeouts,
+    actions,
+    gate: createEndpointGate(opts.store.redis, opts.prefix, {
+      ...DEFAULT_GATE_POLICY,
+      // A slot outlives the longest attempt, so only a crashed worker's slot is ever reclaimed.
+      slotLeaseMs: opts.timeouts.totalTimeoutMs * 2 + opts.timeouts.connectTimeoutMs,
+      ...opts.gate,
+    }),
     ...(opts.schedule ? { schedule: opts.schedule } : {}),
     ...(opts.onDelivered ? { onDelivered: opts.onDelivered } : {}),
   });
@@ -81,16 +99,37 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     "webhook.deliver",
     { connection, prefix: opts.prefix, concurrency: opts.deliveryConcurrency },
     async (data, job, token) => {
-      const outcome = await deliverOnce(data);
-      if (outcome.kind === "retry") {
+      const outcome = await deliverOnce(data, Math.max(0, job.attemptsStarted - 1));
+      if (outcome.kind === "retry" || outcome.kind === "postponed") {
+        // Delayed, not waited for: the worker slot goes to another endpoint's delivery at once.
         await job.moveToDelayed(Date.now() + outcome.delayMs, token);
         throw new DelayedError();
+      }
+    },
+  );
+  const act = createMailActor({
+    store: opts.store,
+    pool,
+    log: opts.log,
+    createFolders: opts.createFolders ?? false,
+  });
+  const actWorker = createConsumer(
+    "mail.act",
+    { connection, prefix: opts.prefix, concurrency: opts.actConcurrency ?? 8 },
+    async (data, job) => {
+      try {
+        await act(data, job.id ?? "");
+      } catch (err) {
+        if (err instanceof MailActError && !err.retryable) throw new UnrecoverableError(err.message);
+        if (isAuthFailure(err)) throw new UnrecoverableError("IMAP authentication failed");
+        throw err;
       }
     },
   );
   for (const [name, w] of [
     ["mail.process", mailWorker],
     ["webhook.deliver", deliveryWorker],
+    ["mail.act", actWorker],
   ] as const) {
     w.on("failed", (job, err) =>
       opts.log.warn(
@@ -100,7 +139,11 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     );
     w.on("error", (err) => opts.log.error({ queue: name, err: err.message }, "worker error"));
   }
-  await Promise.all([mailWorker.waitUntilReady(), deliveryWorker.waitUntilReady()]);
+  await Promise.all([
+    mailWorker.waitUntilReady(),
+    deliveryWorker.waitUntilReady(),
+    actWorker.waitUntilReady(),
+  ]);
   opts.log.info(
     { mailConcurrency: opts.mailConcurrency, deliveryConcurrency: opts.deliveryConcurrency },
     "worker started",
@@ -109,8 +152,8 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   return {
     async stop(): Promise<void> {
       // close() waits for in-flight jobs: nothing half-done is left to the stalled-job checker.
-      await Promise.all([mailWorker.close(), deliveryWorker.close()]);
-      await deliveries.close();
+      await Promise.all([mailWorker.close(), deliveryWorker.close(), actWorker.close()]);
+      await Promise.all([deliveries.close(), actions.close()]);
       await pool.close();
       opts.log.info({}, "worker stopped");
     },

@@ -1,0 +1,95 @@
+import type { Redis } from "ioredis";
+import type { Keys } from "./keys.js";
+import { DeliveryRecord, type DeliveryStatus, type FollowUp } from "./records.js";
+
+/** `mail.act` progress markers outlive every retry of a job (BullMQ gives up within the hour). */
+const ACT_STEPS_TTL_SEC = 7 * 24 * 3600;
+
+/**
+ * The parts of the delivery ledger beyond create/get/recordAttempt: the dead-letter index per
+ * endpoint, replays, ack-then-act follow-ups, and the step markers that make `mail.act` idempotent.
+ */
+export function deliveryLedger(redis: Redis, k: Keys, retentionSec: number) {
+  const load = async (id: string): Promise<DeliveryRecord | null> => {
+    const raw = await redis.get(k.delivery(id));
+    return raw ? DeliveryRecord.parse(JSON.parse(raw)) : null;
+  };
+  // Keeps the record's TTL: only the status change in recordAttempt decides retention.
+  const save = async (rec: DeliveryRecord): Promise<void> => {
+    await redis.set(k.delivery(rec.id), JSON.stringify(DeliveryRecord.parse(rec)), "KEEPTTL");
+  };
+
+  return {
+    /**
+     * Keeps the indexes in step with a status change: failed and dead deliveries are listed per
+     * endpoint (until the record expires); delivered or replayed ones leave that list.
+     */
+    async indexStatus(rec: DeliveryRecord, status: DeliveryStatus): Promise<void> {
+      const dead = k.dead(rec.tenantId, rec.endpointId);
+      const cutoff = Date.now() - retentionSec * 1000;
+      const m = redis.multi();
+      if (status === "dead" || status === "failed") m.zadd(dead, Date.now(), rec.id);
+      else m.zrem(dead, rec.id);
+      // Records expire on their own; their index entries are trimmed here, by age.
+      m.zremrangebyscore(dead, "-inf", cutoff);
+      if (status !== "pending") m.zremrangebyscore(k.deliveries(rec.tenantId), "-inf", cutoff);
+      await m.exec();
+    },
+
+    /** Failed and dead-lettered deliveries of one endpoint, newest first. */
+    async listDeadDeliveries(tenantId: string, endpointId: string, limit = 1000): Promise<string[]> {
+      const key = k.dead(tenantId, endpointId);
+      await redis.zremrangebyscore(key, "-inf", Date.now() - retentionSec * 1000);
+      return redis.zrevrange(key, 0, limit - 1);
+    },
+
+    /**
+     * Puts a failed or dead delivery back to pending for a replay: the body and id stay, the
+     * attempts so far stay in the history, and the retry schedule starts afresh after them.
+     * Returns null when the record does not exist (expired) and the record unchanged when it is
+     * still pending or already delivered.
+     */
+    async beginReplay(id: string): Promise<{ replayed: boolean; record: DeliveryRecord } | null> {
+      const rec = await load(id);
+      if (!rec) return null;
+      if (rec.status !== "dead" && rec.status !== "failed") return { replayed: false, record: rec };
+      const next: DeliveryRecord = {
+        ...rec,
+        status: "pending",
+        lastError: null,
+        replays: (rec.replays ?? 0) + 1,
+        attemptOffset: rec.attempts.length,
+        updatedAt: new Date().toISOString(),
+      };
+      await redis
+        .multi()
+        .set(k.delivery(id), JSON.stringify(DeliveryRecord.parse(next)))
+        .zrem(k.dead(rec.tenantId, rec.endpointId), id)
+        .exec();
+      return { replayed: true, record: next };
+    },
+
+    /** Sets the state of one follow-up on one delivery record (no-op when either is gone). */
+    async setFollowUpState(
+      id: string,
+      jobId: string,
+      state: FollowUp["state"],
+      reason: string | null,
+    ): Promise<void> {
+      const rec = await load(id);
+      if (!rec?.followUps?.some((f) => f.jobId === jobId)) return;
+      await save({
+        ...rec,
+        followUps: rec.followUps.map((f) => (f.jobId === jobId ? { ...f, state, reason } : f)),
+      });
+    },
+
+    /** The steps of a `mail.act` job already done by an earlier run of it. */
+    async actStepsDone(jobId: string): Promise<Set<string>> {
+      return new Set(await redis.smembers(k.actSteps(jobId)));
+    },
+    async markActStep(jobId: string, step: string): Promise<void> {
+      await redis.multi().sadd(k.actSteps(jobId), step).expire(k.actSteps(jobId), ACT_STEPS_TTL_SEC).exec();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { keys } from "./keys.js";
+
+/** Limits shared by every worker replica (the state lives in Redis). */
+export interface GatePolicy {
+  /** Attempts in flight to one endpoint at once, across all workers. */
+  concurrency: number;
+  /** A slot is freed after this long even if its holder never released it (a crashed worker). */
+  slotLeaseMs: number;
+  /** Consecutive failed attempts (no response, 5xx, 429, …) that open the circuit. */
+  failureThreshold: number;
+  /** How long the circuit stays open the first time; doubled on each failed probe. */
+  openMs: number;
+  maxOpenMs: number;
+}
+
+export const DEFAULT_GATE_POLICY: GatePolicy = {
+  concurrency: 16,
+  slotLeaseMs: 60_000,
+  failureThreshold: 5,
+  openMs: 30_000,
+  maxOpenMs: 10 * 60_000,
+};
+
+export type GateEntry =
+  /** A slot is held; `probe` when this attempt tests a circuit that was open. */
+  | { ok: true; token: string; probe: boolean }
+  /** `open`: the circuit is open until `until`; `probing`: another attempt is testing it; `busy`: no free slot. */
+  | { ok: false; why: "open" | "probing" | "busy"; until: number };
+
+/**
+ * What an attempt says about the endpoint's health: `up` when it answered at all (2xx, but also 3xx
+ * and 4xx: the receiver is there), `down` when it did not (no response, timeout, 5xx, 429), and
+ * `unknown` when nothing was sent.
+ */
+export type GateVerdict = "up" | "down" | "unknown";
+
+export type GateRelease = { circuit: "closed" | "unchanged" } | { circuit: "opened"; until: number };
+
+// Redis' clock, not the callers': replicas with skewed clocks then agree on when a circuit reopens.
+const NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)";
+
+const ACQUIRE = `${NOW}
+local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
+local probe = 0
+if openUntil > 0 then
+  if now < openUntil then return {'open', openUntil} end
+  local probeUntil = tonumber(redis.call('HGET', KEYS[1], 'probeUntil') or '0')
+  if probeUntil > now then return {'probing', probeUntil} end
+  probe = 1
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
+  local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+  return {'busy', tonumber(first[2])}
+end
+local lease = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[2], now + lease, ARGV[1])
+redis.call('PEXPIRE', KEYS[2], lease * 2)
+if probe == 1 then
+  redis.call('HSET', KEYS[1], 'probeUntil', now + lease, 'probeToken', ARGV[1])
+  return {'probe', 0}
+end
+return {'ok', 0}`;
+
+const RELEASE = `${NOW}
+redis.call('ZREM', KEYS[2], ARGV[1])
+local isProbe = redis.call('HGET', KEYS[1], 'probeToken') == ARGV[1]
+if ARGV[2] == 'up' then
+  local wasOpen = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0') > 0
+  redis.call('DEL', KEYS[1])
+  if wasOpen then return {'closed', 0} end
+  return {'unchanged', 0}
+end
+if ARGV[2] == 'unknown' then
+  if isProbe then redis.call('HDEL', KEYS[1], 'probeUntil', 'probeToken') end
+  return {'unchanged', 0}
+end
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
+local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
+if isProbe or (openUntil == 0 and failures >= tonumber(ARGV[3])) then
+  local opens = redis.call('HINCRBY', KEYS[1], 'opens', 1)
+  local d = math.min(tonumber(ARGV[4]) * 2 ^ (opens - 1), tonumber(ARGV[5]))
+  redis.call('HSET', KEYS[1], 'openUntil', now + d, 'failures', 0)
+  redis.call('HDEL', KEYS[1], 'probeUntil', 'probeToken')
+  return {'opened', now + d}
+end
+return {'unchanged', 0}`;
+
+export interface CircuitState {
+  state: "closed" | "open" | "half-open";
+  /** Consecutive failures counted towards opening. */
+  failures: number;
+  /** When an open circuit lets one probe through (ms), null when closed. */
+  openUntil: number | null;
+  /** How often it opened in a row without a success in between. */
+  opens: number;
+  /** Attempts in flight now. */
+  inFlight: number;
+}
+
+/**
+ * Per-endpoint isolation shared by all worker replicas: a concurrency limit (a Redis semaphore of
+ * leased slots, so a hanging endpoint holds at most `concurrency` workers) and a circuit breaker
+ * (after `failureThreshold` consecutive failures no attempt is made until `openMs` passed; then one
+ * probe decides: success closes it, failure reopens it for twice as long, up to `maxOpenMs`).
+ */
+export function createEndpointGate(redis: Redis, prefix: string, policy: GatePolicy = DEFAULT_GATE_POLICY) {
+  const k = keys(prefix);
+  const keysOf = (tenantId: string, endpointId: string) =>
+    [k.circuit(tenantId, endpointId), k.slots(tenantId, endpointId)] as const;
+  // Breaker state of an endpoint nobody delivers to any more disappears on its own.
+  const stateTtlMs = 7 * 24 * 3600_000;
+
+  return {
+    policy,
+    async enter(tenantId: string, endpointId: string): Promise<GateEntry> {
+      const token = randomUUID();
+      const [why, until] = (await redis.eval(
+        ACQUIRE,
+        2,
+        ...keysOf(tenantId, endpointId),
+        token,
+        String(policy.concurrency),
+        String(policy.slotLeaseMs),
+      )) as [string, number];
+      if (why === "ok" || why === "probe") return { ok: true, token, probe: why === "probe" };
+      return { ok: false, why: why as "open" | "probing" | "busy", until: Number(until) };
+    },
+    async leave(
+      tenantId: string,
+      endpointId: string,
+      token: string,
+      verdict: GateVerdict,
+    ): Promise<GateRelease> {
+      const [circuit, until] = (await redis.eval(
+        RELEASE,
+        2,
+        ...keysOf(tenantId, endpointId),
+        token,
+        verdict,
+        String(policy.failureThreshold),
+        String(policy.openMs),
+        String(policy.maxOpenMs),
+        String(stateTtlMs),
+      )) as [string, number];
+      if (circuit === "opened") return { circuit: "opened", until: Number(until) };
+      return { circuit: circuit === "closed" ? "closed" : "unchanged" };
+    },
+    /** The breaker and slot state of one endpoint, for the API and operators. */
+    async state(tenantId: string, endpointId: string): Promise<CircuitState> {
+      const [circuitKey, slotsKey] = keysOf(tenantId, endpointId);
+      const now = Date.now();
+      const [h, inFlight] = await Promise.all([
+        redis.hgetall(circuitKey),
+        redis.zcount(slotsKey, now, "+inf"),
+      ]);
+      const openUntil = Number(h.openUntil ?? 0);
+      return {
+        state: openUntil === 0 ? "closed" : openUntil > now ? "open" : "half-open",
+        failures: Number(h.failures ?? 0),
+        openUntil: openUntil === 0 ? null : openUntil,
+        opens: Number(h.opens ?? 0),
+        inFlight,
+      };
+    },
+    /** Closes the circuit at once (an operator fixed the receiver and does not want to wait). */
+    async reset(tenantId: string, endpointId: string): Promise<void> {
+      await redis.del(keysOf(tenantId, endpointId)[0]);
+    },
+  };
+}
+export type EndpointGate = ReturnType<typeof createEndpointGate>;
