@@ -1,0 +1,39 @@
+import { execFileSync } from "node:child_process";
+import { cpus, loadavg, totalmem } from "node:os";
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGb: number;
+  node: string;
+  dovecot: string;
+  redis: string;
+  commit: string;
+  /** 1-minute load average when the scenario started: a busy machine explains a slow run. */
+  loadAtStart: number;
+  at: string;
+}
+
+const quiet = (cmd: string, args: string[]): string => {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return "unknown";
+  }
+};
+
+/** What the numbers were measured on, written into every result file. */
+export function describeMachine(): Machine {
+  const redis = quiet("redis-server", ["--version"]).match(/v=(\S+)/)?.[1] ?? "unknown";
+  return {
+    cpu: cpus()[0]?.model ?? "unknown",
+    cores: cpus().length,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    dovecot: quiet("dovecot", ["--version"]),
+    redis,
+    commit: quiet("git", ["rev-parse", "--short", "HEAD"]),
+    loadAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    at: new Date().toISOString(),
+  };
+}

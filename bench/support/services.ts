@@ -1,0 +1,113 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+export const ROOT = resolve(import.meta.dirname, "..", "..");
+export const BENCH_TMP = join(ROOT, ".tmp", "bench");
+
+export type ServiceName = "watcher" | "worker";
+
+export interface ServiceProcess {
+  name: ServiceName;
+  pid: number;
+  logPath: string;
+  /** Milliseconds from spawn until the service logged that it started. */
+  bootMs: number;
+  /** Resident set size of the process alone, from /proc (KB). */
+  rssKb(): number;
+  /** User + system CPU time the process used so far (ms), from /proc. */
+  cpuMs(): number;
+  /** SIGTERM (the service drains and exits, writing its CPU profile if asked), SIGKILL after 20 s. */
+  stop(): Promise<void>;
+}
+
+export interface SpawnServiceOptions {
+  /** Environment on top of PATH/HOME: what an operator would set. */
+  env: Record<string, string>;
+  /** Write a V8 CPU profile here on exit (`node --cpu-prof`). */
+  cpuProfDir?: string;
+  readyTimeoutMs?: number;
+}
+
+const live = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
+const READY: Record<ServiceName, string> = {
+  watcher: '"msg":"watcher started"',
+  worker: '"msg":"worker started"',
+};
+
+let seq = 0;
+
+/**
+ * Runs a mailhook service the way production does: its own Node process from
+ * `services/<name>/src/main.ts`, configured only through the environment, logging JSON lines to
+ * stdout (here a file, as a container runtime would collect them). So the numbers include the real
+ * process boundaries: Redis between watcher and worker, HTTP to the receiver.
+ */
+export async function spawnService(name: ServiceName, opts: SpawnServiceOptions): Promise<ServiceProcess> {
+  mkdirSync(BENCH_TMP, { recursive: true });
+  const logPath = join(BENCH_TMP, `${name}-${process.pid}-${++seq}.log`);
+  const fd = openSync(logPath, "w");
+  const nodeArgs = opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : [];
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, "--import", "tsx", join(ROOT, "services", name, "src", "main.ts")],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...opts.env },
+      stdio: ["ignore", fd, fd],
+    },
+  );
+  closeSync(fd);
+  live.add(child);
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  void exited.then(() => live.delete(child));
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${name} did not start`);
+
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+  for (;;) {
+    const log = existsSync(logPath) ? readFileSync(logPath, "utf8") : "";
+    if (log.includes(READY[name])) break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`${name} did not become ready (exit ${child.exitCode}); log:\n${log.slice(-2_000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const bootMs = performance.now() - started;
+
+  return {
+    name,
+    pid,
+    logPath,
+    bootMs,
+    rssKb: () => rssKb(pid),
+    cpuMs: () => cpuMs(pid),
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(status.match(/VmRSS:\s+(\d+) kB/)?.[1] ?? Number.NaN);
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+export function cpuMs(pid: number): number {
+  // Fields after the command name (which may contain spaces) in /proc/<pid>/stat: utime is the 12th, stime the 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(rest[11]) + Number(rest[12])) * 1000) / TICKS_PER_SECOND;
+}

@@ -1,0 +1,294 @@
+/**
+ * Scenario 2, throughput. The SpamAssassin corpus is loaded (IMAP APPEND, before anything watches,
+ * so loading is not what is measured) into (a) one folder and (b) 50 mailboxes. Then each contender
+ * is handed the mailboxes and timed until the last message's webhook arrives: mailhook (watcher and
+ * worker as child processes, 20 rules) and, in the same run, the naive baseline (bench/naive: per
+ * UID full source + simpleParser + the same rules + POST). A live variant appends while they watch,
+ * over several parallel connections.
+ * Target (issue 6): ≥ 1,000 messages/s end to end on a 2-core machine and ≥ 3× the baseline.
+ *
+ * Run: npx tsx bench/throughput.ts [--messages full|N] [--mailboxes 50] [--live 2000] [--appenders 4]
+ *        [--runs 3] [--variants one,many,live] [--json path] [--cpu-prof]
+ */
+import { join } from "node:path";
+import type { Mailbox } from "@mailhook/store";
+import type { ImapUser } from "@mailhook/testing";
+import type { NaiveMailbox } from "./naive/pipeline.js";
+import { flag, numberOption, option } from "./support/args.js";
+import { corpusSources, split } from "./support/corpus.js";
+import { describeMachine } from "./support/machine.js";
+import { forkNaive } from "./support/naive-process.js";
+import { type ProfileSummary, summarizeProfiles, summarizeServiceProfiles } from "./support/profile.js";
+import { RESULTS_DIR, writeResult } from "./support/results.js";
+import { BENCH_TMP } from "./support/services.js";
+import { round, type Spread, spread } from "./support/stats.js";
+import { benchMailbox, startMailhook, startWorld, type World } from "./support/world.js";
+
+const COUNT = option("messages") === "full" || !option("messages") ? "full" : numberOption("messages", 6046);
+const MAILBOXES = numberOption("mailboxes", 50);
+const LIVE = numberOption("live", 2000);
+const APPENDERS = numberOption("appenders", 4);
+const RUNS = numberOption("runs", 3);
+const VARIANTS = (option("variants") ?? "one,many,live").split(",");
+const OUT = option("json") ?? join(RESULTS_DIR, "throughput.json");
+const PROF_DIR = flag("cpu-prof") ? join(BENCH_TMP, `prof-throughput-${Date.now()}`) : undefined;
+
+type Contender = "mailhook" | "baseline";
+
+export interface ContenderRun {
+  seconds: number;
+  messagesPerSecond: number;
+  /** Webhooks received in total (every matching rule posts; the archive rule once per message). */
+  webhooks: number;
+  /** CPU time of the contender's processes during the run (watcher + worker, or the baseline). */
+  cpuMs: number;
+}
+
+export interface VariantResult {
+  messages: number;
+  mailboxes: number;
+  runs: { mailhook: ContenderRun; baseline: ContenderRun; ratio: number }[];
+  mailhookPerSecond: Spread;
+  baselinePerSecond: Spread;
+  ratio: Spread;
+}
+
+export interface ThroughputResult {
+  variants: Record<string, VariantResult>;
+  /** Time from spawning the two service processes until both logged "started" (not in the runs). */
+  bootMs: Spread;
+  target: { perSecond: number; ratio: number; met: Record<string, boolean> };
+  profile?: { mailhook: Record<string, ProfileSummary[]>; baseline: ProfileSummary[] };
+}
+
+const machine = describeMachine();
+const world = await startWorld();
+const sources = corpusSources(COUNT);
+const N = sources.length;
+const bootMs: number[] = [];
+const variants: Record<string, VariantResult> = {};
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+try {
+  const one = await world.dovecot.createUser("tp-one");
+  const many = await Promise.all(
+    Array.from({ length: MAILBOXES }, () => world.dovecot.createUser("tp-many")),
+  );
+  const seedStart = performance.now();
+  if (VARIANTS.includes("one")) await appendParallel(world, one, sources, APPENDERS);
+  if (VARIANTS.includes("many")) {
+    const slices = split(sources, MAILBOXES);
+    await inBatches(
+      many.map((u, i) => () => world.dovecot.appendMany(u.user, "INBOX", slices[i]!)),
+      5,
+    );
+  }
+  log(`loaded ${N} messages per variant in ${Math.round(performance.now() - seedStart)} ms`);
+  await warmUp(world, VARIANTS.includes("many") ? [one, ...many] : [one]);
+
+  for (const variant of VARIANTS) {
+    const runs: VariantResult["runs"] = [];
+    const users = variant === "many" ? many : [one];
+    for (let run = 1; run <= RUNS; run++) {
+      // Alternate who goes first: Dovecot's caches and the machine's load drift during a run.
+      const order: Contender[] = run % 2 === 1 ? ["baseline", "mailhook"] : ["mailhook", "baseline"];
+      const got: Partial<Record<Contender, ContenderRun>> = {};
+      for (const who of order) {
+        const profile = PROF_DIR && run === 1 && variant === VARIANTS[0] ? join(PROF_DIR, who) : undefined;
+        got[who] =
+          variant === "live"
+            ? await liveRun(who, profile)
+            : await backlogRun(who, users, `${variant}${run}`, profile);
+      }
+      const mailhook = got.mailhook!;
+      const baseline = got.baseline!;
+      runs.push({
+        mailhook,
+        baseline,
+        ratio: round(mailhook.messagesPerSecond / baseline.messagesPerSecond),
+      });
+      log(
+        `${variant} run ${run}: mailhook ${mailhook.messagesPerSecond}/s (${mailhook.seconds} s, ${mailhook.webhooks} webhooks), baseline ${baseline.messagesPerSecond}/s (${baseline.seconds} s, ${baseline.webhooks} webhooks), ×${runs.at(-1)!.ratio}`,
+      );
+    }
+    variants[variant] = {
+      messages: variant === "live" ? LIVE : N,
+      mailboxes: users.length,
+      runs,
+      mailhookPerSecond: spread(runs.map((r) => r.mailhook.messagesPerSecond)),
+      baselinePerSecond: spread(runs.map((r) => r.baseline.messagesPerSecond)),
+      ratio: spread(runs.map((r) => r.ratio)),
+    };
+  }
+} finally {
+  await world.stop();
+}
+
+const result: ThroughputResult = {
+  variants,
+  bootMs: spread(bootMs),
+  target: {
+    perSecond: 1000,
+    ratio: 3,
+    met: Object.fromEntries(
+      Object.entries(variants).map(([k, v]) => [
+        k,
+        v.mailhookPerSecond.median >= 1000 && v.ratio.median >= 3,
+      ]),
+    ),
+  },
+};
+if (PROF_DIR) {
+  result.profile = {
+    mailhook: summarizeServiceProfiles(join(PROF_DIR, "mailhook")),
+    baseline: summarizeProfiles(join(PROF_DIR, "baseline")),
+  };
+}
+writeResult(OUT, "throughput", machine, result);
+for (const [k, v] of Object.entries(variants)) {
+  log(
+    `${k}: mailhook ${v.mailhookPerSecond.median}/s [${v.mailhookPerSecond.min}–${v.mailhookPerSecond.max}], baseline ${v.baselinePerSecond.median}/s, ratio ×${v.ratio.median} [${v.ratio.min}–${v.ratio.max}]`,
+  );
+}
+log(`→ ${OUT}`);
+
+/** Catch-up: everything is in the folders before the contender is given them. */
+async function backlogRun(
+  who: Contender,
+  users: ImapUser[],
+  tag: string,
+  profile?: string,
+): Promise<ContenderRun> {
+  world.receiver.clear();
+  const path = `/${who === "mailhook" ? "mailhook" : "naive"}/archive`;
+  const timeoutMs = Math.max(120_000, N * 20);
+  if (who === "baseline") {
+    const naive = await forkNaive(profile ? { cpuProfDir: profile } : {});
+    const cpu0 = naive.cpuMs();
+    const t0 = performance.now();
+    await naive.start(
+      users.map((u, i) => naiveMailbox(u, `${tag}-${i}`)),
+      {
+        url: world.receiver.url,
+        secret: world.secret,
+        mode: "backlog",
+      },
+    );
+    const end = await world.receiver.waitFor(path, N, timeoutMs);
+    const cpu = naive.cpuMs() - cpu0;
+    await naive.stop();
+    return contenderRun(N, end - t0, cpu);
+  }
+  const mh = await startMailhook(world, profile ? { cpuProfDir: profile } : {});
+  bootMs.push(Math.max(mh.watcher.bootMs, mh.worker.bootMs));
+  try {
+    const cpu0 = mh.watcher.cpuMs() + mh.worker.cpuMs();
+    const boxes: Mailbox[] = users.map((u, i) => benchMailbox(world, u, `${tag}-${i}`, "all"));
+    const t0 = performance.now();
+    for (const box of boxes) await mh.store.putMailbox(box);
+    const end = await world.receiver.waitFor(path, N, timeoutMs);
+    const cpu = mh.watcher.cpuMs() + mh.worker.cpuMs() - cpu0;
+    return contenderRun(N, end - t0, cpu);
+  } finally {
+    await mh.stop();
+  }
+}
+
+/** Live: the contender watches an empty folder while several connections APPEND into it. */
+async function liveRun(who: Contender, profile?: string): Promise<ContenderRun> {
+  world.receiver.clear();
+  const user = await world.dovecot.createUser("tp-live");
+  await world.dovecot.createFolder(user.user, "INBOX");
+  const live = sources.slice(0, LIVE);
+  const path = `/${who === "mailhook" ? "mailhook" : "naive"}/archive`;
+  const timeoutMs = Math.max(120_000, LIVE * 20);
+  if (who === "baseline") {
+    const naive = await forkNaive(profile ? { cpuProfDir: profile } : {});
+    await naive.start([naiveMailbox(user, "live")], {
+      url: world.receiver.url,
+      secret: world.secret,
+      mode: "live",
+    });
+    const cpu0 = naive.cpuMs();
+    const t0 = performance.now();
+    await appendParallel(world, user, live, APPENDERS);
+    const end = await world.receiver.waitFor(path, live.length, timeoutMs);
+    const cpu = naive.cpuMs() - cpu0;
+    await naive.stop();
+    return contenderRun(live.length, end - t0, cpu);
+  }
+  const mh = await startMailhook(world, profile ? { cpuProfDir: profile } : {});
+  bootMs.push(Math.max(mh.watcher.bootMs, mh.worker.bootMs));
+  try {
+    await mh.store.putMailbox(benchMailbox(world, user, "live", "new"));
+    await mh.waitConnected(["live"], 15_000);
+    const cpu0 = mh.watcher.cpuMs() + mh.worker.cpuMs();
+    const t0 = performance.now();
+    await appendParallel(world, user, live, APPENDERS);
+    const end = await world.receiver.waitFor(path, live.length, timeoutMs);
+    const cpu = mh.watcher.cpuMs() + mh.worker.cpuMs() - cpu0;
+    return contenderRun(live.length, end - t0, cpu);
+  } finally {
+    await mh.stop();
+  }
+}
+
+function contenderRun(messages: number, ms: number, cpuMs: number): ContenderRun {
+  return {
+    seconds: round(ms / 1000),
+    messagesPerSecond: round((messages * 1000) / ms),
+    webhooks: world.receiver.hits.length,
+    cpuMs: round(cpuMs),
+  };
+}
+
+function naiveMailbox(user: ImapUser, id: string): NaiveMailbox {
+  return {
+    id,
+    host: "127.0.0.1",
+    port: world.dovecot.port,
+    user: user.user,
+    pass: user.pass,
+    folder: "INBOX",
+  };
+}
+
+async function appendParallel(w: World, user: ImapUser, raws: Buffer[], connections: number): Promise<void> {
+  await Promise.all(split(raws, connections).map((slice) => w.dovecot.appendMany(user.user, "INBOX", slice)));
+}
+
+async function inBatches(tasks: (() => Promise<void>)[], width: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < tasks.length) await tasks[next++]!();
+    }),
+  );
+}
+
+/**
+ * Reads every loaded message once (structure and full source), so Dovecot's index and cache files
+ * and the page cache are equally warm for whoever runs first.
+ */
+async function warmUp(w: World, users: ImapUser[]): Promise<void> {
+  await inBatches(
+    users.map((u) => async () => {
+      const client = await w.dovecot.client(u, { imapflow: { disableAutoIdle: true } });
+      try {
+        const box = await client.mailboxOpen("INBOX");
+        if (box.exists === 0) return;
+        for await (const _ of client.fetch("1:*", {
+          uid: true,
+          envelope: true,
+          bodyStructure: true,
+          source: true,
+        })) {
+          // drained
+        }
+      } finally {
+        await client.logout().catch(() => client.close());
+      }
+    }),
+    5,
+  );
+}
