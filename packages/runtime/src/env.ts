@@ -43,6 +43,17 @@ export const Env = z.object({
 
   API_HOST: z.string().default("127.0.0.1"),
   API_PORT: int(8787),
+  /** Bearer token that manages tenants and their tokens. Unset: no admin routes (401). */
+  MAILHOOK_ADMIN_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+  /** Largest JSON body the API accepts (bytes); larger answers 413. */
+  API_BODY_LIMIT_BYTES: int(1024 * 1024),
+  /** Largest raw message POST /v1/rules/test accepts (bytes). */
+  API_EML_LIMIT_BYTES: int(25 * 1024 * 1024),
+  /** Requests per token per window; over it answers 429 with Retry-After. */
+  API_RATE_LIMIT: int(600),
+  API_RATE_WINDOW_MS: int(60_000),
+  /** Comma-separated origins allowed by CORS. Empty (default): no CORS headers at all. */
+  API_CORS_ORIGINS: list,
 
   WATCHER_ID: z.string().default(`${hostname()}-${process.pid}`),
   WATCHER_LEASE_TTL_MS: int(15_000),
@@ -72,6 +83,8 @@ export const Env = z.object({
   }),
   WEBHOOK_CONNECT_TIMEOUT_MS: int(5_000),
   WEBHOOK_TIMEOUT_MS: int(15_000),
+  /** BullMQ job lock: jobs of a worker that died are run again by another after about this long. */
+  WORKER_JOB_LOCK_MS: int(30_000),
   /** Attempts in flight to one endpoint across all workers: a hanging endpoint holds at most this many. */
   WEBHOOK_ENDPOINT_CONCURRENCY: int(16),
   /** Consecutive failed attempts to one endpoint that open its circuit breaker. */

@@ -1,6 +1,7 @@
-export { keys } from "./keys.js";
-export type { Lease, Leases } from "./lease.js";
-export { createLeases } from "./lease.js";
+export type { ApiKeys } from "./api-keys.js";
+export { apiKeys } from "./api-keys.js";
+export type { DeliveryCursor, DeliveryFilter, DeliveryPage } from "./deliveries-query.js";
+export { queryDeliveries } from "./deliveries-query.js";
 export type {
   CircuitState,
   EndpointGate,
@@ -10,6 +11,15 @@ export type {
   GateVerdict,
 } from "./endpoint-gate.js";
 export { createEndpointGate, DEFAULT_GATE_POLICY } from "./endpoint-gate.js";
+export type { Idempotency, IdempotencyClaim, IdempotencyOptions, RememberedResponse } from "./idempotency.js";
+export { createIdempotency } from "./idempotency.js";
+export { keys } from "./keys.js";
+export type { Lease, Leases } from "./lease.js";
+export { createLeases } from "./lease.js";
+export type { MailboxOAuth, MailboxOAuthStore } from "./mailbox-oauth.js";
+export { createMailboxOAuth } from "./mailbox-oauth.js";
+export type { RateDecision, RateLimiter, RateLimitOptions } from "./rate-limit.js";
+export { createRateLimiter } from "./rate-limit.js";
 export type { Endpoint, Mailbox, RetiringSecret } from "./records.js";
 export {
   Cursor,
@@ -20,13 +30,19 @@ export {
   FolderStatus,
   FollowUp,
   MailboxEvent,
-  signingSecrets,
   StartPosition,
+  signingSecrets,
   TlsMode,
 } from "./records.js";
+export type { CasResult, RuleWrite, RuleWriter, StoredRule } from "./rules-cas.js";
+export { createRuleWriter, ruleEtag } from "./rules-cas.js";
 export type { SecretBox } from "./secret-box.js";
 export { createSecretBox, generateKeySpec, Sealed } from "./secret-box.js";
 export type { SeedInput, SeedResult } from "./seed.js";
 export { seedFromConfig } from "./seed.js";
 export type { ChangeNotice, Store, StoreOptions } from "./store.js";
 export { createStore } from "./store.js";
+export type { Tenants, TenantsOptions } from "./tenants.js";
+export { createTenants, newTenantId, Tenant, TenantId } from "./tenants.js";
+export type { Tokens, TokensOptions } from "./tokens.js";
+export { ApiToken, createTokens, hashToken } from "./tokens.js";

@@ -2,25 +2,61 @@ import { serve } from "@hono/node-server";
 import { createLogger } from "@mailhook/log";
 import { createProducer } from "@mailhook/queue";
 import { createRuntime, onShutdown, parseEnv } from "@mailhook/runtime";
+import { createMailboxOAuth, createSecretBox } from "@mailhook/store";
 import { createApp } from "./app.js";
+import { startOAuthRefresher } from "./oauth-refresh.js";
 
 const env = parseEnv(process.env);
 const log = createLogger({ name: "api", level: env.LOG_LEVEL });
 const runtime = await createRuntime(env, log);
-const queues = (["mail.process", "webhook.deliver"] as const).map((name) =>
-  createProducer(name, { connection: runtime.bullConnection, prefix: env.MAILHOOK_PREFIX }),
-);
+const mailQueue = createProducer("mail.process", {
+  connection: runtime.bullConnection,
+  prefix: env.MAILHOOK_PREFIX,
+});
+const deliveries = createProducer("webhook.deliver", {
+  connection: runtime.bullConnection,
+  prefix: env.MAILHOOK_PREFIX,
+});
+const queues = [mailQueue, deliveries];
+const secrets = createSecretBox(env.MAILHOOK_ENCRYPTION_KEYS);
+if (!env.MAILHOOK_ADMIN_TOKEN)
+  log.warn({}, "MAILHOOK_ADMIN_TOKEN is not set: tenants and tokens cannot be managed");
 const app = createApp({
   redis: runtime.redis,
+  store: runtime.store,
+  prefix: env.MAILHOOK_PREFIX,
+  secrets,
+  log,
+  adminToken: env.MAILHOOK_ADMIN_TOKEN ?? null,
+  webhookAllow: env.WEBHOOK_ALLOW,
+  deliveries,
+  corsOrigins: env.API_CORS_ORIGINS,
+  limits: {
+    bodyBytes: env.API_BODY_LIMIT_BYTES,
+    emlBytes: env.API_EML_LIMIT_BYTES,
+    ratePerWindow: env.API_RATE_LIMIT,
+    rateWindowMs: env.API_RATE_WINDOW_MS,
+  },
   workerCounts: async () =>
     Object.fromEntries(
       await Promise.all(queues.map(async (p) => [p.queue.name, await p.queue.getWorkersCount()] as const)),
     ),
+  jobCounts: async () =>
+    Object.fromEntries(
+      await Promise.all(queues.map(async (p) => [p.queue.name, await p.queue.getJobCounts()] as const)),
+    ),
+});
+const refresher = startOAuthRefresher({
+  store: runtime.store,
+  oauth: createMailboxOAuth(runtime.store, env.MAILHOOK_PREFIX, secrets),
+  http: { fetch, allow: env.WEBHOOK_ALLOW },
+  log: log.child({ component: "oauth-refresh" }),
 });
 const server = serve({ fetch: app.fetch, hostname: env.API_HOST, port: env.API_PORT }, (info) =>
   log.info({ url: `http://${env.API_HOST}:${info.port}` }, "api listening"),
 );
 onShutdown(log, async () => {
+  await refresher.stop();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await Promise.all(queues.map((q) => q.close()));
   await runtime.close();

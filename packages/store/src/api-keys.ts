@@ -1,0 +1,19 @@
+/**
+ * Redis keys of the API's own records (tenants, tokens, idempotency, rate limits, OAuth state).
+ * Kept apart from keys.ts so the pipeline's key map stays what the watcher and worker need.
+ */
+export function apiKeys(prefix: string) {
+  return {
+    tenantRecords: `${prefix}:tenant-records`,
+    /** sha256(token) → token record: the only place a token can be looked up from. */
+    tokenHashes: `${prefix}:token-hashes`,
+    tenantTokens: (tenantId: string) => `${prefix}:tenant-tokens:${tenantId}`,
+    idempotency: (tenantId: string, scope: string, key: string) =>
+      `${prefix}:idem:${tenantId}:${scope}:${key}`,
+    rateLimit: (subject: string, window: number) => `${prefix}:rl:${subject}:${window}`,
+    mailboxOAuth: `${prefix}:mailbox-oauth`,
+    oauthLock: (ref: string) => `${prefix}:oauth-lock:${ref}`,
+    secretExpiry: (tenantId: string) => `${prefix}:endpoint-secret-expiry:${tenantId}`,
+  };
+}
+export type ApiKeys = ReturnType<typeof apiKeys>;

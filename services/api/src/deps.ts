@@ -1,0 +1,51 @@
+import type dns from "node:dns";
+import type { Logger } from "@mailhook/log";
+import type { Producer } from "@mailhook/queue";
+import type { SecretBox, Store } from "@mailhook/store";
+import type { Redis } from "ioredis";
+import type { MailboxProbe } from "./verify-mailbox.js";
+
+export interface ApiLimits {
+  /** Largest JSON body accepted (bytes). */
+  bodyBytes: number;
+  /** Largest body of POST /v1/rules/test, which carries a whole message (bytes). */
+  emlBytes: number;
+  /** Requests per token per window. */
+  ratePerWindow: number;
+  rateWindowMs: number;
+}
+
+export const DEFAULT_LIMITS: ApiLimits = {
+  bodyBytes: 1024 * 1024,
+  emlBytes: 25 * 1024 * 1024,
+  ratePerWindow: 600,
+  rateWindowMs: 60_000,
+};
+
+export interface ApiDeps {
+  redis: Redis;
+  store: Store;
+  /** The Redis key prefix the store was built with (the API keeps its own records beside it). */
+  prefix: string;
+  secrets: SecretBox;
+  log: Logger;
+  /** MAILHOOK_ADMIN_TOKEN; null disables every admin route (401). */
+  adminToken: string | null;
+  /** Number of live workers per queue (BullMQ tracks them by client name). */
+  workerCounts: () => Promise<Record<string, number>>;
+  /** Jobs per queue and state, for /metrics. */
+  jobCounts?: () => Promise<Record<string, Record<string, number>>>;
+  /** Addresses webhooks may reach although private (WEBHOOK_ALLOW), for the SSRF check on save. */
+  webhookAllow: string[];
+  limits?: Partial<ApiLimits>;
+  /** Origins allowed by CORS; empty or absent = CORS off (no CORS headers at all). */
+  corsOrigins?: string[];
+  /** The `webhook.deliver` producer replays go to; absent: replay routes answer 501. */
+  deliveries?: Producer<"webhook.deliver">;
+  /** Logs in and lists folders; tests may pass a fake. Defaults to a real IMAP login. */
+  probeMailbox?: MailboxProbe;
+  /** DNS for the SSRF check (tests). */
+  lookup?: typeof dns.lookup;
+  /** HTTP client for OAuth token endpoints (tests). */
+  fetch?: typeof fetch;
+}

@@ -1,0 +1,165 @@
+import type { Logger } from "@mailhook/log";
+import type { MailboxOAuth, MailboxOAuthStore, Store } from "@mailhook/store";
+import { checkDestination } from "@mailhook/webhook";
+import { ApiError } from "./errors.js";
+
+export interface TokenGrant {
+  accessToken: string;
+  /** ms; null when the provider did not say. */
+  expiresAt: number | null;
+  /** A rotated refresh token when the provider sent one, else the one used. */
+  refreshToken: string | null;
+}
+
+export class OAuthRefreshFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "OAuthRefreshFailed";
+  }
+}
+
+export interface OAuthHttp {
+  fetch: typeof fetch;
+  /** SSRF allow-list: the token endpoint is a URL users give, so it is checked like a webhook URL. */
+  allow: string[];
+  timeoutMs?: number;
+}
+
+/**
+ * The refresh-token grant (RFC 6749 §6), client credentials in the form body (what Google and
+ * Microsoft accept). Error messages carry the provider's `error` code, never a token.
+ */
+export async function refreshAccessToken(
+  o: MailboxOAuth,
+  http: OAuthHttp,
+  now = Date.now(),
+): Promise<TokenGrant> {
+  if (!o.tokenEndpoint || !o.clientId || !o.refreshToken)
+    throw new OAuthRefreshFailed("no refresh token, token endpoint or client id configured");
+  const dest = await checkDestination(o.tokenEndpoint, { allow: http.allow });
+  if (!dest.ok) throw new OAuthRefreshFailed(`token endpoint refused: ${dest.reason}`);
+  const form = new URLSearchParams({
+    grant_type: "refresh_token",
+    refresh_token: o.refreshToken,
+    client_id: o.clientId,
+  });
+  if (o.clientSecret) form.set("client_secret", o.clientSecret);
+  if (o.scope) form.set("scope", o.scope);
+  let res: Response;
+  try {
+    res = await http.fetch(o.tokenEndpoint, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: form.toString(),
+      redirect: "error",
+      signal: AbortSignal.timeout(http.timeoutMs ?? 10_000),
+    });
+  } catch (err) {
+    throw new OAuthRefreshFailed(`token endpoint unreachable: ${err instanceof Error ? err.name : "error"}`);
+  }
+  const text = await res.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  if (!res.ok || typeof json.access_token !== "string" || json.access_token === "") {
+    const code = typeof json.error === "string" ? json.error.slice(0, 100) : "no access_token in the answer";
+    throw new OAuthRefreshFailed(`token endpoint answered ${res.status}: ${code}`);
+  }
+  const expiresIn = Number(json.expires_in);
+  return {
+    accessToken: json.access_token,
+    expiresAt: Number.isFinite(expiresIn) && expiresIn > 0 ? now + expiresIn * 1000 : null,
+    refreshToken:
+      typeof json.refresh_token === "string" && json.refresh_token ? json.refresh_token : o.refreshToken,
+  };
+}
+
+export interface RefresherDeps {
+  store: Store;
+  oauth: MailboxOAuthStore;
+  http: OAuthHttp;
+  log: Logger;
+}
+
+/**
+ * Refreshes one mailbox's access token and saves it: the new access token becomes the mailbox's
+ * sealed password (the store's change notice makes the watcher log in again with it), and a rotated
+ * refresh token replaces the old one, which the provider may already have invalidated.
+ */
+export async function refreshMailbox(
+  deps: RefresherDeps,
+  tenantId: string,
+  mailboxId: string,
+): Promise<boolean> {
+  if (!(await deps.oauth.lock(tenantId, mailboxId, 30_000))) return false;
+  try {
+    const o = await deps.oauth.get(tenantId, mailboxId);
+    const m = await deps.store.getMailbox(tenantId, mailboxId);
+    if (!o || !m) return false;
+    const grant = await refreshAccessToken(o, deps.http);
+    await deps.oauth.put(tenantId, mailboxId, {
+      ...o,
+      refreshToken: grant.refreshToken,
+      expiresAt: grant.expiresAt,
+    });
+    await deps.store.putMailbox({ ...m, password: grant.accessToken, updatedAt: new Date().toISOString() });
+    deps.log.info({ tenantId, mailboxId, expiresAt: grant.expiresAt }, "oauth access token refreshed");
+    return true;
+  } finally {
+    await deps.oauth.unlock(tenantId, mailboxId);
+  }
+}
+
+export interface RefresherOptions {
+  /** How often to look for tokens about to expire. */
+  intervalMs?: number;
+  /** Refresh this long before expiry. */
+  skewMs?: number;
+}
+
+/** Refreshes every OAuth mailbox whose access token expires within `skewMs`, every `intervalMs`. */
+export function startOAuthRefresher(
+  deps: RefresherDeps,
+  opts: RefresherOptions = {},
+): { stop(): Promise<void> } {
+  const interval = opts.intervalMs ?? 60_000;
+  const skew = opts.skewMs ?? 5 * 60_000;
+  let running: Promise<void> = Promise.resolve();
+  const tick = async () => {
+    for (const { tenantId, mailboxId, oauth } of await deps.oauth.all()) {
+      if (!oauth.refreshToken || oauth.expiresAt === null || oauth.expiresAt - Date.now() > skew) continue;
+      try {
+        await refreshMailbox(deps, tenantId, mailboxId);
+      } catch (err) {
+        deps.log.warn(
+          { tenantId, mailboxId, err: err instanceof Error ? err.message : String(err) },
+          "oauth refresh failed",
+        );
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    running = running.then(tick).catch((err: unknown) => {
+      deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, "oauth refresher failed");
+    });
+  }, interval);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** For the API: a refresh failure at save time is the caller's configuration problem. */
+export function refreshFailedAtSave(err: unknown): ApiError {
+  return new ApiError(
+    422,
+    "MAILBOX_VERIFY_FAILED",
+    err instanceof Error ? err.message : "token refresh failed",
+    [{ path: "body.auth", reason: "the token endpoint did not issue an access token" }],
+  );
+}

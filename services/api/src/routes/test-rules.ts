@@ -1,0 +1,110 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { parseFullMessage } from "@mailhook/mime";
+import { explainRules, type Rule, validateRules } from "@mailhook/rules";
+import type { Api } from "../app.js";
+import { ApiError, errorResponses, validationFailed } from "../errors.js";
+import { tenantOf } from "../middleware/auth.js";
+import { bearer } from "../openapi.js";
+import { RuleTestJson, RuleTestResult } from "../schemas/rule.js";
+import type { Services } from "../services.js";
+
+const RawQuery = z.object({
+  ruleId: z
+    .union([z.string().min(1).max(128), z.array(z.string().min(1).max(128)).max(500)])
+    .optional()
+    .openapi({ description: "With a message/rfc822 body: only these saved rules (repeatable)" }),
+  mailboxId: z.string().min(1).max(128).optional(),
+  folder: z.string().min(1).max(1000).optional(),
+});
+
+export const testRulesRoute = createRoute({
+  method: "post",
+  path: "/v1/rules/test",
+  tags: ["rules"],
+  summary: "Dry-run rules against a message and explain every condition",
+  description:
+    "Send the raw message as `message/rfc822`, or JSON with `eml` (or `emlBase64`) and optionally unsaved `rules` to try. Nothing is delivered or changed.",
+  security: bearer,
+  request: {
+    query: RawQuery,
+    body: {
+      // Not "required": that would run the JSON validator on message/rfc822 bodies too.
+      required: false,
+      content: {
+        "application/json": { schema: RuleTestJson },
+        "message/rfc822": { schema: z.string().openapi({ format: "binary" }) },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: "Per rule: matched or not, and why",
+      content: { "application/json": { schema: RuleTestResult } },
+    },
+    ...errorResponses(400, 401, 403, 413, 415, 429),
+  },
+});
+
+export function registerTestRules(app: Api, svc: Services): void {
+  app.openapi(testRulesRoute, async (c) => {
+    // A dry run changes nothing: read-only tokens may use it.
+    const tenantId = tenantOf(c, "read");
+    const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+    let raw: Buffer;
+    let rules: Rule[];
+    let mailboxId: string;
+    let folder: string;
+    if (type === "message/rfc822") {
+      const q = c.req.valid("query");
+      raw = Buffer.from(await c.req.arrayBuffer());
+      const ids = q.ruleId === undefined ? undefined : Array.isArray(q.ruleId) ? q.ruleId : [q.ruleId];
+      rules = await savedRules(svc, tenantId, ids);
+      mailboxId = q.mailboxId ?? "dry-run";
+      folder = q.folder ?? "INBOX";
+    } else if (type === "application/json") {
+      // The validator runs for the JSON media type only; this branch is that one.
+      const body = c.req.valid("json") as z.infer<typeof RuleTestJson>;
+      raw =
+        body.emlBase64 !== undefined
+          ? Buffer.from(body.emlBase64, "base64")
+          : Buffer.from(body.eml ?? "", "utf8");
+      if (body.rules) {
+        const r = validateRules(body.rules);
+        if (!r.ok)
+          throw validationFailed(r.problems.map((p) => ({ path: `body.rules${p.path}`, reason: p.reason })));
+        rules = r.rules;
+      } else rules = await savedRules(svc, tenantId, body.ruleIds);
+      mailboxId = body.mailboxId;
+      folder = body.folder;
+    } else {
+      throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send message/rfc822 or application/json");
+    }
+    if (raw.length === 0) throw validationFailed([{ path: "body", reason: "the message is empty" }]);
+    const message = await parseFullMessage(raw, { mailboxId, folder, uidValidity: 1, uid: 1 });
+    const results = explainRules(rules, message);
+    return c.json(
+      {
+        message: {
+          subject: message.subject,
+          from: message.from,
+          messageId: message.messageId,
+          attachments: message.attachments.length,
+        },
+        results,
+      },
+      200,
+    );
+  });
+}
+
+async function savedRules(svc: Services, tenantId: string, ids: string[] | undefined): Promise<Rule[]> {
+  const all = await svc.deps.store.listRules(tenantId);
+  if (ids === undefined) return all;
+  const byId = new Map(all.map((r) => [r.id, r]));
+  const missing = ids.filter((id) => !byId.has(id));
+  if (missing.length)
+    throw validationFailed(
+      missing.map((id) => ({ path: "ruleIds", reason: `no rule ${JSON.stringify(id)}` })),
+    );
+  return ids.map((id) => byId.get(id) as Rule);
+}

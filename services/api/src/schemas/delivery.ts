@@ -1,0 +1,54 @@
+import { z } from "@hono/zod-openapi";
+
+export const DeliveryStatus = z.enum(["pending", "delivered", "failed", "dead"]);
+
+export const DeliveryAttemptView = z
+  .object({
+    at: z.string(),
+    status: z.number().int().nullable(),
+    latencyMs: z.number(),
+    error: z.string().nullable(),
+    responsePreview: z.string(),
+    retryAfterMs: z.number().nullable(),
+  })
+  .openapi("DeliveryAttempt");
+
+export const DeliverySummary = z
+  .object({
+    id: z.string(),
+    status: DeliveryStatus,
+    endpointId: z.string(),
+    ruleId: z.string(),
+    mailboxId: z.string(),
+    folder: z.string(),
+    uidValidity: z.number().int(),
+    uid: z.number().int(),
+    attempts: z.number().int(),
+    lastError: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("DeliverySummary");
+
+export const DeliveryView = DeliverySummary.extend({
+  attempts: z.array(DeliveryAttemptView),
+  /** The exact JSON body sent (and re-sent by a replay). */
+  body: z.string(),
+}).openapi("Delivery");
+
+export const DeliveryQuery = z.object({
+  status: DeliveryStatus.optional(),
+  endpointId: z.string().min(1).max(128).optional(),
+  ruleId: z.string().min(1).max(128).optional(),
+  mailboxId: z.string().min(1).max(128).optional(),
+  from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Created at or after" }),
+  to: z.iso.datetime({ offset: true }).optional().openapi({ description: "Created before" }),
+});
+
+export const ReplayDeadResult = z
+  .object({
+    endpointId: z.string(),
+    replayed: z.array(z.string()),
+    skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+  })
+  .openapi("ReplayDeadResult");

@@ -1,0 +1,74 @@
+import { z } from "@hono/zod-openapi";
+
+const HeaderName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/, "an HTTP header name");
+// No CR/LF: a header value must never start a second header.
+const HeaderValue = z
+  .string()
+  .max(4096)
+  .regex(/^[^\r\n\0]*$/, "no line breaks");
+
+export const EndpointHeaders = z
+  .record(HeaderName, HeaderValue)
+  .refine((h) => Object.keys(h).length <= 32, "at most 32 custom headers")
+  .openapi({
+    description: "Sent with every request (e.g. Authorization). Signature and framing headers are reserved.",
+  });
+
+const Url = z.string().min(1).max(2000).openapi({ example: "https://hooks.example.com/mail" });
+
+export const EndpointCreate = z
+  .strictObject({
+    url: Url,
+    description: z.string().max(500).optional(),
+    headers: EndpointHeaders.default({}),
+    enabled: z.boolean().default(true),
+  })
+  .openapi("EndpointCreate");
+export type EndpointCreate = z.infer<typeof EndpointCreate>;
+
+export const EndpointUpdate = z
+  .strictObject({
+    url: Url.optional(),
+    description: z.string().max(500).optional(),
+    headers: EndpointHeaders.optional(),
+    enabled: z.boolean().optional().openapi({ description: "true also clears a disabled-by-410 state" }),
+  })
+  .openapi("EndpointUpdate");
+export type EndpointUpdate = z.infer<typeof EndpointUpdate>;
+
+export const EndpointView = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    headers: z
+      .record(z.string(), z.string())
+      .openapi({ description: "Names only are shown; values are masked" }),
+    enabled: z.boolean(),
+    /** enabled / disabled (by a person) / gone (the receiver answered 410 and mailhook stopped sending). */
+    state: z.enum(["enabled", "disabled", "gone"]),
+    disabledReason: z.string().nullable(),
+    /** Secrets currently signing (the newest plus those in a rotation's overlap window). */
+    activeSecrets: z.number().int(),
+    managed: z.enum(["file", "api"]),
+    updatedAt: z.string(),
+  })
+  .openapi("Endpoint");
+export type EndpointView = z.infer<typeof EndpointView>;
+
+export const EndpointWithSecret = EndpointView.extend({
+  secret: z
+    .string()
+    .openapi({ description: "Shown once: store it now. Standard Webhooks format (whsec_…)." }),
+}).openapi("EndpointWithSecret");
+
+export const RotateSecret = z
+  .strictObject({
+    overlapSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 3600)
+      .default(24 * 3600)
+      .openapi({ description: "How long the previous secret keeps signing beside the new one" }),
+  })
+  .openapi("RotateSecret");

@@ -1,0 +1,77 @@
+import { z } from "@hono/zod-openapi";
+import { RuleInput as RuleInputSchema } from "@mailhook/rules";
+
+/**
+ * The condition tree is recursive, which the OpenAPI generator cannot walk; it is described as a
+ * hand-written component (registered in openapi.ts) and checked in full by validateRules, which
+ * reports every problem with its path.
+ */
+const When = z.unknown().openapi({ $ref: "#/components/schemas/Condition" } as never);
+
+export const RuleBody = RuleInputSchema.extend({ when: When.optional() }).openapi("RuleInput");
+
+export const RuleView = RuleInputSchema.extend({
+  id: z.string(),
+  when: When.optional(),
+  managed: z.enum(["file", "api"]),
+  etag: z.string().openapi({ description: "Send as If-Match to change or delete this rule" }),
+}).openapi("Rule");
+
+export const ReorderBody = z
+  .strictObject({
+    ids: z.array(z.string().min(1).max(128)).min(1).max(1000).openapi({
+      description: "Rule ids in the order they should run; priorities are reassigned 10, 20, 30, …",
+    }),
+  })
+  .openapi("ReorderRules");
+
+export const RuleTestJson = z
+  .strictObject({
+    /** The message: a whole RFC 822 source (.eml), as text or base64. */
+    eml: z
+      .string()
+      .max(40 * 1024 * 1024)
+      .optional(),
+    emlBase64: z
+      .string()
+      .max(40 * 1024 * 1024)
+      .optional(),
+    /** Rules to try without saving them; absent = the tenant's saved rules. */
+    rules: z.array(z.unknown()).max(500).optional(),
+    /** Only these saved rules. */
+    ruleIds: z.array(z.string().min(1).max(128)).max(500).optional(),
+    /** Where the message is pretended to live (rules scoped to mailboxes and folders use it). */
+    mailboxId: z.string().min(1).max(128).default("dry-run"),
+    folder: z.string().min(1).max(1000).default("INBOX"),
+  })
+  .refine((b) => (b.eml === undefined) !== (b.emlBase64 === undefined), {
+    message: "give exactly one of eml or emlBase64",
+    path: ["eml"],
+  })
+  .openapi("RuleTest");
+
+const Explanation = z.unknown().openapi({
+  description:
+    "Mirrors the rule's `when`: all/any/not nodes with children, leaves with field, op, value, seen values and result",
+});
+
+export const RuleTestResult = z
+  .object({
+    message: z.object({
+      subject: z.string(),
+      from: z.array(z.object({ name: z.string(), address: z.string() })),
+      messageId: z.string().nullable(),
+      attachments: z.number().int(),
+    }),
+    results: z.array(
+      z.object({
+        rule: z.object({ id: z.string(), name: z.string(), priority: z.number() }),
+        matched: z.boolean(),
+        conditionsMatched: z.boolean(),
+        skipped: z.union([z.null(), z.string(), z.object({ stoppedBy: z.string() })]),
+        condition: Explanation,
+        extracted: z.record(z.string(), z.string().nullable()),
+      }),
+    ),
+  })
+  .openapi("RuleTestResult");

@@ -1,0 +1,46 @@
+import { z } from "@hono/zod-openapi";
+import { TenantId } from "@mailhook/store";
+
+export const TenantCreate = z
+  .strictObject({
+    name: z.string().min(1).max(200),
+    id: TenantId.optional().openapi({
+      description: "Choose the id, e.g. to adopt a tenant seeded from mailhook.yaml (default: generated)",
+    }),
+  })
+  .openapi("TenantCreate");
+
+export const TenantView = z
+  .object({ id: z.string(), name: z.string(), createdAt: z.string() })
+  .openapi("Tenant");
+
+export const TenantParam = z.object({
+  tenantId: z
+    .string()
+    .min(1)
+    .max(128)
+    .openapi({ param: { name: "tenantId", in: "path" } }),
+});
+
+export const TokenCreate = z
+  .strictObject({
+    name: z.string().min(1).max(200),
+    readOnly: z.boolean().default(false),
+  })
+  .openapi("TokenCreate");
+
+export const TokenView = z
+  .object({
+    id: z.string(),
+    tenantId: z.string(),
+    name: z.string(),
+    readOnly: z.boolean(),
+    hint: z.string(),
+    createdAt: z.string(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi("Token");
+
+export const TokenWithSecret = TokenView.extend({
+  token: z.string().openapi({ description: "Shown once; only its SHA-256 is stored" }),
+}).openapi("TokenWithSecret");

@@ -1,0 +1,45 @@
+import {
+  createIdempotency,
+  createMailboxOAuth,
+  createRateLimiter,
+  createRuleWriter,
+  createTenants,
+  createTokens,
+  type Idempotency,
+  type MailboxOAuthStore,
+  type RateLimiter,
+  type RuleWriter,
+  type Tenants,
+  type Tokens,
+} from "@mailhook/store";
+import { type ApiDeps, type ApiLimits, DEFAULT_LIMITS } from "./deps.js";
+import { createImapProbe, type MailboxProbe } from "./verify-mailbox.js";
+
+/** Everything a route handler uses, built once per app from the deps. */
+export interface Services {
+  deps: ApiDeps;
+  limits: ApiLimits;
+  tenants: Tenants;
+  tokens: Tokens;
+  rules: RuleWriter;
+  idempotency: Idempotency;
+  oauth: MailboxOAuthStore;
+  limiter: RateLimiter;
+  probe: MailboxProbe;
+}
+
+export function createServices(deps: ApiDeps): Services {
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const { redis, prefix } = deps;
+  return {
+    deps,
+    limits,
+    tenants: createTenants({ redis, prefix }),
+    tokens: createTokens({ redis, prefix }),
+    rules: createRuleWriter(deps.store),
+    idempotency: createIdempotency({ redis, prefix }),
+    oauth: createMailboxOAuth(deps.store, prefix, deps.secrets),
+    limiter: createRateLimiter({ redis, prefix, limit: limits.ratePerWindow, windowMs: limits.rateWindowMs }),
+    probe: deps.probeMailbox ?? createImapProbe(),
+  };
+}

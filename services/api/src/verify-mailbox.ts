@@ -1,0 +1,72 @@
+import { describeError, isAuthFailure } from "@mailhook/imap";
+import { ImapFlow } from "imapflow";
+
+/** Where and how to log in, credentials in clear (only in memory, for this one login). */
+export interface ProbeTarget {
+  host: string;
+  port: number;
+  tls: "implicit" | "starttls" | "none";
+  tlsVerify: boolean;
+  user: string;
+  auth: { type: "password"; password: string } | { type: "oauth2"; accessToken: string };
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  folders: { path: string; specialUse: string | null }[];
+  /** Credential-free reason, null on success. */
+  error: string | null;
+  authFailed: boolean;
+  ms: number;
+}
+
+export type MailboxProbe = (target: ProbeTarget) => Promise<ProbeResult>;
+
+/**
+ * Logs in (password or XOAUTH2) and lists the folders, then logs out. Used by
+ * `POST /v1/mailboxes/{id}/test`, `?verify=true` and the SPECIAL-USE folder selection. The error
+ * text comes from describeError, which never includes credentials; imapflow's own logging is off.
+ */
+export function createImapProbe(timeoutMs = 15_000): MailboxProbe {
+  return async (target) => {
+    const started = performance.now();
+    const client = new ImapFlow({
+      host: target.host,
+      port: target.port,
+      secure: target.tls === "implicit",
+      doSTARTTLS: target.tls === "starttls" ? true : target.tls === "none" ? false : undefined,
+      tls: { rejectUnauthorized: target.tlsVerify, servername: target.host },
+      auth:
+        target.auth.type === "password"
+          ? { user: target.user, pass: target.auth.password }
+          : { user: target.user, accessToken: target.auth.accessToken },
+      logger: false,
+      disableAutoIdle: true,
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+      clientInfo: { name: "mailhook" },
+    });
+    client.on("error", () => {});
+    const ms = () => Math.round(performance.now() - started);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const work = (async () => {
+        await client.connect();
+        const list = await client.list();
+        return list.map((f) => ({ path: f.path, specialUse: f.specialUse ?? null }));
+      })();
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      const folders = await Promise.race([work, timeout]);
+      await client.logout().catch(() => {});
+      return { ok: true, folders, error: null, authFailed: false, ms: ms() };
+    } catch (err) {
+      client.close();
+      return { ok: false, folders: [], error: describeError(err), authFailed: isAuthFailure(err), ms: ms() };
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

@@ -1,0 +1,84 @@
+import type { z } from "@hono/zod-openapi";
+import { isSecretKey } from "@mailhook/log";
+import type { DeliveryRecord, Endpoint, Mailbox, MailboxOAuth, StoredRule } from "@mailhook/store";
+import type { DeliverySummary, DeliveryView } from "./schemas/delivery.js";
+import type { EndpointView } from "./schemas/endpoint.js";
+import type { MailboxView } from "./schemas/mailbox.js";
+import type { RuleView } from "./schemas/rule.js";
+
+/** The API's view of a mailbox: connection settings and auth kind, never a credential. */
+export function mailboxView(m: Mailbox, oauth: MailboxOAuth | null): MailboxView {
+  return {
+    id: m.id,
+    address: m.address,
+    host: m.host,
+    port: m.port,
+    tls: m.tls,
+    tlsVerify: m.tlsVerify,
+    auth: oauth
+      ? {
+          type: "oauth2",
+          user: m.user,
+          tokenEndpoint: oauth.tokenEndpoint,
+          clientId: oauth.clientId,
+          scope: oauth.scope,
+          hasRefreshToken: oauth.refreshToken !== null,
+          accessTokenExpiresAt: oauth.expiresAt === null ? null : new Date(oauth.expiresAt).toISOString(),
+        }
+      : { type: "password", user: m.user },
+    folders: m.folders,
+    start: m.start,
+    enabled: m.enabled,
+    managed: m.managed,
+    updatedAt: m.updatedAt,
+  };
+}
+
+export const MASKED = "[redacted]";
+
+/** Header values that look like credentials (Authorization, *token*, *key*, …) are masked. */
+export function endpointView(e: Endpoint): EndpointView {
+  const now = Date.now();
+  const retiring = (e.retiring ?? []).filter((r) => Date.parse(r.expiresAt) > now).length;
+  return {
+    id: e.id,
+    url: e.url,
+    headers: Object.fromEntries(
+      Object.entries(e.headers).map(([k, v]) => [
+        k,
+        isSecretKey(k) || /^authorization$/i.test(k) ? MASKED : v,
+      ]),
+    ),
+    enabled: e.enabled,
+    state: e.enabled ? "enabled" : e.disabledReason?.includes("410") ? "gone" : "disabled",
+    disabledReason: e.disabledReason,
+    activeSecrets: e.secrets.length + retiring,
+    managed: e.managed,
+    updatedAt: e.updatedAt,
+  };
+}
+
+export function ruleView(r: StoredRule, etag: string): z.infer<typeof RuleView> {
+  return { ...r, managed: r.managed ?? "api", etag: `"${etag}"` };
+}
+
+export function deliverySummary(d: DeliveryRecord): z.infer<typeof DeliverySummary> {
+  return {
+    id: d.id,
+    status: d.status,
+    endpointId: d.endpointId,
+    ruleId: d.ruleId,
+    mailboxId: d.mailboxId,
+    folder: d.folder,
+    uidValidity: d.uidValidity,
+    uid: d.uid,
+    attempts: d.attempts.length,
+    lastError: d.lastError,
+    createdAt: d.createdAt,
+    updatedAt: d.updatedAt,
+  };
+}
+
+export function deliveryView(d: DeliveryRecord): z.infer<typeof DeliveryView> {
+  return { ...deliverySummary(d), attempts: d.attempts, body: d.body };
+}
