@@ -3,7 +3,7 @@
  * bench/results/ (the recorded baseline that `pnpm bench:check` compares against). The human summary
  * is docs/benchmarks.md.
  *
- * Run: pnpm bench [--only latency,throughput,bytes]
+ * Run: pnpm bench [--only latency,throughput,bytes,memory]
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -15,6 +15,7 @@ const SCENARIOS: Record<string, string[]> = {
   latency: ["bench/latency.ts"],
   throughput: ["bench/throughput.ts", "--cpu-prof"],
   bytes: ["bench/bytes.ts", "--corpus", "full", "--json", join(RESULTS_DIR, "bytes.json")],
+  memory: ["bench/memory.ts"],
 };
 
 const only = option("only")?.split(",") ?? Object.keys(SCENARIOS);

@@ -26,7 +26,18 @@ export interface SpawnServiceOptions {
   env: Record<string, string>;
   /** Write a V8 CPU profile here on exit (`node --cpu-prof`). */
   cpuProfDir?: string;
+  /** Preload bench/support/gc-on-signal.ts so `gc()` can be asked for before reading RSS. */
+  gcOnSignal?: boolean;
   readyTimeoutMs?: number;
+}
+
+/** Node flags (after `--import tsx`) that make SIGUSR2 run a full GC in the child (see gc-on-signal.ts). */
+export const GC_ARGS = ["--expose-gc", "--import", join(ROOT, "bench", "support", "gc-on-signal.ts")];
+
+/** Asks a process started with GC_ARGS to collect garbage, then gives it a moment. */
+export async function collectGarbage(pid: number): Promise<void> {
+  process.kill(pid, "SIGUSR2");
+  await new Promise((r) => setTimeout(r, 300));
 }
 
 const live = new Set<ChildProcess>();
@@ -51,17 +62,18 @@ export async function spawnService(name: ServiceName, opts: SpawnServiceOptions)
   mkdirSync(BENCH_TMP, { recursive: true });
   const logPath = join(BENCH_TMP, `${name}-${process.pid}-${++seq}.log`);
   const fd = openSync(logPath, "w");
-  const nodeArgs = opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : [];
+  const nodeArgs = [
+    ...(opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : []),
+    "--import",
+    "tsx",
+    ...(opts.gcOnSignal ? GC_ARGS : []),
+  ];
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, "--import", "tsx", join(ROOT, "services", name, "src", "main.ts")],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...opts.env },
-      stdio: ["ignore", fd, fd],
-    },
-  );
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, "services", name, "src", "main.ts")], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...opts.env },
+    stdio: ["ignore", fd, fd],
+  });
   closeSync(fd);
   live.add(child);
   const exited = new Promise<void>((r) => child.once("exit", () => r()));

@@ -55,12 +55,21 @@ export interface StartMailhookOptions {
   cpuProfDir?: string;
 }
 
-/**
- * Starts worker and watcher as child processes on a fresh Redis prefix, with the bench endpoints
- * and the 20 bench rules in the store and no mailboxes yet: a scenario adds mailboxes when its
- * clock starts (the watcher reacts to the store's change notice within milliseconds).
- */
-export async function startMailhook(world: World, opts: StartMailhookOptions = {}): Promise<Mailhook> {
+/** A fresh mailhook installation: its own Redis prefix, the bench endpoints and rules, no mailboxes. */
+export interface Installation {
+  prefix: string;
+  store: Store;
+  /** The environment an operator would give the services for this installation. */
+  env: Record<string, string>;
+  /** Polls the store until every folder of the listed mailboxes is connected (IDLE). */
+  waitConnected(mailboxIds: string[], timeoutMs: number): Promise<void>;
+  close(): void;
+}
+
+export async function createInstallation(
+  world: World,
+  extraEnv: Record<string, string> = {},
+): Promise<Installation> {
   const prefix = `b${randomUUID().slice(0, 8)}`;
   const redis = new Redis(world.redis.url, { maxRetriesPerRequest: 3 });
   const store = createStore({ redis, prefix, secrets: createSecretBox(world.keySpec) });
@@ -78,24 +87,17 @@ export async function startMailhook(world: World, opts: StartMailhookOptions = {
     });
   }
   await store.putRules(TENANT, benchRules());
-  const env = {
-    REDIS_URL: world.redis.url,
-    MAILHOOK_PREFIX: prefix,
-    MAILHOOK_ENCRYPTION_KEYS: world.keySpec,
-    LOG_LEVEL: "info",
-    WEBHOOK_ALLOW: "127.0.0.1/32",
-    ...opts.env,
-  };
-  const prof = (name: string) => (opts.cpuProfDir ? { cpuProfDir: join(opts.cpuProfDir, name) } : {});
-  const [worker, watcher] = await Promise.all([
-    spawnService("worker", { env, ...prof("worker") }),
-    spawnService("watcher", { env, ...prof("watcher") }),
-  ]);
   return {
     prefix,
     store,
-    watcher,
-    worker,
+    env: {
+      REDIS_URL: world.redis.url,
+      MAILHOOK_PREFIX: prefix,
+      MAILHOOK_ENCRYPTION_KEYS: world.keySpec,
+      LOG_LEVEL: "info",
+      WEBHOOK_ALLOW: "127.0.0.1/32",
+      ...extraEnv,
+    },
     async waitConnected(mailboxIds, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       const pending = new Set(mailboxIds);
@@ -111,9 +113,44 @@ export async function startMailhook(world: World, opts: StartMailhookOptions = {
         if (pending.size > 0) await new Promise((r) => setTimeout(r, 25));
       }
     },
+    close() {
+      redis.disconnect();
+    },
+  };
+}
+
+/** One mailhook installation with its watcher and worker processes running. */
+export interface Mailhook extends Installation {
+  watcher: ServiceProcess;
+  worker: ServiceProcess;
+  stop(): Promise<void>;
+}
+
+export interface StartMailhookOptions {
+  /** Extra environment for both services. */
+  env?: Record<string, string>;
+  cpuProfDir?: string;
+}
+
+/**
+ * Starts worker and watcher as child processes on a fresh installation (no mailboxes yet): a
+ * scenario adds mailboxes when its clock starts, and the watcher reacts to the store's change
+ * notice within milliseconds.
+ */
+export async function startMailhook(world: World, opts: StartMailhookOptions = {}): Promise<Mailhook> {
+  const inst = await createInstallation(world, opts.env);
+  const prof = (name: string) => (opts.cpuProfDir ? { cpuProfDir: join(opts.cpuProfDir, name) } : {});
+  const [worker, watcher] = await Promise.all([
+    spawnService("worker", { env: inst.env, ...prof("worker") }),
+    spawnService("watcher", { env: inst.env, ...prof("watcher") }),
+  ]);
+  return {
+    ...inst,
+    watcher,
+    worker,
     async stop() {
       await Promise.all([watcher.stop(), worker.stop()]);
-      redis.disconnect();
+      inst.close();
     },
   };
 }
