@@ -1,3 +1,4 @@
+import type dns from "node:dns";
 import type { Logger } from "@mailhook/log";
 import type { Producer, WebhookDeliverJob } from "@mailhook/queue";
 import {
@@ -44,6 +45,8 @@ export interface WebhookDeliverDeps {
    * Without it every attempt goes out at once (fine for a single endpoint, not for isolation).
    */
   gate?: EndpointGate;
+  /** DNS resolver for the SSRF check (tests resolve names to chosen addresses); the system's by default. */
+  lookup?: typeof dns.lookup;
   /** Enqueues ack-then-act IMAP actions once every webhook of their rule was delivered. */
   actions?: Producer<"mail.act">;
   /** Observes every successful delivery's end-to-end latency (ms from the watcher seeing the UID). */
@@ -99,7 +102,10 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
     if (!endpoint.enabled)
       return fail(null, `endpoint disabled${endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ""}`);
 
-    const dest = await checkDestination(endpoint.url, { allow: deps.allow });
+    const dest = await checkDestination(endpoint.url, {
+      allow: deps.allow,
+      ...(deps.lookup ? { lookup: deps.lookup } : {}),
+    });
     if (!dest.ok) {
       const attempt = noResponse(`destination refused: ${dest.reason}`);
       if (!dest.retryable) return fail(attempt, attempt.error!);

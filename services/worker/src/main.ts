@@ -39,6 +39,7 @@ const service = await startWorkerService({
     openMs: env.WEBHOOK_CIRCUIT_OPEN_MS,
     maxOpenMs: env.WEBHOOK_CIRCUIT_MAX_OPEN_MS,
   },
+  jobLockMs: env.WORKER_JOB_LOCK_MS,
   actConcurrency: env.ACT_CONCURRENCY,
   createFolders: env.ACT_CREATE_FOLDERS,
 });

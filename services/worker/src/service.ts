@@ -1,3 +1,4 @@
+import type dns from "node:dns";
 import { createConnectionPool, isAuthFailure } from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
 import type { FetchLimits } from "@mailhook/model";
@@ -29,6 +30,13 @@ export interface WorkerServiceOptions {
   onDelivered?: (latencyMs: number) => void;
   /** Per-endpoint concurrency and circuit breaker (defaults: DEFAULT_GATE_POLICY). */
   gate?: Partial<GatePolicy>;
+  /** DNS resolver for the webhook SSRF check; the system's by default. */
+  lookup?: typeof dns.lookup;
+  /**
+   * BullMQ lock duration: a worker that dies mid-job (SIGKILL, OOM) has its jobs picked up by
+   * another worker after about this long. Default 30 s.
+   */
+  jobLockMs?: number;
   /** `mail.act` jobs in flight (default 8). */
   actConcurrency?: number;
   /** A move or copy to a missing folder creates it (default: permanent error naming the folder). */
@@ -45,6 +53,8 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   const connection = { url: opts.redisUrl, maxRetriesPerRequest: null };
   const deliveries = createProducer("webhook.deliver", { connection, prefix: opts.prefix });
   const actions = createProducer("mail.act", { connection, prefix: opts.prefix });
+  // Stalled jobs (their worker died) are found by the stalled check and run again elsewhere.
+  const lock = opts.jobLockMs ? { lockDuration: opts.jobLockMs, stalledInterval: opts.jobLockMs } : {};
   const pool = createConnectionPool({
     log: opts.log,
     maxPerMailbox: opts.imapPoolSize,
@@ -66,6 +76,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     allow: opts.allow,
     timeouts: opts.timeouts,
     actions,
+    ...(opts.lookup ? { lookup: opts.lookup } : {}),
     gate: createEndpointGate(opts.store.redis, opts.prefix, {
       ...DEFAULT_GATE_POLICY,
       // A slot outlives the longest attempt, so only a crashed worker's slot is ever reclaimed.
@@ -78,7 +89,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
 
   const mailWorker = createConsumer(
     "mail.process",
-    { connection, prefix: opts.prefix, concurrency: opts.mailConcurrency },
+    { connection, prefix: opts.prefix, concurrency: opts.mailConcurrency, ...lock },
     async (data) => {
       try {
         const outcome = await processMail(data);
@@ -97,7 +108,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   );
   const deliveryWorker = createConsumer(
     "webhook.deliver",
-    { connection, prefix: opts.prefix, concurrency: opts.deliveryConcurrency },
+    { connection, prefix: opts.prefix, concurrency: opts.deliveryConcurrency, ...lock },
     async (data, job, token) => {
       const outcome = await deliverOnce(data, Math.max(0, job.attemptsStarted - 1));
       if (outcome.kind === "retry" || outcome.kind === "postponed") {
@@ -115,7 +126,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   });
   const actWorker = createConsumer(
     "mail.act",
-    { connection, prefix: opts.prefix, concurrency: opts.actConcurrency ?? 8 },
+    { connection, prefix: opts.prefix, concurrency: opts.actConcurrency ?? 8, ...lock },
     async (data, job) => {
       try {
         await act(data, job.id ?? "");
