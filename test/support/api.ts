@@ -105,6 +105,14 @@ export class ApiHarness {
     return { tenantId: t.body.id as string, token: k.body.token as string };
   }
 
+  /** The token record behind a token (for assertions on its tenant). */
+  async tokensOf(token: string) {
+    const { createTokens } = await import("@mailhook/store");
+    const r = await createTokens({ redis: this.redis, prefix: this.prefix }).verify(token);
+    if (!r) throw new Error("unknown token");
+    return r;
+  }
+
   async stop(): Promise<void> {
     if (process.env.MAILHOOK_TEST_LOGS) {
       const { appendFileSync } = await import("node:fs");

@@ -60,9 +60,9 @@ export function createApp(deps: ApiDeps): Api {
 
   registerOpsRoutes(app, deps, metrics.registry);
 
-  app.notFound((c) => {
-    throw new ApiError(404, "NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`);
-  });
+  app.notFound((c) =>
+    errorResponse(new ApiError(404, "NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`), c),
+  );
   app.onError((err, c) => errorResponse(err, c));
   return app;
 }

@@ -1,6 +1,13 @@
 import type { z } from "@hono/zod-openapi";
 import { isSecretKey } from "@mailhook/log";
-import type { DeliveryRecord, Endpoint, Mailbox, MailboxOAuth, StoredRule } from "@mailhook/store";
+import {
+  type DeliveryRecord,
+  type Endpoint,
+  type Mailbox,
+  type MailboxOAuth,
+  type StoredRule,
+  signingSecrets,
+} from "@mailhook/store";
 import type { DeliverySummary, DeliveryView } from "./schemas/delivery.js";
 import type { EndpointView } from "./schemas/endpoint.js";
 import type { MailboxView } from "./schemas/mailbox.js";
@@ -38,8 +45,6 @@ export const MASKED = "[redacted]";
 
 /** Header values that look like credentials (Authorization, *token*, *key*, …) are masked. */
 export function endpointView(e: Endpoint): EndpointView {
-  const now = Date.now();
-  const retiring = (e.retiring ?? []).filter((r) => Date.parse(r.expiresAt) > now).length;
   return {
     id: e.id,
     url: e.url,
@@ -52,7 +57,7 @@ export function endpointView(e: Endpoint): EndpointView {
     enabled: e.enabled,
     state: e.enabled ? "enabled" : e.disabledReason?.includes("410") ? "gone" : "disabled",
     disabledReason: e.disabledReason,
-    activeSecrets: e.secrets.length + retiring,
+    activeSecrets: signingSecrets(e).length,
     managed: e.managed,
     updatedAt: e.updatedAt,
   };
