@@ -20,7 +20,10 @@ import { describeMachine } from "./support/machine.js";
 import { forkNaive } from "./support/naive-process.js";
 import { type ProfileSummary, summarizeProfiles, summarizeServiceProfiles } from "./support/profile.js";
 import { RESULTS_DIR, writeResult } from "./support/results.js";
-import { BENCH_TMP } from "./support/services.js";
+import { BENCH_TMP, machineCpuMs } from "./support/services.js";
+
+type MachineCpu = ReturnType<typeof machineCpuMs>;
+
 import { round, type Spread, spread } from "./support/stats.js";
 import { benchMailbox, startMailhook, startWorld, type World } from "./support/world.js";
 
@@ -42,6 +45,12 @@ export interface ContenderRun {
   webhooks: number;
   /** CPU time of the contender's processes during the run (watcher + worker, or the baseline). */
   cpuMs: number;
+  /**
+   * Average number of busy cores on the whole machine during the run (Redis, Dovecot, the bench's
+   * receiver and anything else running): near the core count means the machine, not mailhook's
+   * design, set the pace.
+   */
+  machineBusyCores: number;
 }
 
 export interface VariantResult {
@@ -165,6 +174,7 @@ async function backlogRun(
   if (who === "baseline") {
     const naive = await forkNaive(profile ? { cpuProfDir: profile } : {});
     const cpu0 = naive.cpuMs();
+    const machine0 = machineCpuMs();
     const t0 = performance.now();
     await naive.start(
       users.map((u, i) => naiveMailbox(u, `${tag}-${i}`)),
@@ -177,18 +187,19 @@ async function backlogRun(
     const end = await world.receiver.waitFor(path, N, timeoutMs);
     const cpu = naive.cpuMs() - cpu0;
     await naive.stop();
-    return contenderRun(N, end - t0, cpu);
+    return contenderRun(N, end - t0, cpu, machine0);
   }
   const mh = await startMailhook(world, profile ? { cpuProfDir: profile } : {});
   bootMs.push(Math.max(mh.watcher.bootMs, mh.worker.bootMs));
   try {
     const cpu0 = mh.watcher.cpuMs() + mh.worker.cpuMs();
     const boxes: Mailbox[] = users.map((u, i) => benchMailbox(world, u, `${tag}-${i}`, "all"));
+    const machine0 = machineCpuMs();
     const t0 = performance.now();
     for (const box of boxes) await mh.store.putMailbox(box);
     const end = await world.receiver.waitFor(path, N, timeoutMs);
     const cpu = mh.watcher.cpuMs() + mh.worker.cpuMs() - cpu0;
-    return contenderRun(N, end - t0, cpu);
+    return contenderRun(N, end - t0, cpu, machine0);
   } finally {
     await mh.stop();
   }
@@ -210,12 +221,13 @@ async function liveRun(who: Contender, profile?: string): Promise<ContenderRun> 
       mode: "live",
     });
     const cpu0 = naive.cpuMs();
+    const machine0 = machineCpuMs();
     const t0 = performance.now();
     await appendParallel(world, user, live, APPENDERS);
     const end = await world.receiver.waitFor(path, live.length, timeoutMs);
     const cpu = naive.cpuMs() - cpu0;
     await naive.stop();
-    return contenderRun(live.length, end - t0, cpu);
+    return contenderRun(live.length, end - t0, cpu, machine0);
   }
   const mh = await startMailhook(world, profile ? { cpuProfDir: profile } : {});
   bootMs.push(Math.max(mh.watcher.bootMs, mh.worker.bootMs));
@@ -223,22 +235,25 @@ async function liveRun(who: Contender, profile?: string): Promise<ContenderRun> 
     await mh.store.putMailbox(benchMailbox(world, user, "live", "new"));
     await mh.waitConnected(["live"], 15_000);
     const cpu0 = mh.watcher.cpuMs() + mh.worker.cpuMs();
+    const machine0 = machineCpuMs();
     const t0 = performance.now();
     await appendParallel(world, user, live, APPENDERS);
     const end = await world.receiver.waitFor(path, live.length, timeoutMs);
     const cpu = mh.watcher.cpuMs() + mh.worker.cpuMs() - cpu0;
-    return contenderRun(live.length, end - t0, cpu);
+    return contenderRun(live.length, end - t0, cpu, machine0);
   } finally {
     await mh.stop();
   }
 }
 
-function contenderRun(messages: number, ms: number, cpuMs: number): ContenderRun {
+function contenderRun(messages: number, ms: number, cpuMs: number, machine0: MachineCpu): ContenderRun {
+  const machine1 = machineCpuMs();
   return {
     seconds: round(ms / 1000),
     messagesPerSecond: round((messages * 1000) / ms),
     webhooks: world.receiver.hits.length,
     cpuMs: round(cpuMs),
+    machineBusyCores: round((machine1.busy - machine0.busy) / ms),
   };
 }
 

@@ -32,7 +32,8 @@ export function describeMachine(): Machine {
     node: process.version,
     dovecot: quiet("dovecot", ["--version"]),
     redis,
-    commit: quiet("git", ["rev-parse", "--short", "HEAD"]),
+    // Benchmarks run the working tree: say when it differs from the commit in code that runs.
+    commit: `${quiet("git", ["rev-parse", "--short", "HEAD"])}${quiet("git", ["status", "--porcelain", "--", "packages", "services"]) ? "-dirty" : ""}`,
     loadAtStart: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     at: new Date().toISOString(),
   };

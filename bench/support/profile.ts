@@ -25,6 +25,11 @@ export interface ProfileSummary {
   byModule: ProfileShare[];
   /** Self time of the hottest functions, `name (module:line)`. */
   byFunction: ProfileShare[];
+  /**
+   * mailhook's own functions with the time of everything they call synchronously (an async
+   * function's awaited work is attributed to whoever resumes it, so this is a lower bound).
+   */
+  ownInclusive: ProfileShare[];
 }
 
 /** Where a script URL belongs: `imapflow`, `@mailhook/mime`, `node:internal`, … */
@@ -50,15 +55,30 @@ export function summarizeProfile(path: string, top = 15): ProfileSummary {
   });
   const modules = new Map<string, number>();
   const functions = new Map<string, number>();
+  const own = new Map<string, number>();
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const label = (frame: ProfileNode["callFrame"], mod: string) => {
+    const file = frame.url.split("/").pop() ?? "";
+    return `${frame.functionName || "(anonymous)"} (${file ? `${file}:${frame.lineNumber + 1}` : mod})`;
+  };
   let total = 0;
   for (const [id, us] of selfUs) {
     const frame = byId.get(id)?.callFrame;
     if (!frame) continue;
     total += us;
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur)?.callFrame;
+      if (!f || !/\/(packages|services)\/[^/]+\/src\//.test(f.url)) continue;
+      const key = label(f, "");
+      if (seen.has(key)) continue;
+      seen.add(key);
+      own.set(key, (own.get(key) ?? 0) + us);
+    }
     const mod = moduleOf(frame.url, frame.functionName);
     modules.set(mod, (modules.get(mod) ?? 0) + us);
-    const file = frame.url.split("/").pop() ?? "";
-    const fn = `${frame.functionName || "(anonymous)"} (${file ? `${file}:${frame.lineNumber + 1}` : mod})`;
+    const fn = label(frame, mod);
     functions.set(fn, (functions.get(fn) ?? 0) + us);
   }
   const shares = (m: Map<string, number>): ProfileShare[] =>
@@ -75,6 +95,7 @@ export function summarizeProfile(path: string, top = 15): ProfileSummary {
     totalMs: Math.round(total / 1000),
     byModule: shares(modules),
     byFunction: shares(functions),
+    ownInclusive: shares(own),
   };
 }
 

@@ -123,3 +123,12 @@ export function cpuMs(pid: number): number {
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(rest[11]) + Number(rest[12])) * 1000) / TICKS_PER_SECOND;
 }
+
+/** Busy and total CPU time of the whole machine so far (ms, all cores), from /proc/stat. */
+export function machineCpuMs(): { busy: number; total: number } {
+  const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+  const ticks = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0); // idle + iowait
+  return { busy: ((total - idle) * 1000) / TICKS_PER_SECOND, total: (total * 1000) / TICKS_PER_SECOND };
+}
