@@ -40,13 +40,12 @@ function record(i: number, over: Partial<DeliveryRecord>): DeliveryRecord {
 
 beforeAll(async () => {
   redis = await startRedis();
-  const probe = new ApiHarness({ redisUrl: redis.url });
+  const prefix = `del${Date.now().toString(36)}`;
   producer = createProducer("webhook.deliver", {
     connection: { url: redis.url, maxRetriesPerRequest: null },
-    prefix: probe.prefix,
+    prefix,
   });
-  await probe.stop();
-  api = new ApiHarness({ redisUrl: redis.url, deps: { deliveries: producer } });
+  api = new ApiHarness({ redisUrl: redis.url, prefix, deps: { deliveries: producer } });
   noReplay = new ApiHarness({
     redisUrl: redis.url,
     shared: { prefix: api.prefix, store: api.store, redis: api.redis, secrets: api.secrets },

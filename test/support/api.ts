@@ -12,6 +12,8 @@ export interface ApiHarnessOptions {
   /** Share a prefix and store (e.g. a Stack's) instead of a fresh isolated one. */
   shared?: { prefix: string; store: Store; redis: Redis; secrets?: SecretBox };
   deps?: Partial<ApiDeps>;
+  /** Choose the prefix (e.g. to build a BullMQ producer on it first). */
+  prefix?: string;
 }
 
 /**
@@ -37,7 +39,7 @@ export class ApiHarness {
       this.secrets = opts.shared.secrets ?? createSecretBox(generateKeySpec("k1"));
       this.ownsRedis = false;
     } else {
-      this.prefix = `a${randomUUID().slice(0, 8)}`;
+      this.prefix = opts.prefix ?? `a${randomUUID().slice(0, 8)}`;
       this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
       this.secrets = createSecretBox(generateKeySpec("k1"));
       this.store = createStore({ redis: this.redis, prefix: this.prefix, secrets: this.secrets });

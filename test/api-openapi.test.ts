@@ -1,0 +1,97 @@
+import SwaggerParser from "@apidevtools/swagger-parser";
+import { startRedis, type TestRedis } from "@mailhook/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiHarness } from "./support/api.js";
+import { routeCases } from "./support/api-routes.js";
+
+let redis: TestRedis;
+let api: ApiHarness;
+beforeAll(async () => {
+  redis = await startRedis();
+  api = new ApiHarness({ redisUrl: redis.url });
+});
+afterAll(async () => {
+  await api?.stop();
+  await redis?.stop();
+});
+
+/** Hono's `/v1/rules/:id` as OpenAPI's `/v1/rules/{id}`. */
+const openapiPath = (p: string) => p.replace(/:([A-Za-z]+)/g, "{$1}");
+
+describe("the OpenAPI document", () => {
+  it("is a valid OpenAPI 3.1 document", async () => {
+    const r = await api.call("GET", "/openapi.json");
+    expect(r.status).toBe(200);
+    expect(r.body.openapi).toBe("3.1.0");
+    // validate() dereferences in place: give it a copy.
+    await expect(SwaggerParser.validate(structuredClone(r.body))).resolves.toBeTruthy();
+  });
+
+  it("lists every route the app serves, with its method, and nothing it does not serve", async () => {
+    const doc = (await api.call("GET", "/openapi.json")).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const served = new Set(
+      api.app.routes
+        .filter((r) => r.method !== "ALL")
+        .map((r) => `${r.method.toLowerCase()} ${openapiPath(r.path)}`),
+    );
+    const documented = new Set(
+      Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m} ${path}`)),
+    );
+    expect([...served].sort()).toEqual([...documented].sort());
+    // The route catalogue the isolation and fuzz tests walk covers every /v1 route too.
+    const catalogue = routeCases({
+      tenantId: "t",
+      tokenId: "k",
+      mailbox: "m",
+      endpoint: "e",
+      rule: "r",
+      delivery: "d",
+    }).map((c) => `${c.method.toLowerCase()} ${openapiPath(c.path)}`);
+    expect(catalogue.sort()).toEqual([...served].filter((s) => s.includes(" /v1/")).sort());
+    for (const op of ["get /healthz", "get /readyz", "get /metrics", "get /openapi.json", "get /docs"])
+      expect(served).toContain(op);
+  });
+
+  it("every /v1 operation declares bearer auth and the error shape for its failures", async () => {
+    const doc = (await api.call("GET", "/openapi.json")).body as {
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            security?: unknown;
+            responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+          }
+        >
+      >;
+    };
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      if (!path.startsWith("/v1/")) continue;
+      for (const [method, op] of Object.entries(ops)) {
+        expect(op.security, `${method} ${path}`).toEqual([{ bearer: [] }]);
+        for (const code of ["401", "429"]) {
+          expect(
+            op.responses[code]?.content?.["application/json"]?.schema?.$ref,
+            `${method} ${path} ${code}`,
+          ).toBe("#/components/schemas/Error");
+        }
+      }
+    }
+  });
+
+  it("/docs renders every operation as static HTML without scripts", async () => {
+    const r = await api.call("GET", "/docs");
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/text\/html/);
+    expect(r.headers.get("content-security-policy")).toContain("default-src 'none'");
+    // Nothing that would load from the network or run: no scripts, no external resources.
+    expect(r.text).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|@import|url\(/i);
+    const doc = (await api.call("GET", "/openapi.json")).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const m of Object.keys(ops)) expect(r.text).toContain(`${m.toUpperCase()} ${path}`);
+  });
+});
