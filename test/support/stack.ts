@@ -9,6 +9,7 @@ import {
   type Endpoint,
   generateKeySpec,
   type Mailbox,
+  type SecretBox,
   type Store,
 } from "@mailhook/store";
 import type { ImapUser, TestDovecot } from "@mailhook/testing";
@@ -38,6 +39,8 @@ export interface StackOptions {
   timing?: Parameters<typeof startWatcherService>[0]["timing"];
   schedule?: number[];
   totalTimeoutMs?: number;
+  /** Reuse this secret box (e.g. the one the API under test seals with); default: a fresh key. */
+  secrets?: SecretBox;
 }
 
 /** A mailbox on the test Dovecot. */
@@ -96,17 +99,15 @@ export class Stack {
   readonly log: Logger;
   readonly redis: Redis;
   readonly store: Store;
+  readonly secrets: SecretBox;
   watcher: WatcherService | null = null;
   worker: WorkerService | null = null;
 
   constructor(private readonly opts: StackOptions) {
     this.log = createLogger({ name: "test", level: "debug", destination: this.logs });
     this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
-    this.store = createStore({
-      redis: this.redis,
-      prefix: this.prefix,
-      secrets: createSecretBox(generateKeySpec("k1")),
-    });
+    this.secrets = opts.secrets ?? createSecretBox(generateKeySpec("k1"));
+    this.store = createStore({ redis: this.redis, prefix: this.prefix, secrets: this.secrets });
   }
 
   async startWatcher(ownerId = "watcher-1"): Promise<WatcherService> {
