@@ -101,7 +101,11 @@ describe("tenants and tokens", () => {
   });
 
   it("error: missing, malformed and unknown tokens answer 401 in the error shape", async () => {
-    const cases: Record<string, string>[] = [{}, { authorization: "Basic abc" }, { authorization: "Bearer mh_nope" }];
+    const cases: Record<string, string>[] = [
+      {},
+      { authorization: "Basic abc" },
+      { authorization: "Bearer mh_nope" },
+    ];
     for (const headers of cases) {
       const r = await api.call("GET", "/v1/rules", { headers });
       expect(r.status).toBe(401);
