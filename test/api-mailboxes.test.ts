@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { type ProbeTarget, refreshMailbox, startOAuthRefresher } from "@mailhook/api";
 import { createMailboxOAuth } from "@mailhook/store";
-import { type ImapUser, startDovecot, startRedis, type TestDovecot, type TestRedis } from "@mailhook/testing";
+import { type ImapUser, makeMail, startDovecot, startRedis, type TestDovecot, type TestRedis } from "@mailhook/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiHarness } from "./support/api.js";
@@ -136,6 +136,64 @@ describe("mailboxes on a real Dovecot", () => {
     expect(tb.status).toBe(200);
     expect(tb.body).toMatchObject({ ok: false, authFailed: true });
     expect(tb.text).not.toContain("wrong-pw-123");
+  });
+
+  it("POST /v1/rules/test explains rules against the latest messages of a mailbox, without marking them seen", async () => {
+    const { token } = await api.tenant("mbx-dry");
+    const u = await dovecot.createUser("dry");
+    for (const subject of ["Invoice 1", "Hello 2", "Invoice 3"])
+      await dovecot.append(u.user, "INBOX", await makeMail({ subject, text: `body of ${subject}` }));
+    const m = await api.json(
+      "POST",
+      "/v1/mailboxes",
+      token,
+      plain({ auth: { type: "password", user: u.user, password: u.pass } }),
+    );
+    const r = await api.json("POST", "/v1/rules/test", token, {
+      mailbox: { id: m.body.id, last: 2 },
+      rules: [
+        {
+          name: "invoices with a body",
+          when: {
+            all: [
+              { field: "subject", op: "startsWith", value: "invoice" },
+              { field: "text", op: "contains", value: "body of" },
+            ],
+          },
+          actions: [{ type: "flag", add: ["$Seen-by-test"] }],
+        },
+      ],
+    });
+    expect(r.status).toBe(200);
+    expect(
+      r.body.messages.map((x: { message: { uid: number; subject: string } }) => [
+        x.message.uid,
+        x.message.subject,
+      ]),
+    ).toEqual([
+      [3, "Invoice 3"],
+      [2, "Hello 2"],
+    ]);
+    expect(r.body.messages.map((x: { results: { matched: boolean }[] }) => x.results[0]?.matched)).toEqual([
+      true,
+      false,
+    ]);
+    // The planner fetched the text part because a condition reads it.
+    expect(r.body.messages[0].results[0].condition.children[1]).toMatchObject({
+      result: true,
+      seen: [expect.stringContaining("body of Invoice 3")],
+    });
+    const client = await dovecot.client(u);
+    await client.mailboxOpen("INBOX");
+    for await (const msg of client.fetch("1:*", { flags: true }))
+      expect([...(msg.flags ?? [])]).not.toContain("\\Seen");
+    await client.logout();
+    const other = await api.tenant("mbx-dry-other");
+    const foreign = await api.json("POST", "/v1/rules/test", other.token, {
+      mailbox: { id: m.body.id },
+      rules: [],
+    });
+    expect(foreign.status).toBe(404);
   });
 
   it("status per folder from the watcher's records; PATCH and DELETE publish change notices", async () => {

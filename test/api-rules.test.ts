@@ -279,8 +279,15 @@ describe("POST /v1/rules/test", () => {
       headers: { "content-type": "message/rfc822" },
     });
     expect(r.status).toBe(200);
-    expect(r.body.message).toMatchObject({ subject: "Invoice #4711", messageId: "<x1@vendor.com>" });
-    const byId = Object.fromEntries(r.body.results.map((x: { rule: { id: string } }) => [x.rule.id, x]));
+    expect(r.body.messages).toHaveLength(1);
+    expect(r.body.messages[0].message).toMatchObject({
+      uid: null,
+      subject: "Invoice #4711",
+      messageId: "<x1@vendor.com>",
+    });
+    const byId = Object.fromEntries(
+      r.body.messages[0].results.map((x: { rule: { id: string } }) => [x.rule.id, x]),
+    );
     expect(byId.inv).toMatchObject({
       matched: true,
       condition: { kind: "leaf", result: true, seen: ["Invoice #4711"] },
@@ -304,7 +311,7 @@ describe("POST /v1/rules/test", () => {
       ],
     });
     expect(r.status).toBe(200);
-    expect(r.body.results[0]).toMatchObject({ matched: true, extracted: { no: "4711" } });
+    expect(r.body.messages[0].results[0]).toMatchObject({ matched: true, extracted: { no: "4711" } });
     expect(await api.store.listRules(tenantId)).toEqual([]);
     const bad = await api.json("POST", "/v1/rules/test", token, {
       eml,
@@ -318,7 +325,7 @@ describe("POST /v1/rules/test", () => {
       emlBase64: Buffer.from(eml).toString("base64"),
       rules: [rule()],
     });
-    expect(b64.body.results[0].matched).toBe(true);
+    expect(b64.body.messages[0].results[0].matched).toBe(true);
   });
 
   it("refuses other media types and empty messages", async () => {

@@ -27,46 +27,72 @@ export type MailboxProbe = (target: ProbeTarget) => Promise<ProbeResult>;
  * `POST /v1/mailboxes/{id}/test`, `?verify=true` and the SPECIAL-USE folder selection. The error
  * text comes from describeError, which never includes credentials; imapflow's own logging is off.
  */
+/** An imapflow client for one short session: no IDLE, no logging, every wait bounded. */
+export function shortSession(target: ProbeTarget, timeoutMs: number): ImapFlow {
+  const client = new ImapFlow({
+    host: target.host,
+    port: target.port,
+    secure: target.tls === "implicit",
+    doSTARTTLS: target.tls === "starttls" ? true : target.tls === "none" ? false : undefined,
+    tls: { rejectUnauthorized: target.tlsVerify, servername: target.host },
+    auth:
+      target.auth.type === "password"
+        ? { user: target.user, pass: target.auth.password }
+        : { user: target.user, accessToken: target.auth.accessToken },
+    logger: false,
+    disableAutoIdle: true,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: timeoutMs,
+    clientInfo: { name: "mailhook" },
+  });
+  client.on("error", () => {});
+  return client;
+}
+
+/** Runs `work` on a fresh session, logs out, and gives up after `timeoutMs` in total. */
+export async function withSession<T>(
+  target: ProbeTarget,
+  timeoutMs: number,
+  work: (client: ImapFlow) => Promise<T>,
+): Promise<T> {
+  const client = shortSession(target, timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const run = (async () => {
+      await client.connect();
+      return work(client);
+    })();
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    const result = await Promise.race([run, timeout]);
+    await client.logout().catch(() => {});
+    return result;
+  } catch (err) {
+    client.close();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Logs in (password or XOAUTH2) and lists the folders, then logs out. Used by
+ * `POST /v1/mailboxes/{id}/test`, `?verify=true` and the SPECIAL-USE folder selection. The error
+ * text comes from describeError, which never includes credentials; imapflow's own logging is off.
+ */
 export function createImapProbe(timeoutMs = 15_000): MailboxProbe {
   return async (target) => {
     const started = performance.now();
-    const client = new ImapFlow({
-      host: target.host,
-      port: target.port,
-      secure: target.tls === "implicit",
-      doSTARTTLS: target.tls === "starttls" ? true : target.tls === "none" ? false : undefined,
-      tls: { rejectUnauthorized: target.tlsVerify, servername: target.host },
-      auth:
-        target.auth.type === "password"
-          ? { user: target.user, pass: target.auth.password }
-          : { user: target.user, accessToken: target.auth.accessToken },
-      logger: false,
-      disableAutoIdle: true,
-      connectionTimeout: timeoutMs,
-      greetingTimeout: timeoutMs,
-      socketTimeout: timeoutMs,
-      clientInfo: { name: "mailhook" },
-    });
-    client.on("error", () => {});
     const ms = () => Math.round(performance.now() - started);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const work = (async () => {
-        await client.connect();
-        const list = await client.list();
-        return list.map((f) => ({ path: f.path, specialUse: f.specialUse ?? null }));
-      })();
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      });
-      const folders = await Promise.race([work, timeout]);
-      await client.logout().catch(() => {});
+      const folders = await withSession(target, timeoutMs, async (client) =>
+        (await client.list()).map((f) => ({ path: f.path, specialUse: f.specialUse ?? null })),
+      );
       return { ok: true, folders, error: null, authFailed: false, ms: ms() };
     } catch (err) {
-      client.close();
       return { ok: false, folders: [], error: describeError(err), authFailed: isAuthFailure(err), ms: ms() };
-    } finally {
-      clearTimeout(timer);
     }
   };
 }

@@ -1,10 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { parseFullMessage } from "@mailhook/mime";
+import type { MailMessage } from "@mailhook/model";
 import { explainRules, type Rule, validateRules } from "@mailhook/rules";
 import type { Api } from "../app.js";
 import { ApiError, errorResponses, validationFailed } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
+import { recentMessages } from "../recent-messages.js";
 import { RuleTestJson, RuleTestResult } from "../schemas/rule.js";
 import type { Services } from "../services.js";
 
@@ -23,7 +25,7 @@ export const testRulesRoute = createRoute({
   tags: ["rules"],
   summary: "Dry-run rules against a message and explain every condition",
   description:
-    "Send the raw message as `message/rfc822`, or JSON with `eml` (or `emlBase64`) and optionally unsaved `rules` to try. Nothing is delivered or changed.",
+    "Send the raw message as `message/rfc822`, or JSON with `eml` (or `emlBase64`, or `mailbox: { id, folder, last }` for the latest messages of a mailbox, fetched with the planner) and optionally unsaved `rules` to try. Nothing is delivered or changed; no message is marked seen.",
   security: bearer,
   request: {
     query: RawQuery,
@@ -50,51 +52,61 @@ export function registerTestRules(app: Api, svc: Services): void {
     // A dry run changes nothing: read-only tokens may use it.
     const tenantId = tenantOf(c, "read");
     const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-    let raw: Buffer;
+    // uid is null for a posted message (it lives in no folder).
+    let messages: { uid: number | null; message: MailMessage }[];
     let rules: Rule[];
-    let mailboxId: string;
-    let folder: string;
     if (type === "message/rfc822") {
       const q = c.req.valid("query");
-      raw = Buffer.from(await c.req.arrayBuffer());
+      const raw = Buffer.from(await c.req.arrayBuffer());
       const ids = q.ruleId === undefined ? undefined : Array.isArray(q.ruleId) ? q.ruleId : [q.ruleId];
       rules = await savedRules(svc, tenantId, ids);
-      mailboxId = q.mailboxId ?? "dry-run";
-      folder = q.folder ?? "INBOX";
+      messages = [{ uid: null, message: await parse(raw, q.mailboxId ?? "dry-run", q.folder ?? "INBOX") }];
     } else if (type === "application/json") {
       // The validator runs for the JSON media type only; this branch is that one.
       const body = c.req.valid("json") as z.infer<typeof RuleTestJson>;
-      raw =
-        body.emlBase64 !== undefined
-          ? Buffer.from(body.emlBase64, "base64")
-          : Buffer.from(body.eml ?? "", "utf8");
       if (body.rules) {
         const r = validateRules(body.rules);
         if (!r.ok)
           throw validationFailed(r.problems.map((p) => ({ path: `body.rules${p.path}`, reason: p.reason })));
         rules = r.rules;
       } else rules = await savedRules(svc, tenantId, body.ruleIds);
-      mailboxId = body.mailboxId;
-      folder = body.folder;
+      if (body.mailbox) {
+        const { id, folder, last } = body.mailbox;
+        messages = (await recentMessages(svc, tenantId, id, folder, last, rules)).map((m) => ({
+          uid: m.uid,
+          message: m,
+        }));
+      } else {
+        const raw =
+          body.emlBase64 !== undefined
+            ? Buffer.from(body.emlBase64, "base64")
+            : Buffer.from(body.eml ?? "", "utf8");
+        messages = [{ uid: null, message: await parse(raw, body.mailboxId, body.folder) }];
+      }
     } else {
       throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send message/rfc822 or application/json");
     }
-    if (raw.length === 0) throw validationFailed([{ path: "body", reason: "the message is empty" }]);
-    const message = await parseFullMessage(raw, { mailboxId, folder, uidValidity: 1, uid: 1 });
-    const results = explainRules(rules, message);
     return c.json(
       {
-        message: {
-          subject: message.subject,
-          from: message.from,
-          messageId: message.messageId,
-          attachments: message.attachments.length,
-        },
-        results,
+        messages: messages.map(({ uid, message }) => ({
+          message: {
+            uid,
+            subject: message.subject,
+            from: message.from,
+            messageId: message.messageId,
+            attachments: message.attachments.length,
+          },
+          results: explainRules(rules, message),
+        })),
       },
       200,
     );
   });
+}
+
+async function parse(raw: Buffer, mailboxId: string, folder: string): Promise<MailMessage> {
+  if (raw.length === 0) throw validationFailed([{ path: "body", reason: "the message is empty" }]);
+  return parseFullMessage(raw, { mailboxId, folder, uidValidity: 0, uid: 1 });
 }
 
 async function savedRules(svc: Services, tenantId: string, ids: string[] | undefined): Promise<Rule[]> {

@@ -36,16 +36,24 @@ export const RuleTestJson = z
       .string()
       .max(40 * 1024 * 1024)
       .optional(),
+    /** Or the latest messages of one of the tenant's mailboxes, fetched as the worker would. */
+    mailbox: z
+      .strictObject({
+        id: z.string().min(1).max(128),
+        folder: z.string().min(1).max(1000).default("INBOX"),
+        last: z.number().int().min(1).max(50).default(10),
+      })
+      .optional(),
     /** Rules to try without saving them; absent = the tenant's saved rules. */
     rules: z.array(z.unknown()).max(500).optional(),
     /** Only these saved rules. */
     ruleIds: z.array(z.string().min(1).max(128)).max(500).optional(),
-    /** Where the message is pretended to live (rules scoped to mailboxes and folders use it). */
+    /** Where a posted message is pretended to live (rules scoped to mailboxes and folders use it). */
     mailboxId: z.string().min(1).max(128).default("dry-run"),
     folder: z.string().min(1).max(1000).default("INBOX"),
   })
-  .refine((b) => (b.eml === undefined) !== (b.emlBase64 === undefined), {
-    message: "give exactly one of eml or emlBase64",
+  .refine((b) => [b.eml, b.emlBase64, b.mailbox].filter((x) => x !== undefined).length === 1, {
+    message: "give exactly one of eml, emlBase64 or mailbox",
     path: ["eml"],
   })
   .openapi("RuleTest");
@@ -55,23 +63,25 @@ const Explanation = z.unknown().openapi({
     "Mirrors the rule's `when`: all/any/not nodes with children, leaves with field, op, value, seen values and result",
 });
 
-export const RuleTestResult = z
-  .object({
-    message: z.object({
-      subject: z.string(),
-      from: z.array(z.object({ name: z.string(), address: z.string() })),
-      messageId: z.string().nullable(),
-      attachments: z.number().int(),
+const MessageExplanation = z.object({
+  message: z.object({
+    uid: z.number().int().nullable(),
+    subject: z.string(),
+    from: z.array(z.object({ name: z.string(), address: z.string() })),
+    messageId: z.string().nullable(),
+    attachments: z.number().int(),
+  }),
+  results: z.array(
+    z.object({
+      rule: z.object({ id: z.string(), name: z.string(), priority: z.number() }),
+      matched: z.boolean(),
+      conditionsMatched: z.boolean(),
+      skipped: z.union([z.null(), z.string(), z.object({ stoppedBy: z.string() })]),
+      condition: Explanation,
+      extracted: z.record(z.string(), z.string().nullable()),
     }),
-    results: z.array(
-      z.object({
-        rule: z.object({ id: z.string(), name: z.string(), priority: z.number() }),
-        matched: z.boolean(),
-        conditionsMatched: z.boolean(),
-        skipped: z.union([z.null(), z.string(), z.object({ stoppedBy: z.string() })]),
-        condition: Explanation,
-        extracted: z.record(z.string(), z.string().nullable()),
-      }),
-    ),
-  })
-  .openapi("RuleTestResult");
+  ),
+});
+
+/** One entry per message: the posted one, or the mailbox's latest (newest first). */
+export const RuleTestResult = z.object({ messages: z.array(MessageExplanation) }).openapi("RuleTestResult");
