@@ -31,6 +31,7 @@ export function routeCases(ids: ResourceIds): RouteCase[] {
     { method: "POST", path: "/v1/tenants/:tenantId/tokens", kind: "admin", body: { name: "x" } },
     { method: "GET", path: "/v1/tenants/:tenantId/tokens", kind: "admin" },
     { method: "DELETE", path: "/v1/tenants/:tenantId/tokens/:tokenId", kind: "admin" },
+    { method: "POST", path: "/v1/admin/reseal", kind: "admin" },
     {
       method: "POST",
       path: "/v1/mailboxes",

@@ -34,6 +34,8 @@ export {
   signingSecrets,
   TlsMode,
 } from "./records.js";
+export type { ResealResult } from "./reseal.js";
+export { resealSecrets } from "./reseal.js";
 export type { CasResult, RuleWrite, RuleWriter, StoredRule } from "./rules-cas.js";
 export { createRuleWriter, ruleEtag } from "./rules-cas.js";
 export type { SecretBox } from "./secret-box.js";

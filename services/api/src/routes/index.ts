@@ -26,6 +26,7 @@ import { registerReorderRules } from "./reorder-rules.js";
 import { registerReplaceRule } from "./replace-rule.js";
 import { registerReplayDeadDeliveries } from "./replay-dead-deliveries.js";
 import { registerReplayDelivery } from "./replay-delivery.js";
+import { registerResealSecrets } from "./reseal-secrets.js";
 import { registerRevokeToken } from "./revoke-token.js";
 import { registerRotateEndpointSecret } from "./rotate-endpoint-secret.js";
 import { registerTestMailbox } from "./test-mailbox.js";
@@ -61,6 +62,7 @@ export function registerRoutes(app: Api, svc: Services): void {
   registerReplaceRule(app, svc);
   registerReplayDeadDeliveries(app, svc);
   registerReplayDelivery(app, svc);
+  registerResealSecrets(app, svc);
   registerRevokeToken(app, svc);
   registerRotateEndpointSecret(app, svc);
   registerTestMailbox(app, svc);
