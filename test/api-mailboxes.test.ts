@@ -1,7 +1,14 @@
 import { createServer, type Server } from "node:http";
 import { type ProbeTarget, refreshMailbox, startOAuthRefresher } from "@mailhook/api";
 import { createMailboxOAuth } from "@mailhook/store";
-import { type ImapUser, makeMail, startDovecot, startRedis, type TestDovecot, type TestRedis } from "@mailhook/testing";
+import {
+  type ImapUser,
+  makeMail,
+  startDovecot,
+  startRedis,
+  type TestDovecot,
+  type TestRedis,
+} from "@mailhook/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiHarness } from "./support/api.js";
@@ -98,6 +105,34 @@ describe("mailboxes on a real Dovecot", () => {
     const off = await api.json("POST", "/v1/mailboxes?verify=true", token, { ...body, tlsVerify: false });
     expect(off.status).toBe(201);
     expect(off.body.tlsVerify).toBe(false);
+  });
+
+  it("security: private IMAP hosts are refused unless IMAP_ALLOW lists them (no probing the internal network)", async () => {
+    const strict = new ApiHarness({
+      redisUrl: redis.url,
+      shared: { prefix: api.prefix, store: api.store, redis: api.redis, secrets: api.secrets },
+      deps: { imapAllow: [] },
+    });
+    try {
+      const { token, tenantId } = await strict.tenant("imap-ssrf");
+      for (const host of ["127.0.0.1", "169.254.169.254", "10.0.0.5", "::1"]) {
+        const r = await strict.json("POST", "/v1/mailboxes?verify=true", token, plain({ host }));
+        expect(r.status, host).toBe(422);
+        expect(r.body.error).toMatchObject({ code: "DESTINATION_REFUSED", details: [{ path: "body.host" }] });
+      }
+      expect(await strict.store.listMailboxes(tenantId)).toEqual([]);
+      // A mailbox saved before (or from the config file) is not probed from the API either.
+      const seeded = await api.tenant("imap-ssrf-2");
+      const m = await api.json("POST", "/v1/mailboxes", seeded.token, plain());
+      const viaStrict = await strict.call("POST", `/v1/mailboxes/${m.body.id}/test`, { token: seeded.token });
+      expect(viaStrict.status).toBe(422);
+      const p = await api.json("PATCH", `/v1/mailboxes/${m.body.id}`, seeded.token, {
+        host: "169.254.169.254",
+      });
+      expect(p.status).toBe(422);
+    } finally {
+      await strict.stop();
+    }
   });
 
   it("SPECIAL-USE selection: every folder but Junk, Trash, Sent, Drafts", async () => {

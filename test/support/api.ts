@@ -54,6 +54,7 @@ export class ApiHarness {
       adminToken: ADMIN_TOKEN,
       workerCounts: async () => ({}),
       webhookAllow: ["127.0.0.1/32"],
+      imapAllow: ["127.0.0.1/32"],
       ...opts.deps,
     });
   }

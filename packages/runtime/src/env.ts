@@ -52,6 +52,8 @@ export const Env = z.object({
   /** Requests per token per window; over it answers 429 with Retry-After. */
   API_RATE_LIMIT: int(600),
   API_RATE_WINDOW_MS: int(60_000),
+  /** Comma-separated CIDRs or host names the API accepts as IMAP hosts although they are private. */
+  IMAP_ALLOW: list,
   /** Comma-separated origins allowed by CORS. Empty (default): no CORS headers at all. */
   API_CORS_ORIGINS: list,
 

@@ -37,6 +37,12 @@ export interface ApiDeps {
   jobCounts?: () => Promise<Record<string, Record<string, number>>>;
   /** Addresses webhooks may reach although private (WEBHOOK_ALLOW), for the SSRF check on save. */
   webhookAllow: string[];
+  /**
+   * Private addresses IMAP hosts may have (IMAP_ALLOW). The API refuses mailboxes on private,
+   * loopback, link-local and metadata addresses otherwise: a tenant could use verify/test to probe
+   * the internal network.
+   */
+  imapAllow: string[];
   limits?: Partial<ApiLimits>;
   /** Origins allowed by CORS; empty or absent = CORS off (no CORS headers at all). */
   corsOrigins?: string[];

@@ -54,6 +54,27 @@ export async function resolveAuth(svc: Services, auth: MailboxAuth): Promise<Res
   }
 }
 
+/**
+ * The SSRF guard for IMAP hosts, on save and before every login the API makes itself. The same
+ * address rules as for webhooks, with its own allow-list (IMAP servers on a private network are
+ * common; they must be listed in IMAP_ALLOW). DNS failures pass: such a host reaches nothing now,
+ * and every later login the API makes checks again.
+ */
+export async function checkImapHost(svc: Services, host: string, port: number): Promise<void> {
+  const literal = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  const dest = await checkDestination(`http://${literal}:${port}/`, {
+    allow: svc.deps.imapAllow,
+    ...(svc.deps.lookup ? { lookup: svc.deps.lookup } : {}),
+  });
+  // A name that does not resolve reaches nothing (and may resolve later, when it is checked again).
+  if (!dest.ok && !dest.retryable) {
+    const reason = dest.reason.replace(/\(use a custom Authorization header\)/, "").trim();
+    throw new ApiError(422, "DESTINATION_REFUSED", `IMAP host refused: ${reason}`, [
+      { path: "body.host", reason },
+    ]);
+  }
+}
+
 export function probeTarget(
   m: Pick<Mailbox, "host" | "port" | "tls" | "tlsVerify" | "user">,
   secret: string,

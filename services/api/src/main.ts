@@ -29,6 +29,7 @@ const app = createApp({
   log,
   adminToken: env.MAILHOOK_ADMIN_TOKEN ?? null,
   webhookAllow: env.WEBHOOK_ALLOW,
+  imapAllow: env.IMAP_ALLOW,
   deliveries,
   corsOrigins: env.API_CORS_ORIGINS,
   limits: {

@@ -3,7 +3,7 @@ import { fetchMessages } from "@mailhook/mime";
 import { DEFAULT_FETCH_LIMITS, type MailMessage } from "@mailhook/model";
 import { needsOf, type Rule } from "@mailhook/rules";
 import { ApiError } from "./errors.js";
-import { loadMailbox, probeTarget } from "./mailboxes.js";
+import { checkImapHost, loadMailbox, probeTarget } from "./mailboxes.js";
 import type { Services } from "./services.js";
 import { withSession } from "./verify-mailbox.js";
 
@@ -21,6 +21,7 @@ export async function recentMessages(
   rules: Rule[],
 ): Promise<MailMessage[]> {
   const m = await loadMailbox(svc, tenantId, mailboxId);
+  await checkImapHost(svc, m.host, m.port);
   const oauth = await svc.oauth.get(tenantId, mailboxId);
   const needs = needsOf(rules.map((r) => ({ ...r, enabled: true })));
   try {

@@ -4,7 +4,7 @@ import type { Mailbox } from "@mailhook/store";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import { idempotent } from "../idempotent.js";
-import { probeTarget, resolveAuth, resolveFolders, verifyFailed } from "../mailboxes.js";
+import { checkImapHost, probeTarget, resolveAuth, resolveFolders, verifyFailed } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { IdempotencyHeader } from "../schemas/common.js";
@@ -42,6 +42,7 @@ export function registerCreateMailbox(app: Api, svc: Services): void {
     const body = c.req.valid("json");
     const verify = c.req.valid("query").verify === "true";
     return idempotent(c, svc, tenantId, "create-mailbox", body, async () => {
+      await checkImapHost(svc, body.host, body.port);
       const auth = await resolveAuth(svc, body.auth);
       const target = probeTarget({ ...body, user: auth.user }, auth.secret, auth.oauth !== null);
       let probed: ReturnType<typeof svc.probe> | null = null;

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
-import { loadMailbox, probeTarget } from "../mailboxes.js";
+import { checkImapHost, loadMailbox, probeTarget } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { IdParam } from "../schemas/common.js";
@@ -30,6 +30,7 @@ export function registerTestMailbox(app: Api, svc: Services): void {
     const tenantId = tenantOf(c, "read");
     const { id } = c.req.valid("param");
     const m = await loadMailbox(svc, tenantId, id);
+    await checkImapHost(svc, m.host, m.port);
     const oauth = await svc.oauth.get(tenantId, id);
     return c.json(await svc.probe(probeTarget(m, m.password, oauth !== null)), 200);
   });

@@ -3,6 +3,7 @@ import type { Mailbox } from "@mailhook/store";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import {
+  checkImapHost,
   loadMailbox,
   probeTarget,
   refuseManaged,
@@ -43,6 +44,8 @@ export function registerUpdateMailbox(app: Api, svc: Services): void {
     const verify = c.req.valid("query").verify === "true";
     const prev = await loadMailbox(svc, tenantId, id);
     refuseManaged("mailbox", prev, id);
+    if (body.host !== undefined || body.port !== undefined)
+      await checkImapHost(svc, body.host ?? prev.host, body.port ?? prev.port);
     let oauth = await svc.oauth.get(tenantId, id);
     let user = prev.user;
     let secret = prev.password;
