@@ -69,38 +69,53 @@ export function createMetrics(opts: MetricsOptions) {
         for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
     },
   });
-  const latency = new Histogram({
+  const latency: Histogram = new Histogram({
     name: "mailhook_delivery_latency_seconds",
     help: "End to end: watcher saw the message → receiver accepted the webhook (first successful attempt)",
     buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
     registers: [registry],
+    async collect() {
+      await scanDeliveries();
+    },
   });
   // Deliveries already observed in the histogram (bounded: cleared when large; a restart resets the
   // histogram anyway, which Prometheus handles as a counter reset).
   const observed = new Set<string>();
+  // prom-client collects every metric of a scrape concurrently: the gauge and the histogram share
+  // one scan of the delivery records per scrape.
+  let scan: { at: number; counts: Promise<Record<string, number>> } | null = null;
+  const scanDeliveries = (): Promise<Record<string, number>> => {
+    if (scan && Date.now() - scan.at < 1_000) return scan.counts;
+    scan = { at: Date.now(), counts: readDeliveries() };
+    return scan.counts;
+  };
+  const readDeliveries = async (): Promise<Record<string, number>> => {
+    const counts: Record<string, number> = { pending: 0, delivered: 0, failed: 0, dead: 0 };
+    for (const tenantId of await store.listTenants()) {
+      const ids = await store.listDeliveryIds(tenantId, recent);
+      if (ids.length === 0) continue;
+      const raws = await store.redis.mget(...ids.map((id) => store.keys.delivery(id)));
+      for (const raw of raws) {
+        if (!raw) continue;
+        const d = JSON.parse(raw) as DeliveryRecord;
+        counts[d.status] = (counts[d.status] ?? 0) + 1;
+        if (d.status === "delivered" && !observed.has(d.id)) {
+          const ok = d.attempts.find((a) => a.status !== null && a.status >= 200 && a.status < 300);
+          if (ok) latency.observe(Math.max(0, Date.parse(ok.at) + ok.latencyMs - d.seenAt) / 1000);
+          if (observed.size > 200_000) observed.clear();
+          observed.add(d.id);
+        }
+      }
+    }
+    return counts;
+  };
   new Gauge({
     name: "mailhook_deliveries_recent",
     help: "Status of each tenant's most recent delivery records (up to 1000 per tenant)",
     labelNames: ["status"] as const,
     registers: [registry],
     async collect() {
-      const counts: Record<string, number> = { pending: 0, delivered: 0, failed: 0, dead: 0 };
-      for (const tenantId of await store.listTenants()) {
-        const ids = await store.listDeliveryIds(tenantId, recent);
-        if (ids.length === 0) continue;
-        const raws = await store.redis.mget(...ids.map((id) => store.keys.delivery(id)));
-        for (const raw of raws) {
-          if (!raw) continue;
-          const d = JSON.parse(raw) as DeliveryRecord;
-          counts[d.status] = (counts[d.status] ?? 0) + 1;
-          if (d.status === "delivered" && !observed.has(d.id)) {
-            const ok = d.attempts.find((a) => a.status !== null && a.status >= 200 && a.status < 300);
-            if (ok) latency.observe(Math.max(0, Date.parse(ok.at) + ok.latencyMs - d.seenAt) / 1000);
-            if (observed.size > 200_000) observed.clear();
-            observed.add(d.id);
-          }
-        }
-      }
+      const counts = await scanDeliveries();
       this.reset();
       for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
     },
