@@ -335,6 +335,14 @@ async function startTokenEndpoint() {
   };
 }
 
+it("no password of this file's mailboxes appears in the API's logs", async () => {
+  await new Promise((r) => setImmediate(r));
+  const logs = api.logs.text();
+  expect(api.logs.lines.length).toBeGreaterThan(20);
+  for (const secret of [user.pass, "not-the-password", "wrong-pw-123"])
+    expect(logs.includes(secret)).toBe(false);
+});
+
 describe("OAuth2 (XOAUTH2) mailboxes", () => {
   it("gets an access token at save, refreshes before expiry and saves rotated refresh tokens", async () => {
     const tokenEndpoint = await startTokenEndpoint();

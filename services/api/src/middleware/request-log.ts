@@ -25,7 +25,8 @@ export const requestLog =
     const principal = c.get("principal");
     const status = c.res.status;
     opts.observe?.(c.req.method, route, status, seconds);
-    log[status >= 500 ? "error" : "info"](
+    // 503 is /readyz saying "not yet": a probe polled every few seconds, not an error to page on.
+    log[status >= 500 && status !== 503 ? "error" : status === 503 ? "warn" : "info"](
       {
         method: c.req.method,
         route,
