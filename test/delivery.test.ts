@@ -255,7 +255,12 @@ describe("isolation", () => {
     await stack.store.putRules(
       "default",
       rules([
-        { id: "to-a", name: "A", actions: [{ type: "webhook", endpoint: "a" }] },
+        {
+          id: "to-a",
+          name: "A",
+          when: { field: "subject", op: "startsWith", value: "iso" },
+          actions: [{ type: "webhook", endpoint: "a" }],
+        },
         { id: "to-b", name: "B", actions: [{ type: "webhook", endpoint: "b" }] },
       ]),
     );
@@ -275,20 +280,30 @@ describe("isolation", () => {
     });
     await stack.startWatcher();
     await stack.waitForState("mbx", "INBOX", "connected");
-    try {
+    // Lateness of each B delivery: arrival at B minus when the watcher saw its message.
+    const burst = async (prefix: string, from: number): Promise<number[]> => {
       const raws = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => makeMail({ subject: `iso ${i}` })),
+        Array.from({ length: 200 }, (_, i) => makeMail({ subject: `${prefix} ${i}` })),
       );
       await dovecot.appendMany(user.user, "INBOX", raws);
-      await waitHits("/b-fine", 200, 20_000);
-      // Lateness of each B delivery: arrival at B minus when the watcher saw its message.
+      await waitHits("/b-fine", from + 200, 20_000);
       const lateness: number[] = [];
-      for (const r of hits("/b-fine")) {
+      for (const r of hits("/b-fine").slice(from)) {
         const rec = await stack.store.getDelivery(r.headers["webhook-id"]!);
         lateness.push(r.at - rec!.seenAt);
       }
-      lateness.sort((x, y) => x - y);
-      expect(lateness[lateness.length - 1]).toBeLessThan(2_000);
+      return lateness.sort((x, y) => x - y);
+    };
+    const max = (l: number[]) => l[l.length - 1]!;
+    try {
+      // The same burst first without A: what this machine needs for 200 messages right now.
+      const baseline = await burst("base", 0);
+      const withA = await burst("iso", 200);
+      expect(hits("/a-hangs").length).toBeGreaterThan(0);
+      // Without isolation B waits for A's 30 s requests. With it, B is about as late as without A
+      // (a second of noise allowed on a shared 2-core machine), and within a couple of seconds.
+      expect(max(withA)).toBeLessThan(Math.max(2_000, max(baseline) + 1_000));
+      expect(max(withA)).toBeLessThan(5_000);
       // A holds at most its 4 slots; nothing else of A was attempted.
       expect(hits("/a-hangs").length).toBeLessThanOrEqual(4);
     } finally {

@@ -3,6 +3,7 @@ import type { Logger } from "@mailhook/log";
 import type { Producer, WebhookDeliverJob } from "@mailhook/queue";
 import {
   type DeliveryAttempt,
+  type Endpoint,
   type EndpointGate,
   type GateVerdict,
   type Store,
@@ -52,6 +53,13 @@ export interface WebhookDeliverDeps {
   /** Observes every successful delivery's end-to-end latency (ms from the watcher seeing the UID). */
   onDelivered?: (latencyMs: number) => void;
   random?: () => number;
+  /**
+   * Endpoints are read from the store at most this often per endpoint (default 1 s): reading and
+   * unsealing one per delivery is a large part of the per-delivery cost at high rates. The worker
+   * forgets an endpoint on the store's change notice (`forgetEndpoint`), so edits apply at once;
+   * the time limit only bounds a missed notice.
+   */
+  endpointCacheMs?: number;
 }
 
 export type DeliverOutcome =
@@ -63,7 +71,9 @@ export type DeliverOutcome =
   | { kind: "postponed"; delayMs: number; reason: string }
   | { kind: "dead"; reason: string };
 
-/** Shortest wait for a slot of a saturated endpoint; doubled per postponement of the same job. */
+/** How long an attempt waits in the worker for a slot of a busy endpoint before it is postponed. */
+const SLOT_WAIT_MS = 250;
+/** Shortest postponement for a saturated endpoint; doubled per postponement of the same job. */
 const BUSY_WAIT_MS = 200;
 const MAX_BUSY_WAIT_MS = 5_000;
 
@@ -77,6 +87,17 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
   const schedule = deps.schedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const timeouts = deps.timeouts ?? DEFAULT_DELIVERY_TIMEOUTS;
   const random = deps.random ?? Math.random;
+  const cacheMs = deps.endpointCacheMs ?? 1_000;
+  const endpoints = new Map<string, { at: number; value: Promise<Endpoint | null> }>();
+  const getEndpoint = (tenantId: string, id: string): Promise<Endpoint | null> => {
+    const key = `${tenantId}/${id}`;
+    const hit = endpoints.get(key);
+    if (hit && Date.now() - hit.at < cacheMs) return hit.value;
+    const value = deps.store.getEndpoint(tenantId, id);
+    endpoints.set(key, { at: Date.now(), value });
+    value.catch(() => endpoints.delete(key));
+    return value;
+  };
   // A delivery held back by an open circuit for longer than the whole schedule is dead-lettered:
   // it would have used up its attempts by then had each of them been made.
   const giveUpAfterMs = schedule.reduce((a, b) => a + b, 0) * 1.2 + timeouts.totalTimeoutMs;
@@ -84,7 +105,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
   /**
    * @param postponements how often this job was already postponed by the gate (scales the wait).
    */
-  return async function deliverOnce(job: WebhookDeliverJob, postponements = 0): Promise<DeliverOutcome> {
+  async function deliverOnce(job: WebhookDeliverJob, postponements = 0): Promise<DeliverOutcome> {
     const { store } = deps;
     const rec = await store.getDelivery(job.deliveryId);
     if (!rec) return { kind: "skipped", reason: "delivery record not found (expired?)" };
@@ -97,7 +118,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
     const log = deps.log.child({ deliveryId: rec.id, endpointId: rec.endpointId });
     const made = rec.attempts.length - (rec.attemptOffset ?? 0);
 
-    const endpoint = await store.getEndpoint(rec.tenantId, rec.endpointId);
+    const endpoint = await getEndpoint(rec.tenantId, rec.endpointId);
     if (!endpoint) return fail(null, "endpoint deleted");
     if (!endpoint.enabled)
       return fail(null, `endpoint disabled${endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ""}`);
@@ -114,7 +135,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
 
     let token: string | null = null;
     if (deps.gate) {
-      const entry = await deps.gate.enter(rec.tenantId, rec.endpointId);
+      const entry = await deps.gate.enter(rec.tenantId, rec.endpointId, { waitMs: SLOT_WAIT_MS });
       if (!entry.ok) return postpone(entry.why, entry.until);
       token = entry.token;
       if (entry.probe) log.info({}, "circuit half-open: probing the endpoint");
@@ -153,7 +174,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
 
     switch (cls) {
       case "delivered": {
-        const done = await store.recordAttempt(rec.id, attempt, "delivered", null);
+        const done = await store.recordAttempt(rec.id, attempt, "delivered", null, rec);
         deps.onDelivered?.(Date.now() - rec.seenAt);
         log.info(
           { status: attempt.status, latencyMs: Math.round(attempt.latencyMs), attempts: made + 1 },
@@ -164,6 +185,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
       }
       case "gone":
         await store.disableEndpoint(rec.tenantId, rec.endpointId, "receiver answered 410 Gone");
+        endpoints.delete(`${rec.tenantId}/${rec.endpointId}`);
         log.warn({}, "endpoint answered 410 Gone; disabled");
         return fail(attempt, "410 Gone: endpoint disabled");
       case "failed":
@@ -173,14 +195,14 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
     }
 
     async function fail(a: DeliveryAttempt | null, reason: string): Promise<DeliverOutcome> {
-      const done = await store.recordAttempt(rec!.id, a, "failed", reason);
+      const done = await store.recordAttempt(rec!.id, a, "failed", reason, rec!);
       log.warn({ reason }, "delivery failed permanently");
       if (done?.followUps?.length) await settleFollowUps(followDeps(), done);
       return { kind: "failed", reason };
     }
 
     async function die(a: DeliveryAttempt | null, reason: string): Promise<DeliverOutcome> {
-      const done = await store.recordAttempt(rec!.id, a, "dead", reason);
+      const done = await store.recordAttempt(rec!.id, a, "dead", reason, rec!);
       log.warn({ reason }, "delivery dead-lettered");
       if (done?.followUps?.length) await settleFollowUps(followDeps(), done);
       return { kind: "dead", reason };
@@ -190,7 +212,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
       const reason = a.error ?? `HTTP ${a.status}`;
       const delayMs = retryDelay(made + 1, schedule, a.retryAfterMs, random);
       if (delayMs === null) return die(a, `gave up after ${made + 1} attempts: ${reason}`);
-      await store.recordAttempt(rec!.id, a, "pending", reason);
+      await store.recordAttempt(rec!.id, a, "pending", reason, rec!);
       log.info({ reason, delayMs }, "delivery will be retried");
       return { kind: "retry", delayMs, reason };
     }
@@ -214,7 +236,14 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
             : "endpoint circuit half-open: another attempt is probing";
       return { kind: "postponed", delayMs, reason };
     }
-  };
+  }
+
+  return Object.assign(deliverOnce, {
+    /** Drops a cached endpoint (call it on the store's change notices so edits apply at once). */
+    forgetEndpoint(tenantId: string, id: string): void {
+      endpoints.delete(`${tenantId}/${id}`);
+    },
+  });
 
   function followDeps() {
     return { store: deps.store, log: deps.log, ...(deps.actions ? { actions: deps.actions } : {}) };

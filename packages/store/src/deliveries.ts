@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { ChainableCommander, Redis } from "ioredis";
 import type { Keys } from "./keys.js";
 import { DeliveryRecord, type DeliveryStatus, type FollowUp } from "./records.js";
 
@@ -22,18 +22,17 @@ export function deliveryLedger(redis: Redis, k: Keys, retentionSec: number) {
   return {
     /**
      * Keeps the indexes in step with a status change: failed and dead deliveries are listed per
-     * endpoint (until the record expires); delivered or replayed ones leave that list.
+     * endpoint (until the record expires); delivered or replayed ones leave that list. Adds its
+     * commands to the caller's MULTI, so the status and the index change together.
      */
-    async indexStatus(rec: DeliveryRecord, status: DeliveryStatus): Promise<void> {
+    indexStatus(m: ChainableCommander, rec: DeliveryRecord, status: DeliveryStatus): void {
       const dead = k.dead(rec.tenantId, rec.endpointId);
       const cutoff = Date.now() - retentionSec * 1000;
-      const m = redis.multi();
       if (status === "dead" || status === "failed") m.zadd(dead, Date.now(), rec.id);
       else m.zrem(dead, rec.id);
       // Records expire on their own; their index entries are trimmed here, by age.
       m.zremrangebyscore(dead, "-inf", cutoff);
       if (status !== "pending") m.zremrangebyscore(k.deliveries(rec.tenantId), "-inf", cutoff);
-      await m.exec();
     },
 
     /** Failed and dead-lettered deliveries of one endpoint, newest first. */

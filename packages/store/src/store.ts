@@ -139,13 +139,14 @@ export function createStore(opts: StoreOptions) {
     ): Promise<Endpoint | null> {
       const e = await this.getEndpoint(tenantId, id);
       if (!e) return null;
-      const expiresAt = new Date(Date.now() + overlapSec * 1000).toISOString();
+      const until = Date.now() + overlapSec * 1000;
+      const expiresAt = new Date(until).toISOString();
       const previous = e.secrets.filter((s) => s !== secret).map((s) => ({ secret: s, expiresAt }));
       // Secrets retired earlier stop no later than these: rotating with overlap 0 (a leaked
       // secret) leaves the new secret as the only one that signs.
       const earlier = (e.retiring ?? [])
         .filter((r) => r.secret !== secret)
-        .map((r) => ({ ...r, expiresAt: r.expiresAt < expiresAt ? r.expiresAt : expiresAt }));
+        .map((r) => ({ ...r, expiresAt: new Date(Math.min(Date.parse(r.expiresAt), until)).toISOString() }));
       const next: Endpoint = {
         ...e,
         secrets: [secret],
@@ -294,8 +295,10 @@ export function createStore(opts: StoreOptions) {
       attempt: DeliveryAttempt | null,
       status: DeliveryStatus,
       lastError: string | null,
+      /** The record as the caller just read it: saves a round trip (only the deliverer writes a pending record). */
+      current?: DeliveryRecord,
     ): Promise<DeliveryRecord | null> {
-      const rec = await this.getDelivery(id);
+      const rec = current ?? (await this.getDelivery(id));
       if (!rec) return null;
       const next: DeliveryRecord = {
         ...rec,
@@ -307,8 +310,8 @@ export function createStore(opts: StoreOptions) {
       const m = redis.multi().set(k.delivery(id), JSON.stringify(next));
       if (status !== "pending") m.expire(k.delivery(id), retention);
       else m.persist(k.delivery(id));
+      if (status !== rec.status) ledger.indexStatus(m, next, status);
       await m.exec();
-      if (status !== rec.status) await ledger.indexStatus(next, status);
       return next;
     },
     async listDeliveryIds(tenantId: string, limit = 100): Promise<string[]> {

@@ -118,6 +118,19 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       }
     },
   );
+  // Endpoint edits (API, config file, another replica's 410) reach the deliverer's cache at once.
+  const sub = opts.store.redis.duplicate({ maxRetriesPerRequest: null });
+  sub.on("error", (err) => opts.log.warn({ err: err.message }, "redis subscriber error"));
+  await sub.subscribe(opts.store.keys.changes);
+  sub.on("message", (_channel, message: string) => {
+    try {
+      const notice = JSON.parse(message) as { kind?: string; tenantId?: string; id?: string | null };
+      if (notice.kind === "endpoint" && notice.tenantId && notice.id)
+        deliverOnce.forgetEndpoint(notice.tenantId, notice.id);
+    } catch {
+      // Not a notice of ours; nothing to forget.
+    }
+  });
   const act = createMailActor({
     store: opts.store,
     pool,
@@ -165,6 +178,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       // close() waits for in-flight jobs: nothing half-done is left to the stalled-job checker.
       await Promise.all([mailWorker.close(), deliveryWorker.close(), actWorker.close()]);
       await Promise.all([deliveries.close(), actions.close()]);
+      await sub.quit().catch(() => sub.disconnect());
       await pool.close();
       opts.log.info({}, "worker stopped");
     },
