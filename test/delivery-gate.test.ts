@@ -1,0 +1,118 @@
+import { randomUUID } from "node:crypto";
+import { createEndpointGate, type GatePolicy } from "@mailhook/store";
+import { startRedis, type TestRedis } from "@mailhook/testing";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep } from "./support/stack.js";
+
+let server: TestRedis;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = new Redis(server.url);
+});
+afterAll(async () => {
+  redis?.disconnect();
+  await server?.stop();
+});
+
+const policy: GatePolicy = {
+  concurrency: 2,
+  slotLeaseMs: 300,
+  failureThreshold: 3,
+  openMs: 200,
+  maxOpenMs: 500,
+};
+/** Two gates on one prefix stand for two worker replicas. */
+const pair = (p: Partial<GatePolicy> = {}) => {
+  const prefix = `g${randomUUID().slice(0, 8)}`;
+  return [
+    createEndpointGate(redis, prefix, { ...policy, ...p }),
+    createEndpointGate(redis, prefix, { ...policy, ...p }),
+  ] as const;
+};
+
+describe("endpoint gate (Redis)", () => {
+  it("admits `concurrency` attempts across replicas, refuses the next, and frees a slot on leave", async () => {
+    const [a, b] = pair();
+    const one = await a.enter("t", "ep");
+    const two = await b.enter("t", "ep");
+    expect(one.ok && two.ok).toBe(true);
+    const three = await a.enter("t", "ep");
+    expect(three).toMatchObject({ ok: false, why: "busy" });
+    // Another endpoint is not affected.
+    expect((await b.enter("t", "other")).ok).toBe(true);
+    if (one.ok) await a.leave("t", "ep", one.token, "up");
+    expect((await b.enter("t", "ep")).ok).toBe(true);
+  });
+
+  it("frees the slot of a holder that never left (a crashed worker) after the lease", async () => {
+    const [a] = pair();
+    await a.enter("t", "ep");
+    await a.enter("t", "ep");
+    expect((await a.enter("t", "ep")).ok).toBe(false);
+    await sleep(350);
+    expect((await a.enter("t", "ep")).ok).toBe(true);
+  });
+
+  it("a waiting attempt gets the slot as soon as one is released in the same process", async () => {
+    const [a] = pair({ concurrency: 1, slotLeaseMs: 10_000 });
+    const first = await a.enter("t", "ep");
+    if (!first.ok) throw new Error("first entry refused");
+    const started = Date.now();
+    setTimeout(() => void a.leave("t", "ep", first.token, "up"), 100);
+    const second = await a.enter("t", "ep", { waitMs: 2_000 });
+    expect(second.ok).toBe(true);
+    expect(Date.now() - started).toBeLessThan(400);
+    // Without a release, the wait ends after waitMs with "busy".
+    const third = await a.enter("t", "ep", { waitMs: 120 });
+    expect(third).toMatchObject({ ok: false, why: "busy" });
+  });
+
+  it("opens after consecutive failures, lets exactly one probe through, and doubles the open time on a failed probe", async () => {
+    const [a, b] = pair({ concurrency: 10 });
+    for (let i = 0; i < 2; i++) {
+      const e = await a.enter("t", "ep");
+      if (e.ok) expect(await a.leave("t", "ep", e.token, "down")).toEqual({ circuit: "unchanged" });
+    }
+    // A success in between resets the count.
+    const ok = await a.enter("t", "ep");
+    if (ok.ok) await a.leave("t", "ep", ok.token, "up");
+    for (let i = 0; i < 3; i++) {
+      const e = await a.enter("t", "ep");
+      if (!e.ok) throw new Error("refused before the threshold");
+      const r = await a.leave("t", "ep", e.token, "down");
+      expect(r.circuit).toBe(i === 2 ? "opened" : "unchanged");
+    }
+    expect(await b.enter("t", "ep")).toMatchObject({ ok: false, why: "open" });
+    expect((await a.state("t", "ep")).state).toBe("open");
+
+    await sleep(250);
+    const probe = await b.enter("t", "ep");
+    expect(probe).toMatchObject({ ok: true, probe: true });
+    expect(await a.enter("t", "ep")).toMatchObject({ ok: false, why: "probing" });
+    if (!probe.ok) throw new Error("no probe");
+    const reopened = await b.leave("t", "ep", probe.token, "down");
+    expect(reopened.circuit).toBe("opened");
+    // Second opening: twice the open time (400 ms), so still open after 250 ms.
+    await sleep(250);
+    expect(await a.enter("t", "ep")).toMatchObject({ ok: false, why: "open" });
+    await sleep(200);
+    const probe2 = await a.enter("t", "ep");
+    expect(probe2).toMatchObject({ ok: true, probe: true });
+    if (probe2.ok) expect(await a.leave("t", "ep", probe2.token, "up")).toEqual({ circuit: "closed" });
+    expect(await a.state("t", "ep")).toMatchObject({ state: "closed", failures: 0, opens: 0 });
+  });
+
+  it("a probe that sent nothing (unknown) hands the probe to the next attempt without judging", async () => {
+    const [a] = pair({ concurrency: 10, failureThreshold: 1, openMs: 50 });
+    const e = await a.enter("t", "ep");
+    if (e.ok) await a.leave("t", "ep", e.token, "down");
+    await sleep(80);
+    const probe = await a.enter("t", "ep");
+    if (!probe.ok) throw new Error("no probe");
+    expect(await a.leave("t", "ep", probe.token, "unknown")).toEqual({ circuit: "unchanged" });
+    expect(await a.enter("t", "ep")).toMatchObject({ ok: true, probe: true });
+  });
+});
