@@ -174,6 +174,26 @@ describe("tenant isolation matrix", () => {
     expect(rows.length).toBe(2 * routeCases(b.ids).length);
   });
 
+  it("lists are exact per tenant even when one tenant id is a prefix of another", async () => {
+    const tokens: Record<string, string> = {};
+    for (const id of ["pre", "pre-x", "pre_"]) {
+      await api.json("POST", "/v1/tenants", ADMIN_TOKEN, { name: id, id });
+      tokens[id] = (
+        await api.json("POST", `/v1/tenants/${id}/tokens`, ADMIN_TOKEN, { name: "t" })
+      ).body.token;
+      await api.json("POST", "/v1/mailboxes", tokens[id], {
+        address: `${id}@b.test`,
+        host: "127.0.0.1",
+        tls: "none",
+        auth: { type: "password", user: "u", password: "p" },
+      });
+    }
+    for (const id of ["pre", "pre-x", "pre_"]) {
+      const r = await api.call("GET", "/v1/mailboxes", { token: tokens[id] });
+      expect(r.body.data.map((m: { address: string }) => m.address)).toEqual([`${id}@b.test`]);
+    }
+  });
+
   it("the same routes with the tenant's own ids succeed (the matrix is not vacuous)", async () => {
     const a = await populated("own");
     const ok: string[] = [];

@@ -44,6 +44,8 @@ export type { SeedInput, SeedResult } from "./seed.js";
 export { seedFromConfig } from "./seed.js";
 export type { ChangeNotice, Store, StoreOptions } from "./store.js";
 export { createStore } from "./store.js";
+export type { MailboxSummary } from "./tenant-mailboxes.js";
+export { listTenantMailboxes } from "./tenant-mailboxes.js";
 export type { Tenants, TenantsOptions } from "./tenants.js";
 export { createTenants, newTenantId, Tenant, TenantId } from "./tenants.js";
 export type { Tokens, TokensOptions } from "./tokens.js";

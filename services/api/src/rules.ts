@@ -1,5 +1,5 @@
 import { type Rule, validateRules } from "@mailhook/rules";
-import type { StoredRule } from "@mailhook/store";
+import { listTenantMailboxes, type StoredRule } from "@mailhook/store";
 import type { Context } from "hono";
 import type { AppEnv } from "./context.js";
 import { ApiError, type ErrorDetail, validationFailed } from "./errors.js";
@@ -30,7 +30,7 @@ export async function validateRule(svc: Services, tenantId: string, raw: unknown
       });
   });
   if (rule.mailboxes) {
-    const mailboxes = new Set((await svc.deps.store.listMailboxes(tenantId)).map((m) => m.id));
+    const mailboxes = new Set((await listTenantMailboxes(svc.deps.store, tenantId)).map((m) => m.id));
     rule.mailboxes.forEach((m, i) => {
       if (!mailboxes.has(m))
         details.push({ path: `body.mailboxes[${i}]`, reason: `no mailbox ${JSON.stringify(m)}` });

@@ -14,7 +14,7 @@ import type { MailboxView } from "./schemas/mailbox.js";
 import type { RuleView } from "./schemas/rule.js";
 
 /** The API's view of a mailbox: connection settings and auth kind, never a credential. */
-export function mailboxView(m: Mailbox, oauth: MailboxOAuth | null): MailboxView {
+export function mailboxView(m: Omit<Mailbox, "password">, oauth: MailboxOAuth | null): MailboxView {
   return {
     id: m.id,
     address: m.address,

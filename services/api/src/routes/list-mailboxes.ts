@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { listTenantMailboxes } from "@mailhook/store";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
@@ -27,7 +28,7 @@ export const listMailboxesRoute = createRoute({
 export function registerListMailboxes(app: Api, svc: Services): void {
   app.openapi(listMailboxesRoute, async (c) => {
     const tenantId = tenantOf(c, "read");
-    const page = pageById(await svc.deps.store.listMailboxes(tenantId), c.req.valid("query"));
+    const page = pageById(await listTenantMailboxes(svc.deps.store, tenantId), c.req.valid("query"));
     const data = await Promise.all(
       page.data.map(async (m) => mailboxView(m, await svc.oauth.get(tenantId, m.id))),
     );
