@@ -405,3 +405,24 @@ describe("secrets and replay", () => {
     expect(rec?.attempts.map((a) => a.status)).toEqual([400, 200]);
   });
 });
+
+describe("worker errors", () => {
+  it("dead-letters a delivery whose job fails on every BullMQ attempt, instead of leaving it pending", async () => {
+    receiver.setHandler((req) => (req.path === "/broken" ? { status: 503 } : { status: 200 }));
+    const { stack, user } = await startStack("/broken", { worker: { schedule: [1_500, 1_500] } });
+    await dovecot.append(user, "INBOX", await makeMail({ subject: "corrupted later" }));
+    await waitHits("/broken", 1);
+    const id = hits("/broken")[0]!.headers["webhook-id"]!;
+    // The endpoint becomes unreadable (a bug, a bad manual edit): every later run of the job throws.
+    await stack.redis.hset(stack.store.keys.endpoints("default"), "hook", "{not json");
+    await waitUntil(
+      async () => (await stack.store.getDelivery(id))?.status === "dead",
+      30_000,
+      "dead-letter",
+    );
+    const rec = await stack.store.getDelivery(id);
+    expect(rec?.lastError).toMatch(/^worker error after 3 tries: /);
+    expect(rec?.attempts.map((a) => a.status)).toEqual([503]);
+    expect(await stack.store.listDeadDeliveries("default", "hook")).toEqual([id]);
+  }, 45_000);
+});

@@ -54,7 +54,12 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   const deliveries = createProducer("webhook.deliver", { connection, prefix: opts.prefix });
   const actions = createProducer("mail.act", { connection, prefix: opts.prefix });
   // Stalled jobs (their worker died) are found by the stalled check and run again elsewhere.
-  const lock = opts.jobLockMs ? { lockDuration: opts.jobLockMs, stalledInterval: opts.jobLockMs } : {};
+  // A job survives a few worker deaths (BullMQ's default of 1 would fail a delivery for good the
+  // second time its worker is killed mid-attempt, leaving its record pending without a job).
+  const lock = {
+    maxStalledCount: 5,
+    ...(opts.jobLockMs ? { lockDuration: opts.jobLockMs, stalledInterval: opts.jobLockMs } : {}),
+  };
   const pool = createConnectionPool({
     log: opts.log,
     maxPerMailbox: opts.imapPoolSize,
@@ -118,6 +123,30 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       }
     },
   );
+  // An unexpected error (Redis down, a bug) on every BullMQ attempt leaves no job behind: the
+  // delivery is dead-lettered with the error, visible and replayable, instead of pending forever.
+  deliveryWorker.on("failed", (job, err) => {
+    const final =
+      job && (job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled more than/.test(err.message));
+    if (!job || !final) return;
+    const id = (job.data as { deliveryId?: string }).deliveryId;
+    if (!id) return;
+    void opts.store
+      .getDelivery(id)
+      .then((rec) =>
+        rec?.status === "pending"
+          ? opts.store.recordAttempt(
+              id,
+              null,
+              "dead",
+              `worker error after ${job.attemptsMade} tries: ${err.message}`,
+            )
+          : null,
+      )
+      .catch((e: unknown) =>
+        opts.log.error({ deliveryId: id, err: String(e) }, "could not dead-letter a failed delivery job"),
+      );
+  });
   // Endpoint edits (API, config file, another replica's 410) reach the deliverer's cache at once.
   const sub = opts.store.redis.duplicate({ maxRetriesPerRequest: null });
   sub.on("error", (err) => opts.log.warn({ err: err.message }, "redis subscriber error"));
