@@ -152,6 +152,20 @@ describe("rules CRUD", () => {
     expect(await api.store.listRules(tenantId)).toEqual([]);
   });
 
+  it("invalid path ids and headers on rule routes answer in the error shape too (their own hook)", async () => {
+    const long = "x".repeat(300);
+    const r = await api.json("PUT", `/v1/rules/${long}`, token, rule(), { "if-match": "*" });
+    expect(r.status).toBe(400);
+    expect(isErrorShape(r.body)).toBe(true);
+    expect(r.body.error.details[0].path).toBe("path.id");
+    const h = await api.json("PUT", "/v1/rules/any", token, rule(), { "if-match": "y".repeat(300) });
+    expect(h.status).toBe(400);
+    expect(h.body.error.details[0].path).toBe("header.if-match");
+    const k = await api.json("POST", "/v1/rules", token, rule(), { "idempotency-key": "has space" });
+    expect(k.status).toBe(400);
+    expect(k.body.error.details[0].path).toBe("header.idempotency-key");
+  });
+
   it("pagination: rules in run order across pages", async () => {
     for (let i = 0; i < 5; i++)
       await api.json("POST", "/v1/rules", token, rule({ id: `p${i}`, priority: 50 - i }));

@@ -5,7 +5,14 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./context.js";
 import type { ApiDeps } from "./deps.js";
-import { ApiError, type ErrorBody, type ErrorStatus, validationFailed, zodDetails } from "./errors.js";
+import {
+  ApiError,
+  type ErrorBody,
+  type ErrorStatus,
+  TARGET_NAMES,
+  validationFailed,
+  zodDetails,
+} from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import { authenticate } from "./middleware/auth.js";
 import { requestId } from "./middleware/request-id.js";
@@ -17,8 +24,6 @@ import { createServices } from "./services.js";
 
 export type { ApiDeps } from "./deps.js";
 export type Api = OpenAPIHono<AppEnv>;
-
-const TARGETS: Record<string, string> = { json: "body", query: "query", param: "path", header: "header" };
 
 /**
  * The HTTP API: /v1 resources per tenant, /openapi.json and /docs, /healthz, /readyz, /metrics.
@@ -34,7 +39,7 @@ export function createApp(deps: ApiDeps): Api {
   const app: Api = new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        throw validationFailed(zodDetails(TARGETS[result.target] ?? result.target, result.error));
+        throw validationFailed(zodDetails(TARGET_NAMES[result.target] ?? result.target, result.error));
       }
     },
   });

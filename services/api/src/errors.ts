@@ -62,6 +62,14 @@ export const notFound = (what: string, id: string) =>
 export const validationFailed = (details: ErrorDetail[], message = "the request is not valid") =>
   new ApiError(400, "VALIDATION_FAILED", message, details);
 
+/** Validation targets as error paths name them. */
+export const TARGET_NAMES: Record<string, string> = {
+  json: "body",
+  query: "query",
+  param: "path",
+  header: "header",
+};
+
 /** Joins a zod issue path the way rule validation does: `body.folders[0]`. */
 export function issuePath(root: string, path: readonly PropertyKey[]): string {
   return path.reduce<string>(

@@ -1,8 +1,9 @@
+import type { z } from "@hono/zod-openapi";
 import { type Rule, validateRules } from "@mailhook/rules";
 import { listTenantMailboxes, type StoredRule } from "@mailhook/store";
 import type { Context } from "hono";
 import type { AppEnv } from "./context.js";
-import { ApiError, type ErrorDetail, validationFailed } from "./errors.js";
+import { ApiError, type ErrorDetail, TARGET_NAMES, validationFailed, zodDetails } from "./errors.js";
 import type { Services } from "./services.js";
 
 /** `[0].when.any[1].op` → `body.when.any[1].op`: one rule per request, so the index is dropped. */
@@ -53,10 +54,13 @@ export function ruleProblems(details: ErrorDetail[]): ApiError {
  * Synchronous on success (the hook type wants a response or nothing), a rejection on failure.
  */
 export function ruleBodyHook(
-  result: { success: boolean; target: string },
+  result: { success: true } | { success: false; target: string; error: z.ZodError },
   c: Context<AppEnv>,
 ): Promise<never> | undefined {
-  if (result.success || result.target !== "json") return undefined;
+  if (result.success) return undefined;
+  // A route's own hook replaces the app's default one: other targets need the same treatment.
+  if (result.target !== "json")
+    throw validationFailed(zodDetails(TARGET_NAMES[result.target] ?? result.target, result.error));
   return c.req.json().then(
     (raw: unknown) => {
       const r = validateRules([raw]);
