@@ -110,6 +110,8 @@ function mutated(base: unknown) {
 
 const idParam = fc.oneof(
   fc.string(),
+  // Over every id's 128-character bound: path validation must fail in the error shape.
+  fc.string({ minLength: 129, maxLength: 400 }),
   fc.string({ unit: "grapheme", maxLength: 200 }),
   fc.constantFrom("..", "%2e%2e", "a/b", "*", "null", "' OR 1=1", "x".repeat(300), "ten_x/mbx_y"),
 );
@@ -147,8 +149,25 @@ const queryString = fc
   )
   .map((q) => new URLSearchParams(q).toString());
 
-async function check(c: RouteCase, path: string, body: string | undefined, type: string, query: string) {
-  const headers: Record<string, string> = {};
+/** Headers routes read: any printable value (fetch refuses control characters itself). */
+const extraHeaders = fc.dictionary(
+  fc.constantFrom("if-match", "idempotency-key", "x-request-id"),
+  fc.oneof(
+    fc.string({ maxLength: 300 }).filter((v) => /^[\x20-\x7e]*$/.test(v)),
+    fc.constantFrom("*", '"abc"', 'W/"x"', ""),
+  ),
+  { maxKeys: 2 },
+);
+
+async function check(
+  c: RouteCase,
+  path: string,
+  body: string | undefined,
+  type: string,
+  query: string,
+  extra: Record<string, string>,
+) {
+  const headers: Record<string, string> = { ...c.headers, ...extra };
   if (type) headers["content-type"] = type;
   const r = await api.call(c.method, query ? `${path}?${query}` : path, {
     token: c.kind === "admin" ? ADMIN_TOKEN : token,
@@ -191,14 +210,15 @@ describe("property: no input makes any route answer 5xx, and every 4xx is in the
             { weight: 1, arbitrary: contentTypes },
           ),
           fc.oneof({ weight: 3, arbitrary: fc.constant("") }, { weight: 1, arbitrary: queryString }),
-          async (path, body, type, query) => {
+          fc.oneof({ weight: 3, arbitrary: fc.constant({}) }, { weight: 1, arbitrary: extraHeaders }),
+          async (path, body, type, query, extra) => {
             runs++;
             // Encode each path segment the way a client would.
             const encoded = path
               .split("/")
               .map((s, i) => (i === 0 ? s : encodeURIComponent(decodeURIComponentSafe(s))))
               .join("/");
-            await check(c, encoded, body, type, query);
+            await check(c, encoded, body, type, query, extra);
           },
         ),
         { numRuns: 60 },
