@@ -79,6 +79,9 @@ function compare(name: ScenarioName, recordedPath: string, quickPath: string): C
       return [
         lowerIsBetter("latency: added p50 (ms)", r.result.addedP50.median, q.result.addedP50.median, 5),
         lowerIsBetter("latency: added p99 (ms)", r.result.addedP99.median, q.result.addedP99.median, 20),
+        ...(r.result.ownP50 && q.result.ownP50
+          ? [lowerIsBetter("latency: own p50 (ms)", r.result.ownP50.median, q.result.ownP50.median, 5)]
+          : []),
       ];
     }
     case "throughput": {

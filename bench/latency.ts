@@ -35,6 +35,21 @@ export interface LatencyRun {
   endToEndMs: Distribution;
   /** Webhook received − EXISTS at the bare client: mailhook's own share. */
   addedMs: Distribution;
+  /**
+   * Where mailhook's share goes, from the payload's `timestamp` (taken when the worker builds the
+   * delivery): EXISTS → delivery built (watcher, queue, fetch, rules), then delivery built → webhook
+   * received (delivery queue, signing, POST). Millisecond wall-clock resolution.
+   */
+  toDeliveryBuiltMs: Distribution;
+  deliveryToReceivedMs: Distribution;
+  /**
+   * The same split seen from mailhook's own IMAP session, using the delivery record's `seenAt` (when
+   * the watcher heard of the UID): APPEND → watcher heard (Dovecot's push to *that* session), and
+   * watcher heard → webhook received (everything mailhook does). Dovecot times each session's push
+   * on its own, so `addedMs` also carries the difference between the two sessions' push delays.
+   */
+  watcherPushMs: Distribution;
+  ownMs: Distribution;
 }
 
 export interface LatencyResult {
@@ -47,6 +62,9 @@ export interface LatencyResult {
   addedP95: Spread;
   addedP99: Spread;
   pushP50: Spread;
+  /** mailhook's own share from its session's view (see LatencyRun.ownMs). */
+  ownP50: Spread;
+  ownP99: Spread;
   target: { addedP50Ms: number; addedP99Ms: number; met: boolean };
   profile?: unknown;
 }
@@ -67,7 +85,7 @@ try {
       const r = await measureRun(`${label}${run}`, count, rate);
       list.push(r);
       process.stdout.write(
-        `${label} run ${run}: ${count} at ${rate}/s: added p50 ${r.addedMs.p50} ms, p95 ${r.addedMs.p95}, p99 ${r.addedMs.p99}; push p50 ${r.pushDelayMs.p50} ms\n`,
+        `${label} run ${run}: ${count} at ${rate}/s: added p50 ${r.addedMs.p50} ms, p95 ${r.addedMs.p95}, p99 ${r.addedMs.p99}; push p50 ${r.pushDelayMs.p50} ms; mailhook's own (heard→received) p50 ${r.ownMs.p50}, p99 ${r.ownMs.p99}\n`,
       );
     }
   }
@@ -87,6 +105,8 @@ const result: LatencyResult = {
   addedP95: spread(runs.map((r) => r.addedMs.p95)),
   addedP99,
   pushP50: spread(runs.map((r) => r.pushDelayMs.p50)),
+  ownP50: spread(runs.map((r) => r.ownMs.p50)),
+  ownP99: spread(runs.map((r) => r.ownMs.p99)),
   target: { addedP50Ms: 20, addedP99Ms: 100, met: addedP50.median <= 20 && addedP99.median <= 100 },
 };
 if (PROF_DIR) result.profile = summarizeServiceProfiles(PROF_DIR);
@@ -131,27 +151,49 @@ async function measureRun(mailboxId: string, messages: number, rate: number): Pr
 
   // A fresh folder: sequence number n is UID n, and EXISTS counts only grow.
   const webhookAt = new Map<number, number>();
+  const builtAt = new Map<number, number>();
+  const seenAt = new Map<number, number>();
   for (const hit of world.receiver.hits) {
     if (hit.path !== "/mailhook/archive" || !hit.body) continue;
-    const uid = (JSON.parse(hit.body) as { message: { uid: number } }).message.uid;
-    if (!webhookAt.has(uid)) webhookAt.set(uid, hit.at);
+    const payload = JSON.parse(hit.body) as { timestamp: string; message: { uid: number } };
+    const uid = payload.message.uid;
+    if (webhookAt.has(uid)) continue;
+    webhookAt.set(uid, hit.at);
+    builtAt.set(uid, Date.parse(payload.timestamp) - performance.timeOrigin);
+    const rec = await mailhook.store.getDelivery(hit.webhookId);
+    if (rec) seenAt.set(uid, rec.seenAt - performance.timeOrigin);
   }
   const push: number[] = [];
   const e2e: number[] = [];
   const added: number[] = [];
+  const toBuilt: number[] = [];
+  const toReceived: number[] = [];
+  const watcherPush: number[] = [];
+  const own: number[] = [];
   for (const [uid, appended] of appendedAt) {
     const seen = exists.find((e) => e.count >= uid)?.at;
     const hooked = webhookAt.get(uid);
-    if (seen === undefined || hooked === undefined) throw new Error(`uid ${uid}: no EXISTS or no webhook`);
+    const built = builtAt.get(uid);
+    const heard = seenAt.get(uid);
+    if (seen === undefined || hooked === undefined || built === undefined || heard === undefined)
+      throw new Error(`uid ${uid}: no EXISTS, webhook or delivery record`);
     push.push(seen - appended);
     e2e.push(hooked - appended);
     added.push(hooked - seen);
+    toBuilt.push(built - seen);
+    toReceived.push(hooked - built);
+    watcherPush.push(heard - appended);
+    own.push(hooked - heard);
   }
   return {
     messages: appendedAt.size,
     pushDelayMs: distribution(push),
     endToEndMs: distribution(e2e),
     addedMs: distribution(added),
+    toDeliveryBuiltMs: distribution(toBuilt),
+    deliveryToReceivedMs: distribution(toReceived),
+    watcherPushMs: distribution(watcherPush),
+    ownMs: distribution(own),
   };
 }
 

@@ -20,10 +20,26 @@ import { describeMachine } from "./support/machine.js";
 import { forkNaive } from "./support/naive-process.js";
 import { type ProfileSummary, summarizeProfiles, summarizeServiceProfiles } from "./support/profile.js";
 import { RESULTS_DIR, writeResult } from "./support/results.js";
-import { BENCH_TMP, machineCpuMs } from "./support/services.js";
+import { BENCH_TMP, groupCpuMs, machineCpuMs } from "./support/services.js";
 
-type MachineCpu = ReturnType<typeof machineCpuMs>;
+interface MachineCpu {
+  machine: ReturnType<typeof machineCpuMs>;
+  redis: number;
+  dovecot: number;
+  bench: number;
+}
 
+function cpuNow(): MachineCpu {
+  const own = process.cpuUsage();
+  return {
+    machine: machineCpuMs(),
+    redis: groupCpuMs(`127.0.0.1:${world.redis.port}`),
+    dovecot: groupCpuMs(world.dovecot.configPath),
+    bench: (own.user + own.system) / 1000,
+  };
+}
+
+import { commandsPerMessage, redisCommandCalls } from "./support/redis-stats.js";
 import { round, type Spread, spread } from "./support/stats.js";
 import { benchMailbox, startMailhook, startWorld, type World } from "./support/world.js";
 
@@ -34,6 +50,15 @@ const APPENDERS = numberOption("appenders", 4);
 const RUNS = numberOption("runs", 3);
 const VARIANTS = (option("variants") ?? "one,many,live").split(",");
 const OUT = option("json") ?? join(RESULTS_DIR, "throughput.json");
+/** Extra service environment, `KEY=value,KEY=value`: to try a setting against the defaults. */
+const SERVICE_ENV = Object.fromEntries(
+  (option("env") ?? "")
+    .split(",")
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+);
+/** `--contenders mailhook` skips the baseline (for exploring settings; ratios need both). */
+const CONTENDERS = (option("contenders") ?? "baseline,mailhook").split(",") as Contender[];
 const PROF_DIR = flag("cpu-prof") ? join(BENCH_TMP, `prof-throughput-${Date.now()}`) : undefined;
 
 type Contender = "mailhook" | "baseline";
@@ -51,6 +76,16 @@ export interface ContenderRun {
    * design, set the pace.
    */
   machineBusyCores: number;
+  /**
+   * CPU per message (ms) of everything involved, so the budget can be read: the contender's own
+   * processes, Redis, Dovecot (master, login and imap processes) and the bench process itself
+   * (receiver, and in the live variant the APPENDs).
+   */
+  cpuPerMessageMs: { contender: number; redis: number; dovecot: number; bench: number };
+  /** Redis commands per message during the run, by command (mailhook only; the baseline uses none). */
+  redisCommandsPerMessage?: { total: number; top: Record<string, number> };
+  /** Live variant: when the last APPEND completed (s after the first began). */
+  appendSeconds?: number;
 }
 
 export interface VariantResult {
@@ -100,7 +135,9 @@ try {
     const users = variant === "many" ? many : [one];
     for (let run = 1; run <= RUNS; run++) {
       // Alternate who goes first: Dovecot's caches and the machine's load drift during a run.
-      const order: Contender[] = run % 2 === 1 ? ["baseline", "mailhook"] : ["mailhook", "baseline"];
+      const order = (run % 2 === 1 ? ["baseline", "mailhook"] : ["mailhook", "baseline"]).filter((c) =>
+        CONTENDERS.includes(c as Contender),
+      ) as Contender[];
       const got: Partial<Record<Contender, ContenderRun>> = {};
       for (const who of order) {
         const profile = PROF_DIR && run === 1 && variant === VARIANTS[0] ? join(PROF_DIR, who) : undefined;
@@ -109,15 +146,21 @@ try {
             ? await liveRun(who, profile)
             : await backlogRun(who, users, `${variant}${run}`, profile);
       }
-      const mailhook = got.mailhook!;
-      const baseline = got.baseline!;
-      runs.push({
-        mailhook,
-        baseline,
-        ratio: round(mailhook.messagesPerSecond / baseline.messagesPerSecond),
-      });
+      const none: ContenderRun = {
+        seconds: 0,
+        messagesPerSecond: 0,
+        webhooks: 0,
+        cpuMs: 0,
+        machineBusyCores: 0,
+        cpuPerMessageMs: { contender: 0, redis: 0, dovecot: 0, bench: 0 },
+      };
+      const mailhook = got.mailhook ?? none;
+      const baseline = got.baseline ?? none;
+      const ratio =
+        baseline.messagesPerSecond > 0 ? round(mailhook.messagesPerSecond / baseline.messagesPerSecond) : 0;
+      runs.push({ mailhook, baseline, ratio });
       log(
-        `${variant} run ${run}: mailhook ${mailhook.messagesPerSecond}/s (${mailhook.seconds} s, ${mailhook.webhooks} webhooks), baseline ${baseline.messagesPerSecond}/s (${baseline.seconds} s, ${baseline.webhooks} webhooks), ×${runs.at(-1)!.ratio}`,
+        `${variant} run ${run}: mailhook ${mailhook.messagesPerSecond}/s (${mailhook.seconds} s, ${mailhook.webhooks} webhooks), baseline ${baseline.messagesPerSecond}/s (${baseline.seconds} s, ${baseline.webhooks} webhooks), ×${ratio}; CPU ms/msg mailhook ${JSON.stringify(mailhook.cpuPerMessageMs)}, baseline ${JSON.stringify(baseline.cpuPerMessageMs)}`,
       );
     }
     variants[variant] = {
@@ -174,7 +217,7 @@ async function backlogRun(
   if (who === "baseline") {
     const naive = await forkNaive(profile ? { cpuProfDir: profile } : {});
     const cpu0 = naive.cpuMs();
-    const machine0 = machineCpuMs();
+    const machine0 = cpuNow();
     const t0 = performance.now();
     await naive.start(
       users.map((u, i) => naiveMailbox(u, `${tag}-${i}`)),
@@ -185,21 +228,24 @@ async function backlogRun(
       },
     );
     const end = await world.receiver.waitFor(path, N, timeoutMs);
-    const cpu = naive.cpuMs() - cpu0;
+    const measured = contenderRun(N, end - t0, naive.cpuMs() - cpu0, machine0);
     await naive.stop();
-    return contenderRun(N, end - t0, cpu, machine0);
+    return measured;
   }
-  const mh = await startMailhook(world, profile ? { cpuProfDir: profile } : {});
+  const mh = await startMailhook(world, { env: SERVICE_ENV, ...(profile ? { cpuProfDir: profile } : {}) });
   bootMs.push(Math.max(mh.watcher.bootMs, mh.worker.bootMs));
   try {
     const cpu0 = mh.watcher.cpuMs() + mh.worker.cpuMs();
     const boxes: Mailbox[] = users.map((u, i) => benchMailbox(world, u, `${tag}-${i}`, "all"));
-    const machine0 = machineCpuMs();
+    const commands0 = await redisCommandCalls(world.redis.url);
+    const machine0 = cpuNow();
     const t0 = performance.now();
     for (const box of boxes) await mh.store.putMailbox(box);
     const end = await world.receiver.waitFor(path, N, timeoutMs);
     const cpu = mh.watcher.cpuMs() + mh.worker.cpuMs() - cpu0;
-    return contenderRun(N, end - t0, cpu, machine0);
+    const measured = contenderRun(N, end - t0, cpu, machine0);
+    const commands = commandsPerMessage(commands0, await redisCommandCalls(world.redis.url), N);
+    return { ...measured, redisCommandsPerMessage: commands };
   } finally {
     await mh.stop();
   }
@@ -221,39 +267,54 @@ async function liveRun(who: Contender, profile?: string): Promise<ContenderRun> 
       mode: "live",
     });
     const cpu0 = naive.cpuMs();
-    const machine0 = machineCpuMs();
+    const machine0 = cpuNow();
     const t0 = performance.now();
     await appendParallel(world, user, live, APPENDERS);
+    const appended = performance.now();
     const end = await world.receiver.waitFor(path, live.length, timeoutMs);
-    const cpu = naive.cpuMs() - cpu0;
+    const measured = contenderRun(live.length, end - t0, naive.cpuMs() - cpu0, machine0);
     await naive.stop();
-    return contenderRun(live.length, end - t0, cpu, machine0);
+    return {
+      ...measured,
+      appendSeconds: round((appended - t0) / 1000),
+    };
   }
-  const mh = await startMailhook(world, profile ? { cpuProfDir: profile } : {});
+  const mh = await startMailhook(world, { env: SERVICE_ENV, ...(profile ? { cpuProfDir: profile } : {}) });
   bootMs.push(Math.max(mh.watcher.bootMs, mh.worker.bootMs));
   try {
     await mh.store.putMailbox(benchMailbox(world, user, "live", "new"));
     await mh.waitConnected(["live"], 15_000);
     const cpu0 = mh.watcher.cpuMs() + mh.worker.cpuMs();
-    const machine0 = machineCpuMs();
+    const machine0 = cpuNow();
     const t0 = performance.now();
     await appendParallel(world, user, live, APPENDERS);
+    const appended = performance.now();
     const end = await world.receiver.waitFor(path, live.length, timeoutMs);
     const cpu = mh.watcher.cpuMs() + mh.worker.cpuMs() - cpu0;
-    return contenderRun(live.length, end - t0, cpu, machine0);
+    return {
+      ...contenderRun(live.length, end - t0, cpu, machine0),
+      appendSeconds: round((appended - t0) / 1000),
+    };
   } finally {
     await mh.stop();
   }
 }
 
-function contenderRun(messages: number, ms: number, cpuMs: number, machine0: MachineCpu): ContenderRun {
-  const machine1 = machineCpuMs();
+function contenderRun(messages: number, ms: number, cpuMs: number, before: MachineCpu): ContenderRun {
+  const after = cpuNow();
+  const per = (x: number) => round(x / messages);
   return {
     seconds: round(ms / 1000),
     messagesPerSecond: round((messages * 1000) / ms),
     webhooks: world.receiver.hits.length,
     cpuMs: round(cpuMs),
-    machineBusyCores: round((machine1.busy - machine0.busy) / ms),
+    machineBusyCores: round((after.machine.busy - before.machine.busy) / ms),
+    cpuPerMessageMs: {
+      contender: per(cpuMs),
+      redis: per(after.redis - before.redis),
+      dovecot: per(after.dovecot - before.dovecot),
+      bench: per(after.bench - before.bench),
+    },
   };
 }
 

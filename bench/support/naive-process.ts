@@ -4,6 +4,11 @@ import type { NaiveMailbox, NaiveOptions } from "../naive/pipeline.js";
 import type { NaiveCommand, NaiveReport } from "../naive/trigger.js";
 import { cpuMs, ROOT, rssKb } from "./services.js";
 
+const live = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
 export interface NaiveProcess {
   pid: number;
   /** Connects and starts working; resolves once every mailbox is selected. */
@@ -22,7 +27,8 @@ export async function forkNaive(opts: { cpuProfDir?: string } = {}): Promise<Nai
     execArgv: [...prof, "--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  process.on("exit", () => child.kill("SIGKILL"));
+  live.add(child);
+  child.once("exit", () => live.delete(child));
   const next = (type: NaiveReport["type"], timeoutMs: number) =>
     new Promise<NaiveReport>((resolve, reject) => {
       const timer = setTimeout(

@@ -23,6 +23,11 @@ export interface ProfileSummary {
   totalMs: number;
   /** Self time grouped by where the code lives: a package, Node internals, GC, idle. */
   byModule: ProfileShare[];
+  /**
+   * The same with Node's internals and native code folded into the package that called them, e.g.
+   * a socket write issued by ioredis counts for ioredis: which library's work the process does.
+   */
+  byCallingModule: ProfileShare[];
   /** Self time of the hottest functions, `name (module:line)`. */
   byFunction: ProfileShare[];
   /**
@@ -54,6 +59,7 @@ export function summarizeProfile(path: string, top = 15): ProfileSummary {
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   });
   const modules = new Map<string, number>();
+  const callingModules = new Map<string, number>();
   const functions = new Map<string, number>();
   const own = new Map<string, number>();
   const parent = new Map<number, number>();
@@ -78,6 +84,16 @@ export function summarizeProfile(path: string, top = 15): ProfileSummary {
     }
     const mod = moduleOf(frame.url, frame.functionName);
     modules.set(mod, (modules.get(mod) ?? 0) + us);
+    let caller = mod;
+    for (
+      let cur = parent.get(id);
+      (caller === "node:internal" || caller === "(native)") && cur !== undefined;
+      cur = parent.get(cur)
+    ) {
+      const f = byId.get(cur)?.callFrame;
+      if (f) caller = moduleOf(f.url, f.functionName);
+    }
+    callingModules.set(caller, (callingModules.get(caller) ?? 0) + us);
     const fn = label(frame, mod);
     functions.set(fn, (functions.get(fn) ?? 0) + us);
   }
@@ -94,6 +110,7 @@ export function summarizeProfile(path: string, top = 15): ProfileSummary {
     file: path,
     totalMs: Math.round(total / 1000),
     byModule: shares(modules),
+    byCallingModule: shares(callingModules),
     byFunction: shares(functions),
     ownInclusive: shares(own),
   };

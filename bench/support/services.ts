@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
@@ -131,4 +131,32 @@ export function machineCpuMs(): { busy: number; total: number } {
   const total = ticks.reduce((a, b) => a + b, 0);
   const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0); // idle + iowait
   return { busy: ((total - idle) * 1000) / TICKS_PER_SECOND, total: (total * 1000) / TICKS_PER_SECOND };
+}
+
+/**
+ * CPU time (ms) of every process in the process groups of the processes whose command line
+ * contains `needle`: a test Dovecot (its master is started with the config path, its imap and
+ * login children share the master's group) or a test Redis (`--port <n>`). Read-only /proc scan.
+ */
+export function groupCpuMs(needle: string): number {
+  const entries = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  const stats = new Map<number, { pgid: number; ms: number }>();
+  const groups = new Set<number>();
+  for (const pid of entries) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const pgid = Number(rest[2]);
+      // utime + stime, plus cutime + cstime: the CPU of reaped children (Dovecot's imap processes of
+      // connections that already logged out) is added to the master that waited for them.
+      const ticks = Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]);
+      stats.set(Number(pid), { pgid, ms: (ticks * 1000) / TICKS_PER_SECOND });
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(needle)) groups.add(pgid);
+    } catch {
+      // The process exited while we looked.
+    }
+  }
+  let total = 0;
+  for (const { pgid, ms } of stats.values()) if (groups.has(pgid)) total += ms;
+  return total;
 }
