@@ -27,6 +27,18 @@ describe("the OpenAPI document", () => {
     await expect(SwaggerParser.validate(structuredClone(r.body))).resolves.toBeTruthy();
   });
 
+  it("describes the recursive condition tree instead of an empty schema", async () => {
+    const doc = (await api.call("GET", "/openapi.json")).body;
+    expect(doc.components.schemas.RuleInput.properties.when).toEqual({
+      $ref: "#/components/schemas/Condition",
+    });
+    const cond = doc.components.schemas.Condition;
+    expect(cond.oneOf).toHaveLength(4);
+    expect(cond.oneOf[0].properties.all.items).toEqual({ $ref: "#/components/schemas/Condition" });
+    expect(cond.oneOf[3]).toEqual({ $ref: "#/components/schemas/ConditionLeaf" });
+    expect(doc.components.schemas.ConditionLeaf.properties.op.enum).toContain("matches");
+  });
+
   it("lists every route the app serves, with its method, and nothing it does not serve", async () => {
     const doc = (await api.call("GET", "/openapi.json")).body as {
       paths: Record<string, Record<string, unknown>>;

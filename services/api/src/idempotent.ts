@@ -3,32 +3,32 @@ import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
 import type { Services } from "./services.js";
 
-export interface Created {
-  status: 200 | 201 | 202;
-  body: unknown;
+export interface Created<T> {
+  body: T;
   headers?: Record<string, string>;
 }
 
 /**
  * Runs a creating POST at most once per Idempotency-Key (per tenant and route): a retry with the
- * same key and body gets the first response again (marked `Idempotent-Replayed: true`), a different
- * body under the same key is refused, and a failed first attempt releases the key.
+ * same key and body gets the first result again (and `Idempotent-Replayed: true`), a different body
+ * under the same key is refused, and a failed first attempt releases the key. Sets the result's
+ * headers on the context; the route sends the body with its own typed `c.json`.
  */
-export async function idempotent(
+export async function idempotent<T>(
   c: Context<AppEnv>,
   svc: Services,
   tenantId: string,
   scope: string,
   body: unknown,
-  run: () => Promise<Created>,
-): Promise<Response> {
+  run: () => Promise<Created<T>>,
+): Promise<T> {
   const key = c.req.header("idempotency-key");
-  const send = (r: Created, replayed: boolean) => {
+  const use = (r: Created<T>, replayed: boolean): T => {
     for (const [name, value] of Object.entries(r.headers ?? {})) c.header(name, value);
     if (replayed) c.header("Idempotent-Replayed", "true");
-    return c.json(r.body as object, r.status);
+    return r.body;
   };
-  if (key === undefined) return send(await run(), false);
+  if (key === undefined) return use(await run(), false);
   const fingerprint = JSON.stringify(body) ?? "";
   const claim = await svc.idempotency.claim(tenantId, scope, key, fingerprint);
   if (claim.kind === "mismatch")
@@ -40,20 +40,18 @@ export async function idempotent(
       "a request with this Idempotency-Key is still running",
     );
   if (claim.kind === "replay") {
-    const r = claim.response;
-    return send(
-      { status: r.status as Created["status"], body: JSON.parse(r.body), headers: r.headers },
-      true,
-    );
+    // Written by this function from a T below: the stored JSON is that T.
+    const stored = JSON.parse(claim.response.body) as T;
+    return use({ body: stored, headers: claim.response.headers }, true);
   }
   try {
     const r = await run();
     await svc.idempotency.complete(tenantId, scope, key, fingerprint, {
-      status: r.status,
+      status: 201,
       body: JSON.stringify(r.body),
       headers: r.headers ?? {},
     });
-    return send(r, false);
+    return use(r, false);
   } catch (err) {
     await svc.idempotency.release(tenantId, scope, key);
     throw err;

@@ -19,32 +19,11 @@ export const OPENAPI_INFO: {
   servers: [{ url: "/" }],
 };
 
-/** Components the generator cannot derive: the recursive condition tree and the bearer scheme. */
+/** Components the generator cannot derive: the condition leaf as JSON Schema and the bearer scheme. */
 export function registerComponents(app: OpenAPIHono<AppEnv>): void {
   const leaf = z.toJSONSchema(Leaf, { target: "draft-2020-12", io: "input" }) as Record<string, unknown>;
   delete leaf.$schema;
-  const ref = { $ref: "#/components/schemas/Condition" };
   app.openAPIRegistry.registerComponent("schemas", "ConditionLeaf", leaf);
-  app.openAPIRegistry.registerComponent("schemas", "Condition", {
-    description:
-      "A condition tree: { all: [...] }, { any: [...] }, { not: {...} } or a leaf comparison. See docs/rules.md.",
-    oneOf: [
-      {
-        type: "object",
-        properties: { all: { type: "array", items: ref, minItems: 1 } },
-        required: ["all"],
-        additionalProperties: false,
-      },
-      {
-        type: "object",
-        properties: { any: { type: "array", items: ref, minItems: 1 } },
-        required: ["any"],
-        additionalProperties: false,
-      },
-      { type: "object", properties: { not: ref }, required: ["not"], additionalProperties: false },
-      { $ref: "#/components/schemas/ConditionLeaf" },
-    ],
-  });
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

@@ -33,7 +33,7 @@ export function registerCreateEndpoint(app: Api, svc: Services): void {
   app.openapi(createEndpointRoute, async (c) => {
     const tenantId = tenantOf(c, "write");
     const body = c.req.valid("json");
-    return idempotent(c, svc, tenantId, "create-endpoint", body, async () => {
+    const created = await idempotent(c, svc, tenantId, "create-endpoint", body, async () => {
       checkHeaders(body.headers);
       await checkUrl(svc, body.url);
       const secret = generateSecret();
@@ -50,10 +50,10 @@ export function registerCreateEndpoint(app: Api, svc: Services): void {
       };
       await svc.deps.store.putEndpoint(endpoint);
       return {
-        status: 201,
         body: { ...endpointView(endpoint), secret },
         headers: { Location: `/v1/endpoints/${endpoint.id}` },
       };
-    }) as never;
+    });
+    return c.json(created, 201);
   });
 }

@@ -41,7 +41,7 @@ export function registerCreateMailbox(app: Api, svc: Services): void {
     const tenantId = tenantOf(c, "write");
     const body = c.req.valid("json");
     const verify = c.req.valid("query").verify === "true";
-    return idempotent(c, svc, tenantId, "create-mailbox", body, async () => {
+    const created = await idempotent(c, svc, tenantId, "create-mailbox", body, async () => {
       await checkImapHost(svc, body.host, body.port);
       const auth = await resolveAuth(svc, body.auth);
       const target = probeTarget({ ...body, user: auth.user }, auth.secret, auth.oauth !== null);
@@ -75,10 +75,10 @@ export function registerCreateMailbox(app: Api, svc: Services): void {
       if (auth.oauth) await svc.oauth.put(tenantId, mailbox.id, auth.oauth);
       await svc.deps.store.putMailbox(mailbox);
       return {
-        status: 201,
         body: mailboxView(mailbox, auth.oauth),
         headers: { Location: `/v1/mailboxes/${mailbox.id}` },
       };
-    }) as never;
+    });
+    return c.json(created, 201);
   });
 }

@@ -34,7 +34,7 @@ export function registerCreateRule(app: Api, svc: Services): void {
     async (c) => {
       const tenantId = tenantOf(c, "write");
       const body = c.req.valid("json");
-      return idempotent(c, svc, tenantId, "create-rule", body, async () => {
+      const created = await idempotent(c, svc, tenantId, "create-rule", body, async () => {
         const id = body.id ?? `rul_${randomBytes(9).toString("base64url")}`;
         const rule = { ...(await validateRule(svc, tenantId, body, id)), managed: "api" as const };
         const r = await svc.rules.write(tenantId, [{ id, expect: "", rule }]);
@@ -44,11 +44,11 @@ export function registerCreateRule(app: Api, svc: Services): void {
             : casFailed(r.reason, id);
         const etag = r.etags[id] ?? "";
         return {
-          status: 201,
           body: ruleView(rule, etag),
           headers: { ETag: `"${etag}"`, Location: `/v1/rules/${id}` },
         };
-      }) as never;
+      });
+      return c.json(created, 201);
     },
     ruleBodyHook,
   );

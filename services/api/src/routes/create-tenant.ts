@@ -29,11 +29,15 @@ export function registerCreateTenant(app: Api, svc: Services): void {
   app.openapi(createTenantRoute, async (c) => {
     requireAdmin(c);
     const body = c.req.valid("json");
-    return idempotent(c, svc, "admin", "create-tenant", body, async () => {
+    const created = await idempotent(c, svc, "admin", "create-tenant", body, async () => {
       const tenant = { id: body.id ?? newTenantId(), name: body.name, createdAt: new Date().toISOString() };
       if (!(await svc.tenants.create(tenant)))
         throw new ApiError(409, "CONFLICT", `tenant ${JSON.stringify(tenant.id)} exists`);
-      return { status: 201, body: tenant, headers: { Location: `/v1/tenants/${tenant.id}` } };
-    }) as never;
+      return {
+        body: tenant,
+        headers: { Location: `/v1/tenants/${tenant.id}` },
+      };
+    });
+    return c.json(created, 201);
   });
 }

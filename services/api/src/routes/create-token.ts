@@ -33,13 +33,16 @@ export function registerCreateToken(app: Api, svc: Services): void {
     if (!(await svc.tenants.get(tenantId))) throw notFound("tenant", tenantId);
     // A replayed response would hand out the token again: that is what the caller asked for (it
     // lost the first answer), and the key is scoped to the admin and this tenant.
-    return idempotent(c, svc, "admin", `create-token:${tenantId}`, body, async () => {
+    const created = await idempotent(c, svc, "admin", `create-token:${tenantId}`, body, async () => {
       const { token, record } = await svc.tokens.issue({
         tenantId,
         name: body.name,
         readOnly: body.readOnly,
       });
-      return { status: 201, body: { ...record, token } };
-    }) as never;
+      return {
+        body: { ...record, token },
+      };
+    });
+    return c.json(created, 201);
   });
 }

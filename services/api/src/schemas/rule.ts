@@ -2,11 +2,31 @@ import { z } from "@hono/zod-openapi";
 import { RuleInput as RuleInputSchema } from "@mailhook/rules";
 
 /**
- * The condition tree is recursive, which the OpenAPI generator cannot walk; it is described as a
- * hand-written component (registered in openapi.ts) and checked in full by validateRules, which
- * reports every problem with its path.
+ * The condition tree is recursive, which the OpenAPI generator cannot walk: it is described by hand
+ * here (the leaf comes from the zod schema, see openapi.ts) and checked in full by validateRules,
+ * which reports every problem with its path.
  */
-const When = z.unknown().openapi({ $ref: "#/components/schemas/Condition" } as never);
+const ref = { $ref: "#/components/schemas/Condition" };
+const When = z.unknown().openapi("Condition", {
+  description:
+    "A condition tree: { all: [...] }, { any: [...] }, { not: {...} } or a leaf comparison. See docs/rules.md.",
+  oneOf: [
+    {
+      type: "object",
+      properties: { all: { type: "array", items: ref, minItems: 1 } },
+      required: ["all"],
+      additionalProperties: false,
+    },
+    {
+      type: "object",
+      properties: { any: { type: "array", items: ref, minItems: 1 } },
+      required: ["any"],
+      additionalProperties: false,
+    },
+    { type: "object", properties: { not: ref }, required: ["not"], additionalProperties: false },
+    { $ref: "#/components/schemas/ConditionLeaf" },
+  ],
+});
 
 export const RuleBody = RuleInputSchema.extend({ when: When.optional() }).openapi("RuleInput");
 
