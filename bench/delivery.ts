@@ -120,7 +120,7 @@ interface Result {
   healthy: number;
   seconds: number;
   perSecond: number;
-  deadAttempts?: number;
+  deadAttemptsRecorded?: number;
   workerCpuPct: number;
 }
 
@@ -189,7 +189,7 @@ async function run(scenario: "healthy" | "with-dead" | "with-refusing", redisUrl
   await done;
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const deadAttempts = deadIds.length
+  const deadAttemptsRecorded = deadIds.length
     ? (await Promise.all(deadIds.map((id) => store.getDelivery(id)))).reduce(
         (n, r) => n + (r?.attempts.length ?? 0),
         0,
@@ -204,7 +204,7 @@ async function run(scenario: "healthy" | "with-dead" | "with-refusing", redisUrl
     healthy: N,
     seconds: Math.round(seconds * 100) / 100,
     perSecond: Math.round(N / seconds),
-    ...(deadAttempts !== undefined ? { deadAttempts } : {}),
+    ...(deadAttemptsRecorded !== undefined ? { deadAttemptsRecorded } : {}),
     workerCpuPct: Math.round(((cpu.user + cpu.system) / 1000 / (seconds * 1000)) * 100),
   };
 }

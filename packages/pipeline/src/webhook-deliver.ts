@@ -88,6 +88,18 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
   const timeouts = deps.timeouts ?? DEFAULT_DELIVERY_TIMEOUTS;
   const random = deps.random ?? Math.random;
   const cacheMs = deps.endpointCacheMs ?? 1_000;
+  // A URL with an IP literal involves no DNS: its verdict never changes, so it is judged once.
+  const literalVerdicts = new Map<string, Awaited<ReturnType<typeof checkDestination>>>();
+  const destinationOf = async (url: string) => {
+    const known = literalVerdicts.get(url);
+    if (known) return known;
+    const dest = await checkDestination(url, {
+      allow: deps.allow,
+      ...(deps.lookup ? { lookup: deps.lookup } : {}),
+    });
+    if (isIpLiteralUrl(url) && literalVerdicts.size < 10_000) literalVerdicts.set(url, dest);
+    return dest;
+  };
   const endpoints = new Map<string, { at: number; value: Promise<Endpoint | null> }>();
   const getEndpoint = (tenantId: string, id: string): Promise<Endpoint | null> => {
     const key = `${tenantId}/${id}`;
@@ -123,10 +135,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
     if (!endpoint.enabled)
       return fail(null, `endpoint disabled${endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ""}`);
 
-    const dest = await checkDestination(endpoint.url, {
-      allow: deps.allow,
-      ...(deps.lookup ? { lookup: deps.lookup } : {}),
-    });
+    const dest = await destinationOf(endpoint.url);
     if (!dest.ok) {
       const attempt = noResponse(`destination refused: ${dest.reason}`);
       if (!dest.retryable) return fail(attempt, attempt.error!);
@@ -247,6 +256,15 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
 
   function followDeps() {
     return { store: deps.store, log: deps.log, ...(deps.actions ? { actions: deps.actions } : {}) };
+  }
+}
+
+function isIpLiteralUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host.startsWith("[") || /^[\d.]+$/.test(host);
+  } catch {
+    return false;
   }
 }
 

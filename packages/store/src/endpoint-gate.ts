@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { keys } from "./keys.js";
 
@@ -89,6 +89,22 @@ if isProbe or (openUntil == 0 and failures >= tonumber(ARGV[3])) then
 end
 return {'unchanged', 0}`;
 
+/**
+ * Runs a script by its SHA (EVALSHA), loading it on the first NOSCRIPT: two scripts run per delivery,
+ * and sending their text every time costs both sides more than the work they do.
+ */
+function script(redis: Redis, lua: string) {
+  const sha = createHash("sha1").update(lua).digest("hex");
+  return async (keys: readonly string[], args: string[]): Promise<unknown> => {
+    try {
+      return await redis.evalsha(sha, keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
+      return redis.eval(lua, keys.length, ...keys, ...args);
+    }
+  };
+}
+
 export interface CircuitState {
   state: "closed" | "open" | "half-open";
   /** Consecutive failures counted towards opening. */
@@ -116,18 +132,23 @@ export function createEndpointGate(redis: Redis, prefix: string, policy: GatePol
   // Attempts of this process waiting for a slot, per endpoint; a local leave() wakes one at once.
   const waiting = new Map<string, (() => void)[]>();
   const wake = (key: string) => waiting.get(key)?.shift()?.();
-  // A few waiters keep a fast endpoint's slots busy; more would only park workers on a slow one.
-  const maxWaiters = Math.max(1, Math.floor(policy.concurrency / 4));
+  // Waiting for a slot is cheap when slots free up quickly (a fast endpoint at its limit): many
+  // waiters then replace a churn of postponed jobs. When a wait ran out without a slot (a hanging
+  // endpoint), only one attempt per process waits for the next few seconds; the rest are postponed
+  // at once and their workers go to other endpoints.
+  const congestedUntil = new Map<string, number>();
+  const maxWaiters = (key: string) =>
+    (congestedUntil.get(key) ?? 0) > Date.now() ? 1 : policy.concurrency * 4;
+
+  const acquire = script(redis, ACQUIRE);
+  const release = script(redis, RELEASE);
 
   async function tryEnter(tenantId: string, endpointId: string, token: string): Promise<GateEntry> {
-    const [why, until] = (await redis.eval(
-      ACQUIRE,
-      2,
-      ...keysOf(tenantId, endpointId),
+    const [why, until] = (await acquire(keysOf(tenantId, endpointId), [
       token,
       String(policy.concurrency),
       String(policy.slotLeaseMs),
-    )) as [string, number];
+    ])) as [string, number];
     if (why === "ok" || why === "probe") return { ok: true, token, probe: why === "probe" };
     return { ok: false, why: why as "open" | "probing" | "busy", until: Number(until) };
   }
@@ -137,20 +158,29 @@ export function createEndpointGate(redis: Redis, prefix: string, policy: GatePol
     /**
      * Takes a slot. When the endpoint is at its limit, waits up to `waitMs` for one to free (woken
      * at once by a release in this process, else re-checked every 50 ms): a busy but fast endpoint
-     * then costs a short wait instead of a round trip through the delayed set. At most a quarter
-     * of `concurrency` attempts per endpoint wait in one process; the rest get "busy" at once, so a
-     * hanging endpoint parks few workers this way.
+     * then costs a short wait instead of a round trip through the delayed set. Once a wait ran out
+     * (the endpoint holds its slots: it hangs), only one attempt per process waits for the next
+     * 5 s; the others get "busy" at once, so a hanging endpoint parks almost no workers.
      */
     async enter(tenantId: string, endpointId: string, opts: { waitMs?: number } = {}): Promise<GateEntry> {
       const token = randomUUID();
       const key = `${tenantId}/${endpointId}`;
       const deadline = Date.now() + (opts.waitMs ?? 0);
+      let waited = false;
       for (;;) {
         const entry = await tryEnter(tenantId, endpointId, token);
         const left = deadline - Date.now();
-        if (entry.ok || entry.why !== "busy" || left <= 0) return entry;
+        if (entry.ok || entry.why !== "busy") return entry;
+        if (left <= 0) {
+          if (waited) {
+            if (congestedUntil.size > 10_000) congestedUntil.clear();
+            congestedUntil.set(key, Date.now() + 5_000);
+          }
+          return entry;
+        }
         const queue = waiting.get(key) ?? [];
-        if (queue.length >= maxWaiters) return entry;
+        if (queue.length >= maxWaiters(key)) return entry;
+        waited = true;
         waiting.set(key, queue);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, Math.min(left, 50));
@@ -171,17 +201,14 @@ export function createEndpointGate(redis: Redis, prefix: string, policy: GatePol
       token: string,
       verdict: GateVerdict,
     ): Promise<GateRelease> {
-      const [circuit, until] = (await redis.eval(
-        RELEASE,
-        2,
-        ...keysOf(tenantId, endpointId),
+      const [circuit, until] = (await release(keysOf(tenantId, endpointId), [
         token,
         verdict,
         String(policy.failureThreshold),
         String(policy.openMs),
         String(policy.maxOpenMs),
         String(stateTtlMs),
-      )) as [string, number];
+      ])) as [string, number];
       wake(`${tenantId}/${endpointId}`);
       if (circuit === "opened") return { circuit: "opened", until: Number(until) };
       return { circuit: circuit === "closed" ? "closed" : "unchanged" };
