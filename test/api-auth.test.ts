@@ -60,6 +60,20 @@ describe("tenants and tokens", () => {
     expect(all).toContain(createHash("sha256").update(token).digest("hex"));
   });
 
+  it("security: an idempotent retry of issuing a token never keeps or re-shows the token", async () => {
+    const t = await api.json("POST", "/v1/tenants", ADMIN_TOKEN, { name: "idem-token" });
+    const key = { "idempotency-key": "issue-once" };
+    const a = await api.json("POST", `/v1/tenants/${t.body.id}/tokens`, ADMIN_TOKEN, { name: "ci" }, key);
+    expect(a.status).toBe(201);
+    const b = await api.json("POST", `/v1/tenants/${t.body.id}/tokens`, ADMIN_TOKEN, { name: "ci" }, key);
+    expect(b.status).toBe(409);
+    expect(b.body.error.message).toContain(a.body.id);
+    expect(b.text).not.toContain(a.body.token);
+    const list = await api.call("GET", `/v1/tenants/${t.body.id}/tokens`, { token: ADMIN_TOKEN });
+    expect(list.body.data).toHaveLength(1);
+    expect(await dump(api)).not.toContain(a.body.token);
+  });
+
   it("security: a revoked token stops working at once", async () => {
     const { tenantId, token } = await api.tenant("revoke");
     const tokens = await api.call("GET", `/v1/tenants/${tenantId}/tokens`, { token: ADMIN_TOKEN });

@@ -44,6 +44,19 @@ describe("endpoints", () => {
     expect(raw).not.toContain(c.body.secret);
   });
 
+  it("idempotent create: a retry gets the same endpoint and secret, which Redis holds only sealed", async () => {
+    const key = { "idempotency-key": "ep-once" };
+    const a = await api.json("POST", "/v1/endpoints", token, { url: "http://127.0.0.1:9/idem" }, key);
+    const b = await api.json("POST", "/v1/endpoints", token, { url: "http://127.0.0.1:9/idem" }, key);
+    expect(b.status).toBe(201);
+    expect(b.headers.get("idempotent-replayed")).toBe("true");
+    expect(b.body).toEqual(a.body);
+    expect(await api.store.listEndpoints(tenantId)).toHaveLength(1);
+    const keys = await api.redis.keys(`${api.prefix}:idem:*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys) expect(await api.redis.get(k)).not.toContain(a.body.secret);
+  });
+
   it("security: the SSRF guard refuses private, link-local and metadata addresses on save", async () => {
     const { token: t } = await strict.tenant("ssrf");
     for (const url of [

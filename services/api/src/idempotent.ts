@@ -1,3 +1,4 @@
+import { Sealed } from "@mailhook/store";
 import type { Context } from "hono";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -6,6 +7,14 @@ import type { Services } from "./services.js";
 export interface Created<T> {
   body: T;
   headers?: Record<string, string>;
+}
+
+export interface IdempotentOptions<T> {
+  /**
+   * A field that must never be stored, not even sealed (an API token: stored only as a hash). A
+   * retry then cannot be answered with it: it is refused with 409 naming the created resource.
+   */
+  shownOnce?: { field: keyof T; what: (body: T) => string };
 }
 
 /**
@@ -21,6 +30,7 @@ export async function idempotent<T>(
   scope: string,
   body: unknown,
   run: () => Promise<Created<T>>,
+  opts: IdempotentOptions<T> = {},
 ): Promise<T> {
   const key = c.req.header("idempotency-key");
   const use = (r: Created<T>, replayed: boolean): T => {
@@ -40,15 +50,27 @@ export async function idempotent<T>(
       "a request with this Idempotency-Key is still running",
     );
   if (claim.kind === "replay") {
-    // Written by this function from a T below: the stored JSON is that T.
-    const stored = JSON.parse(claim.response.body) as T;
+    // Written by this function from a T below: the stored JSON is that T (sealed, since responses
+    // can carry a webhook secret).
+    const stored = JSON.parse(svc.deps.secrets.open(Sealed.parse(JSON.parse(claim.response.body)))) as T;
+    if (opts.shownOnce)
+      throw new ApiError(
+        409,
+        "CONFLICT",
+        `this Idempotency-Key already created ${opts.shownOnce.what(stored)}; its secret was shown once and is not kept`,
+      );
     return use({ body: stored, headers: claim.response.headers }, true);
   }
   try {
     const r = await run();
+    let kept: unknown = r.body;
+    if (opts.shownOnce) {
+      const { [opts.shownOnce.field]: _secret, ...rest } = r.body as Record<PropertyKey, unknown>;
+      kept = rest;
+    }
     await svc.idempotency.complete(tenantId, scope, key, fingerprint, {
       status: 201,
-      body: JSON.stringify(r.body),
+      body: JSON.stringify(svc.deps.secrets.seal(JSON.stringify(kept))),
       headers: r.headers ?? {},
     });
     return use(r, false);

@@ -31,18 +31,24 @@ export function registerCreateToken(app: Api, svc: Services): void {
     const { tenantId } = c.req.valid("param");
     const body = c.req.valid("json");
     if (!(await svc.tenants.get(tenantId))) throw notFound("tenant", tenantId);
-    // A replayed response would hand out the token again: that is what the caller asked for (it
-    // lost the first answer), and the key is scoped to the admin and this tenant.
-    const created = await idempotent(c, svc, "admin", `create-token:${tenantId}`, body, async () => {
-      const { token, record } = await svc.tokens.issue({
-        tenantId,
-        name: body.name,
-        readOnly: body.readOnly,
-      });
-      return {
-        body: { ...record, token },
-      };
-    });
+    // The token is never kept, not even for an idempotent retry: a retry is refused and names the
+    // token that was issued (revoke it and issue another if its answer was lost).
+    const created = await idempotent(
+      c,
+      svc,
+      "admin",
+      `create-token:${tenantId}`,
+      body,
+      async () => {
+        const { token, record } = await svc.tokens.issue({
+          tenantId,
+          name: body.name,
+          readOnly: body.readOnly,
+        });
+        return { body: { ...record, token } };
+      },
+      { shownOnce: { field: "token", what: (b) => `token ${b.id}` } },
+    );
     return c.json(created, 201);
   });
 }
