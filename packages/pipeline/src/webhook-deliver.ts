@@ -233,9 +233,12 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
       }
       const jitter = 0.5 + random() / 2;
       let delayMs: number;
-      if (why === "open") delayMs = Math.max(0, until - now) + Math.round(1_000 * random());
+      // Held deliveries come back spread over a few seconds after the circuit half-opens (one of
+      // them probes), and look again every few seconds while the probe runs: thousands of them
+      // waiting for a dead endpoint cost a few postponements each per open period, not a storm.
+      if (why === "open") delayMs = Math.max(0, until - now) + Math.round(3_000 * random());
       else if (why === "probing")
-        delayMs = Math.round(Math.min(Math.max(until - now, 0), 1_000) * jitter) + 50;
+        delayMs = Math.round(Math.min(Math.max(until - now, 0), 5_000) * jitter) + 50;
       else delayMs = Math.round(Math.min(BUSY_WAIT_MS * 2 ** postponements, MAX_BUSY_WAIT_MS) * jitter);
       const reason =
         why === "busy"
