@@ -159,9 +159,12 @@ async function measureRun(mailboxId: string, messages: number, rate: number): Pr
     const uid = payload.message.uid;
     if (webhookAt.has(uid)) continue;
     webhookAt.set(uid, hit.at);
-    builtAt.set(uid, Date.parse(payload.timestamp) - performance.timeOrigin);
+    // Times written by the services are wall-clock: carry them onto this process's monotonic
+    // timeline through the wall-clock reading taken with the hit (the two clocks drift apart).
+    const toMonotonic = (wall: number) => hit.at - (hit.atWall - wall);
+    builtAt.set(uid, toMonotonic(Date.parse(payload.timestamp)));
     const rec = await mailhook.store.getDelivery(hit.webhookId);
-    if (rec) seenAt.set(uid, rec.seenAt - performance.timeOrigin);
+    if (rec) seenAt.set(uid, toMonotonic(rec.seenAt));
   }
   const push: number[] = [];
   const e2e: number[] = [];

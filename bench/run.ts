@@ -5,8 +5,11 @@
  *
  * Run: pnpm bench [--only latency,throughput,bytes,memory]
  */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import { option } from "./support/args.js";
 import { runScenario, SCENARIO_NAMES, type ScenarioName } from "./support/scenarios.js";
+import { ROOT } from "./support/services.js";
 
 const only = (option("only")?.split(",") ?? [...SCENARIO_NAMES]) as ScenarioName[];
 const unknown = only.filter((s) => !SCENARIO_NAMES.includes(s));
@@ -15,6 +18,11 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const failed = only.filter((name) => !runScenario(name, false));
+// The tables in docs/benchmarks.md come from the results just written.
+spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "bench", "summary.ts")], {
+  cwd: ROOT,
+  stdio: "inherit",
+});
 if (failed.length > 0) {
   process.stderr.write(`failed: ${failed.join(", ")}\n`);
   process.exit(1);

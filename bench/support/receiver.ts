@@ -6,6 +6,8 @@ export interface Hit {
   webhookId: string;
   /** performance.now() when the body was complete: sub-millisecond, same clock as the appender's. */
   at: number;
+  /** Date.now() at the same moment: for comparing with times other processes wrote (wall clock). */
+  atWall: number;
   /** Kept only when the receiver was asked to (latency needs the payload; throughput only counts). */
   body?: string;
 }
@@ -36,7 +38,7 @@ export async function startBenchReceiver(opts: { keepBodies?: boolean } = {}): P
     req.on("end", () => {
       const path = req.url ?? "";
       const webhookId = String(req.headers["webhook-id"] ?? "");
-      const hit: Hit = { path, webhookId, at: performance.now() };
+      const hit: Hit = { path, webhookId, at: performance.now(), atWall: Date.now() };
       if (opts.keepBodies) hit.body = Buffer.concat(chunks).toString("utf8");
       hits.push(hit);
       const set = ids.get(path) ?? new Set<string>();
