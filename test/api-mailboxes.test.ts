@@ -403,9 +403,20 @@ describe("OAuth2 (XOAUTH2) mailboxes", () => {
       expect((await h.store.getMailbox(tenantId, id))?.password).toBe("at-3");
       expect((await oauth.get(tenantId, id))?.refreshToken).toBe("rt-3");
 
+      // Two replicas refreshing at once spend the refresh token once: the other backs off.
+      const before = tokenEndpoint.seen.length;
+      const both = await Promise.all([
+        refreshMailbox(deps, tenantId, id),
+        refreshMailbox(deps, tenantId, id),
+      ]);
+      expect(both.sort()).toEqual([false, true]);
+      expect(tokenEndpoint.seen.length).toBe(before + 1);
+      expect((await h.store.getMailbox(tenantId, id))?.password).toBe(`at-${tokenEndpoint.generation()}`);
+
       // The background refresher picks up tokens that expire within its skew.
+      const start = tokenEndpoint.generation();
       const refresher = startOAuthRefresher(deps, { intervalMs: 50, skewMs: 2 * 3600_000 });
-      await waitUntil(() => tokenEndpoint.generation() >= 4, 5000, "background refresh");
+      await waitUntil(() => tokenEndpoint.generation() > start, 5000, "background refresh");
       await refresher.stop();
       // Each tick refreshed (the skew exceeds the lifetime); the last grant is what is stored.
       const g = tokenEndpoint.generation();
