@@ -414,6 +414,11 @@ describe("OAuth2 (XOAUTH2) mailboxes", () => {
       expect((await h.store.getMailbox(tenantId, id))?.password).toBe(`at-${tokenEndpoint.generation()}`);
 
       // The background refresher picks up tokens that expire within its skew.
+      // Tokens far from expiry are left alone.
+      const idle = startOAuthRefresher(deps, { intervalMs: 50, skewMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 300));
+      await idle.stop();
+      expect(tokenEndpoint.seen.length).toBe(before + 1);
       const start = tokenEndpoint.generation();
       const refresher = startOAuthRefresher(deps, { intervalMs: 50, skewMs: 2 * 3600_000 });
       await waitUntil(() => tokenEndpoint.generation() > start, 5000, "background refresh");
