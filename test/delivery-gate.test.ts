@@ -19,10 +19,10 @@ afterAll(async () => {
 
 const policy: GatePolicy = {
   concurrency: 2,
-  slotLeaseMs: 300,
+  slotLeaseMs: 1_000,
   failureThreshold: 3,
-  openMs: 200,
-  maxOpenMs: 500,
+  openMs: 400,
+  maxOpenMs: 1_000,
 };
 /** Two gates on one prefix stand for two worker replicas. */
 const pair = (p: Partial<GatePolicy> = {}) => {
@@ -52,7 +52,7 @@ describe("endpoint gate (Redis)", () => {
     await a.enter("t", "ep");
     await a.enter("t", "ep");
     expect((await a.enter("t", "ep")).ok).toBe(false);
-    await sleep(350);
+    await sleep(1_100);
     expect((await a.enter("t", "ep")).ok).toBe(true);
   });
 
@@ -88,17 +88,17 @@ describe("endpoint gate (Redis)", () => {
     expect(await b.enter("t", "ep")).toMatchObject({ ok: false, why: "open" });
     expect((await a.state("t", "ep")).state).toBe("open");
 
-    await sleep(250);
+    await sleep(500);
     const probe = await b.enter("t", "ep");
     expect(probe).toMatchObject({ ok: true, probe: true });
     expect(await a.enter("t", "ep")).toMatchObject({ ok: false, why: "probing" });
     if (!probe.ok) throw new Error("no probe");
     const reopened = await b.leave("t", "ep", probe.token, "down");
     expect(reopened.circuit).toBe("opened");
-    // Second opening: twice the open time (400 ms), so still open after 250 ms.
-    await sleep(250);
+    // Second opening: twice the open time (800 ms), so still open after 500 ms.
+    await sleep(500);
     expect(await a.enter("t", "ep")).toMatchObject({ ok: false, why: "open" });
-    await sleep(200);
+    await sleep(400);
     const probe2 = await a.enter("t", "ep");
     expect(probe2).toMatchObject({ ok: true, probe: true });
     if (probe2.ok) expect(await a.leave("t", "ep", probe2.token, "up")).toEqual({ circuit: "closed" });
@@ -106,10 +106,10 @@ describe("endpoint gate (Redis)", () => {
   });
 
   it("a probe that sent nothing (unknown) hands the probe to the next attempt without judging", async () => {
-    const [a] = pair({ concurrency: 10, failureThreshold: 1, openMs: 50 });
+    const [a] = pair({ concurrency: 10, failureThreshold: 1, openMs: 100 });
     const e = await a.enter("t", "ep");
     if (e.ok) await a.leave("t", "ep", e.token, "down");
-    await sleep(80);
+    await sleep(200);
     const probe = await a.enter("t", "ep");
     if (!probe.ok) throw new Error("no probe");
     expect(await a.leave("t", "ep", probe.token, "unknown")).toEqual({ circuit: "unchanged" });
