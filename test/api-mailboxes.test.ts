@@ -392,6 +392,8 @@ describe("OAuth2 (XOAUTH2) mailboxes", () => {
       const oauth = createMailboxOAuth(h.store, h.prefix, h.secrets);
       expect((await oauth.get(tenantId, id))?.refreshToken).toBe("rt-2");
       expect((await h.store.getMailbox(tenantId, id))?.password).toBe("at-2");
+      // The watcher and worker log in with XOAUTH2 for this mailbox.
+      expect((await h.store.getMailbox(tenantId, id))?.authMethod).toBe("xoauth2");
       const stored = JSON.stringify(await h.redis.hgetall(`${h.prefix}:mailbox-oauth`));
       expect(stored).not.toContain("rt-2");
       expect(stored).not.toContain("cs-1");

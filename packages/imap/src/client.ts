@@ -8,7 +8,9 @@ export interface ImapTarget {
   tls: "implicit" | "starttls" | "none";
   tlsVerify: boolean;
   user: string;
+  /** Password, or the OAuth2 access token when `authMethod` is "xoauth2". */
   password: string;
+  authMethod?: "password" | "xoauth2" | undefined;
 }
 
 export interface ClientOptions {
@@ -68,7 +70,10 @@ export function createClient(target: ImapTarget, opts: ClientOptions): ImapFlow 
     secure: target.tls === "implicit",
     doSTARTTLS: target.tls === "starttls" ? true : target.tls === "none" ? false : undefined,
     tls: { rejectUnauthorized: target.tlsVerify, servername: target.host },
-    auth: { user: target.user, pass: target.password },
+    auth:
+      target.authMethod === "xoauth2"
+        ? { user: target.user, accessToken: target.password }
+        : { user: target.user, pass: target.password },
     logger: adaptLogger(opts.log),
     disableAutoIdle: !opts.idle,
     autoIdleDelay: opts.idle ? 0 : undefined,

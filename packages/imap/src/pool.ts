@@ -50,7 +50,7 @@ export function createConnectionPool(opts: PoolOptions) {
   let closed = false;
 
   const keyOf = (t: ImapTarget & { id: string; tenantId: string }) =>
-    JSON.stringify([t.tenantId, t.id, t.host, t.port, t.tls, t.tlsVerify, t.user, t.password]);
+    JSON.stringify([t.tenantId, t.id, t.host, t.port, t.tls, t.tlsVerify, t.user, t.password, t.authMethod]);
 
   const sweeper = setInterval(
     () => {

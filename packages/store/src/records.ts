@@ -19,7 +19,10 @@ export interface Mailbox {
   tls: TlsMode;
   tlsVerify: boolean;
   user: string;
+  /** The password, or for `xoauth2` the current OAuth2 access token (kept fresh by the API's refresher). */
   password: string;
+  /** How `password` is used to log in. Absent means "password" (records written before OAuth2). */
+  authMethod?: "password" | "xoauth2" | undefined;
   folders: string[];
   start: StartPosition;
   enabled: boolean;
@@ -38,6 +41,7 @@ export const StoredMailbox = z.object({
   tlsVerify: z.boolean(),
   user: z.string(),
   password: Sealed,
+  authMethod: z.enum(["password", "xoauth2"]).optional(),
   folders: z.array(z.string()).min(1),
   start: StartPosition,
   enabled: z.boolean(),
@@ -128,8 +132,11 @@ export const FollowUp = z.object({
   data: z.record(z.string(), z.unknown()),
   /** Every delivery that must be delivered before the actions run (this one included). */
   after: z.array(z.string()),
-  /** waiting → enqueued → done; skipped when one of `after` failed or was dead-lettered. */
-  state: z.enum(["waiting", "enqueued", "done", "skipped"]),
+  /**
+   * waiting → enqueued → done; skipped when one of `after` failed or was dead-lettered; failed when
+   * the actions themselves failed for good (missing folder, no Trash, retries used up).
+   */
+  state: z.enum(["waiting", "enqueued", "done", "skipped", "failed"]),
   reason: z.string().nullable(),
 });
 export type FollowUp = z.infer<typeof FollowUp>;

@@ -9,6 +9,11 @@ export interface DovecotConfigOptions {
   capabilities?: string;
   /** Set when the test process is not root: Dovecot then runs everything as this identity. */
   rootless?: RunAs;
+  /**
+   * Turns on XOAUTH2/OAUTHBEARER logins validated by POSTing the token to this RFC 7662
+   * introspection URL (a test's own HTTP server answering `{"active":true,"username":"…"}`).
+   */
+  oauth2IntrospectionUrl?: string;
 }
 
 export interface RunAs {
@@ -103,9 +108,18 @@ ssl_key = <${o.dir}/key.pem
 ${dh}
 
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login${o.oauth2IntrospectionUrl ? " xoauth2 oauthbearer" : ""}
 auth_failure_delay = 0
-
+${
+  o.oauth2IntrospectionUrl
+    ? `passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = ${o.dir}/oauth2.conf.ext
+}
+`
+    : ""
+}
 # One passwd-file per user: Dovecot re-reads a changed passwd-file at most once a second, so a
 # user appended to a shared file could not log in during that second. A new file is read at once.
 passdb {
@@ -142,5 +156,15 @@ namespace inbox {
     auto = subscribe
   }
 }
+`;
+}
+
+/** The oauth2 passdb settings file for `oauth2IntrospectionUrl`. */
+export function oauth2Config(introspectionUrl: string): string {
+  return `introspection_mode = post
+introspection_url = ${introspectionUrl}
+username_attribute = username
+active_attribute = active
+active_value = true
 `;
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { ImapFlow, type ImapFlowOptions } from "imapflow";
 import { findExecutable } from "./binaries.js";
 import { trackDir, trackGroup } from "./children.js";
-import { dovecotConfig, greeting, MAIL_GID, MAIL_UID, type RunAs } from "./dovecot-config.js";
+import { dovecotConfig, greeting, MAIL_GID, MAIL_UID, oauth2Config, type RunAs } from "./dovecot-config.js";
 import { freePort, waitPortBindable } from "./free-port.js";
 import { selfSignedCert } from "./self-signed-cert.js";
 import { spawnServer, waitForServer } from "./spawn-server.js";
@@ -15,6 +15,8 @@ import { spawnServer, waitForServer } from "./spawn-server.js";
 export interface StartDovecotOptions {
   /** Replaces `imap_capability`, e.g. `"IMAP4rev1 IDLE"` to prove the fallbacks for MOVE or UIDPLUS. */
   capabilities?: string;
+  /** Accept XOAUTH2/OAUTHBEARER logins, validating tokens at this RFC 7662 introspection URL. */
+  oauth2IntrospectionUrl?: string;
 }
 
 export interface TestClientOptions {
@@ -142,6 +144,9 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
   for (let attempt = 0; attempt < START_ATTEMPTS && !killCurrent; attempt++) {
     ports = { port: await freePort(), tlsPort: await freePort() };
     writeFileSync(configPath, dovecotConfig({ dir, instanceName, ...ports, ...opts, rootless }));
+    if (opts.oauth2IntrospectionUrl) {
+      writeFileSync(join(dir, "oauth2.conf.ext"), oauth2Config(opts.oauth2IntrospectionUrl));
+    }
     try {
       await launch();
     } catch (err) {

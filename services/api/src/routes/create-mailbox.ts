@@ -65,6 +65,7 @@ export function registerCreateMailbox(app: Api, svc: Services): void {
         tlsVerify: body.tlsVerify,
         user: auth.user,
         password: auth.secret,
+        authMethod: auth.oauth ? "xoauth2" : "password",
         folders,
         start: body.start,
         enabled: body.enabled,

@@ -65,6 +65,7 @@ export function registerUpdateMailbox(app: Api, svc: Services): void {
       ...(body.enabled !== undefined ? { enabled: body.enabled } : {}),
       user,
       password: secret,
+      authMethod: oauth ? "xoauth2" : "password",
       updatedAt: new Date().toISOString(),
     };
     const target = probeTarget(next, secret, oauth !== null);
