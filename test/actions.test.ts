@@ -280,9 +280,21 @@ describe("actions", () => {
 
   it("fails a move to a missing folder permanently, naming it, and creates it when told to", async () => {
     const user = await dovecot.createUser("missing");
-    const stack = await startStack(dovecot, user, [
-      { id: "r", name: "R", actions: [{ type: "move", to: "Nope" }] },
-    ]);
+    const stack = await startStack(
+      dovecot,
+      user,
+      [
+        {
+          id: "r",
+          name: "R",
+          actions: [
+            { type: "webhook", endpoint: "hook" },
+            { type: "move", to: "Nope", after: "webhook" },
+          ],
+        },
+      ],
+      { endpointPath: "/missing" },
+    );
     await dovecot.append(user.user, "INBOX", await makeMail({ subject: "nowhere to go" }));
     const queue = new Queue("mail.act", {
       connection: { url: redis.url, maxRetriesPerRequest: null },
@@ -296,6 +308,16 @@ describe("actions", () => {
     } finally {
       await queue.close();
     }
+    // The delivery record that the move waited for says why the move did not happen.
+    const id = hits("/missing")[0]!.headers["webhook-id"]!;
+    await waitUntil(
+      async () => (await stack.store.getDelivery(id))?.followUps?.[0]?.state === "failed",
+      5_000,
+      "the follow-up to be marked failed",
+    );
+    expect((await stack.store.getDelivery(id))?.followUps?.[0]?.reason).toMatch(
+      /IMAP actions failed: target folder "Nope" does not exist/,
+    );
     expect((await whereIs(dovecot, user.user, "nowhere to go")).map((p) => p.folder)).toEqual(["INBOX"]);
 
     const user2 = await dovecot.createUser("create");

@@ -20,7 +20,7 @@ export interface FollowUpDeps {
  */
 export async function settleFollowUps(deps: FollowUpDeps, rec: DeliveryRecord): Promise<void> {
   for (const f of rec.followUps ?? []) {
-    if (f.state === "enqueued" || f.state === "done") continue;
+    if (f.state === "enqueued" || f.state === "done" || f.state === "failed") continue;
     const log = deps.log.child({ deliveryId: rec.id, actJobId: f.jobId });
     if (rec.status === "failed" || rec.status === "dead") {
       if (f.state === "skipped") continue;

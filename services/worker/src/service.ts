@@ -179,6 +179,18 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       }
     },
   );
+  // Ack-then-act actions that failed for good say so on the delivery records that waited for them.
+  actWorker.on("failed", (job, err) => {
+    const final = job && (job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === "UnrecoverableError");
+    if (!job?.id || !final) return;
+    const after = (job.data as { after?: string[] }).after ?? [];
+    const jobId = job.id;
+    void Promise.all(
+      after.map((id) =>
+        opts.store.setFollowUpState(id, jobId, "failed", `IMAP actions failed: ${err.message}`),
+      ),
+    ).catch((e: unknown) => opts.log.error({ jobId, err: String(e) }, "could not record a failed action"));
+  });
   for (const [name, w] of [
     ["mail.process", mailWorker],
     ["webhook.deliver", deliveryWorker],
