@@ -15,6 +15,16 @@ mkdirSync(dataDir, { recursive: true });
 const env = { ...process.env };
 
 // Secrets at rest need a key. A generated one stays in .data/ (git-ignored) so restarts can decrypt.
+// The admin token creates tenants and their API tokens (docs/api.md); kept next to the key.
+if (!env.MAILHOOK_ADMIN_TOKEN) {
+  const tokenFile = join(dataDir, "admin-token");
+  if (!existsSync(tokenFile)) {
+    writeFileSync(tokenFile, `${randomBytes(32).toString("base64url")}\n`, { mode: 0o600 });
+    say(`generated an admin token in ${tokenFile} (set MAILHOOK_ADMIN_TOKEN to use your own)`);
+  }
+  chmodSync(tokenFile, 0o600);
+  env.MAILHOOK_ADMIN_TOKEN = readFileSync(tokenFile, "utf8").trim();
+}
 if (!env.MAILHOOK_ENCRYPTION_KEYS) {
   const keyFile = join(dataDir, "encryption-keys");
   if (!existsSync(keyFile)) {
@@ -93,7 +103,10 @@ say(`Redis:   ${env.REDIS_URL.replace(/\/\/[^@]*@/, "//***@")}`);
 say(
   `Config:  ${env.MAILHOOK_CONFIG ?? "none (copy mailhook.example.yaml to mailhook.yaml to add mailboxes)"}`,
 );
-say(`API:     http://${env.API_HOST ?? "127.0.0.1"}:${port}  (/healthz, /readyz)`);
+say(
+  `API:     http://${env.API_HOST ?? "127.0.0.1"}:${port}  (/docs, /openapi.json, /healthz, /readyz, /metrics)`,
+);
+say(`Admin:   the token in .data/admin-token (or MAILHOOK_ADMIN_TOKEN) creates tenants: see docs/api.md`);
 say("Logs:    JSON lines on stdout, one per event; Ctrl-C stops everything cleanly");
 
 let stopping = false;

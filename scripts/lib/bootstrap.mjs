@@ -1,6 +1,6 @@
 // Set-up shared by `npm start` and `npm test`: needs nothing but Node and npm.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync, utimesSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -57,6 +57,8 @@ export function ensureDeps(pnpm) {
     say("pnpm install failed");
     process.exit(1);
   }
+  // pnpm leaves the marker alone when nothing changed; touch it so the next start skips the install.
+  if (existsSync(marker)) utimesSync(marker, new Date(), new Date());
 }
 
 /** Installs Debian packages when running as root with apt; otherwise says what to install. */
