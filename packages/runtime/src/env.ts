@@ -88,16 +88,16 @@ export const Env = z.object({
   /** BullMQ job lock: jobs of a worker that died are run again by another after about this long. */
   WORKER_JOB_LOCK_MS: int(30_000),
   /** Attempts in flight to one endpoint across all workers: a hanging endpoint holds at most this many. */
-  WEBHOOK_ENDPOINT_CONCURRENCY: int(16),
+  WEBHOOK_ENDPOINT_CONCURRENCY: int(16).refine((n) => n >= 1, "must be at least 1"),
   /** Consecutive failed attempts to one endpoint that open its circuit breaker. */
-  WEBHOOK_CIRCUIT_FAILURES: int(5),
+  WEBHOOK_CIRCUIT_FAILURES: int(5).refine((n) => n >= 1, "must be at least 1"),
   /** How long an open circuit waits before one probe; doubled per failed probe up to the max. */
   WEBHOOK_CIRCUIT_OPEN_MS: int(30_000),
   WEBHOOK_CIRCUIT_MAX_OPEN_MS: int(10 * 60_000),
   /** How long finished delivery records (and the dead-letter list) are kept. */
-  DELIVERY_RETENTION_HOURS: int(30 * 24),
+  DELIVERY_RETENTION_HOURS: int(30 * 24).refine((n) => n >= 1, "must be at least 1"),
   /** `mail.act` jobs in flight per worker (they share the per-mailbox IMAP pool with fetches). */
-  ACT_CONCURRENCY: int(8),
+  ACT_CONCURRENCY: int(8).refine((n) => n >= 1, "must be at least 1"),
   /** A move or copy to a missing folder creates it instead of failing permanently. */
   ACT_CREATE_FOLDERS: bool(false),
 });
