@@ -145,7 +145,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
     let token: string | null = null;
     if (deps.gate) {
       const entry = await deps.gate.enter(rec.tenantId, rec.endpointId, { waitMs: SLOT_WAIT_MS });
-      if (!entry.ok) return postpone(entry.why, entry.until);
+      if (!entry.ok) return postpone(entry.why, entry.until, entry.congested === true);
       token = entry.token;
       if (entry.probe) log.info({}, "circuit half-open: probing the endpoint");
     }
@@ -226,7 +226,11 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
       return { kind: "retry", delayMs, reason };
     }
 
-    async function postpone(why: "open" | "probing" | "busy", until: number): Promise<DeliverOutcome> {
+    async function postpone(
+      why: "open" | "probing" | "busy",
+      until: number,
+      congested = false,
+    ): Promise<DeliverOutcome> {
       const now = Date.now();
       if (why !== "busy" && now - Date.parse(rec!.createdAt) > giveUpAfterMs) {
         return die(null, `gave up: the endpoint's circuit stayed open past the retry window`);
@@ -239,6 +243,9 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
       if (why === "open") delayMs = Math.max(0, until - now) + Math.round(3_000 * random());
       else if (why === "probing")
         delayMs = Math.round(Math.min(Math.max(until - now, 0), 5_000) * jitter) + 50;
+      // A hanging endpoint frees its slots only when its attempts time out: coming back sooner would
+      // only cost the other endpoints' deliveries CPU.
+      else if (congested) delayMs = Math.round(timeouts.totalTimeoutMs * jitter);
       else delayMs = Math.round(Math.min(BUSY_WAIT_MS * 2 ** postponements, MAX_BUSY_WAIT_MS) * jitter);
       const reason =
         why === "busy"

@@ -26,8 +26,12 @@ export const DEFAULT_GATE_POLICY: GatePolicy = {
 export type GateEntry =
   /** A slot is held; `probe` when this attempt tests a circuit that was open. */
   | { ok: true; token: string; probe: boolean }
-  /** `open`: the circuit is open until `until`; `probing`: another attempt is testing it; `busy`: no free slot. */
-  | { ok: false; why: "open" | "probing" | "busy"; until: number };
+  /**
+   * `open`: the circuit is open until `until`; `probing`: another attempt is testing it; `busy`: no
+   * free slot. `congested`: a recent wait for a slot of this endpoint ran out (its attempts hang),
+   * so slots are not expected back before the in-flight attempts time out.
+   */
+  | { ok: false; why: "open" | "probing" | "busy"; until: number; congested?: boolean };
 
 /**
  * What an attempt says about the endpoint's health: `up` when it answered at all (2xx, but also 3xx
@@ -137,8 +141,8 @@ export function createEndpointGate(redis: Redis, prefix: string, policy: GatePol
   // endpoint), only one attempt per process waits for the next few seconds; the rest are postponed
   // at once and their workers go to other endpoints.
   const congestedUntil = new Map<string, number>();
-  const maxWaiters = (key: string) =>
-    (congestedUntil.get(key) ?? 0) > Date.now() ? 1 : policy.concurrency * 4;
+  const isCongested = (key: string) => (congestedUntil.get(key) ?? 0) > Date.now();
+  const maxWaiters = (key: string) => (isCongested(key) ? 1 : policy.concurrency * 4);
 
   const acquire = script(redis, ACQUIRE);
   const release = script(redis, RELEASE);
@@ -176,10 +180,10 @@ export function createEndpointGate(redis: Redis, prefix: string, policy: GatePol
             if (congestedUntil.size > 10_000) congestedUntil.clear();
             congestedUntil.set(key, Date.now() + 5_000);
           }
-          return entry;
+          return { ...entry, congested: isCongested(key) };
         }
         const queue = waiting.get(key) ?? [];
-        if (queue.length >= maxWaiters(key)) return entry;
+        if (queue.length >= maxWaiters(key)) return { ...entry, congested: isCongested(key) };
         waited = true;
         waiting.set(key, queue);
         await new Promise<void>((resolve) => {
