@@ -91,9 +91,15 @@ function compare(name: ScenarioName, recordedPath: string, quickPath: string): C
       ];
       return Object.entries(q.result.variants).flatMap(([variant, v]) => {
         const rec = r.result.variants[variant];
-        return rec
-          ? [higherIsBetter(`throughput ${variant}: ratio to baseline`, rec.ratio.median, v.ratio.median)]
-          : [];
+        if (!rec) return [];
+        const out = [
+          higherIsBetter(`throughput ${variant}: ratio to baseline`, rec.ratio.median, v.ratio.median),
+        ];
+        if (rec.cpuRatio && v.cpuRatio)
+          out.push(
+            higherIsBetter(`throughput ${variant}: CPU cost ratio`, rec.cpuRatio.median, v.cpuRatio.median),
+          );
+        return out;
       });
     }
     case "bytes": {

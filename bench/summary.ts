@@ -100,12 +100,13 @@ if (throughput) {
   line("### 2. Throughput (messages until the last webhook; 20 rules)");
   line();
   line(
-    "| variant | messages | mailboxes | mailhook msg/s | baseline msg/s | ratio | target (≥ 1,000/s and ≥ 3×) |",
+    "| variant | messages | mailboxes | mailhook msg/s | baseline msg/s | ratio | CPU per message, baseline ÷ mailhook | target (≥ 1,000/s and ≥ 3×) |",
   );
-  line("|---|---|---|---|---|---|---|");
+  line("|---|---|---|---|---|---|---|---|");
   for (const [name, v] of Object.entries(r.variants)) {
+    const cpuRatio = v.cpuRatio ? sp(v.cpuRatio, "×") : "–";
     line(
-      `| ${name} | ${v.messages} | ${v.mailboxes} | ${sp(v.mailhookPerSecond)} | ${sp(v.baselinePerSecond)} | ${sp(v.ratio, "×")} | ${yes(r.target.met[name] ?? false)} |`,
+      `| ${name} | ${v.messages} | ${v.mailboxes} | ${sp(v.mailhookPerSecond)} | ${sp(v.baselinePerSecond)} | ${sp(v.ratio, "×")} | ${cpuRatio} | ${yes(r.target.met[name] ?? false)} |`,
     );
   }
   line();

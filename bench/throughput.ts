@@ -91,10 +91,15 @@ export interface ContenderRun {
 export interface VariantResult {
   messages: number;
   mailboxes: number;
-  runs: { mailhook: ContenderRun; baseline: ContenderRun; ratio: number }[];
+  runs: { mailhook: ContenderRun; baseline: ContenderRun; ratio: number; cpuRatio?: number }[];
   mailhookPerSecond: Spread;
   baselinePerSecond: Spread;
   ratio: Spread;
+  /**
+   * The baseline's total CPU per message (all process groups) over mailhook's: how many times
+   * cheaper mailhook does the same work. Unlike messages/s it hardly moves with the machine's load.
+   */
+  cpuRatio?: Spread;
 }
 
 export interface ThroughputResult {
@@ -158,7 +163,10 @@ try {
       const baseline = got.baseline ?? none;
       const ratio =
         baseline.messagesPerSecond > 0 ? round(mailhook.messagesPerSecond / baseline.messagesPerSecond) : 0;
-      runs.push({ mailhook, baseline, ratio });
+      const total = (c: ContenderRun) => Object.values(c.cpuPerMessageMs).reduce((a, b) => a + b, 0);
+      const cpuRatio =
+        total(mailhook) > 0 && total(baseline) > 0 ? round(total(baseline) / total(mailhook)) : 0;
+      runs.push({ mailhook, baseline, ratio, cpuRatio });
       log(
         `${variant} run ${run}: mailhook ${mailhook.messagesPerSecond}/s (${mailhook.seconds} s, ${mailhook.webhooks} webhooks), baseline ${baseline.messagesPerSecond}/s (${baseline.seconds} s, ${baseline.webhooks} webhooks), ×${ratio}; CPU ms/msg mailhook ${JSON.stringify(mailhook.cpuPerMessageMs)}, baseline ${JSON.stringify(baseline.cpuPerMessageMs)}`,
       );
@@ -170,6 +178,7 @@ try {
       mailhookPerSecond: spread(runs.map((r) => r.mailhook.messagesPerSecond)),
       baselinePerSecond: spread(runs.map((r) => r.baseline.messagesPerSecond)),
       ratio: spread(runs.map((r) => r.ratio)),
+      cpuRatio: spread(runs.map((r) => r.cpuRatio ?? 0)),
     };
   }
 } finally {
@@ -199,7 +208,7 @@ if (PROF_DIR) {
 writeResult(OUT, "throughput", machine, result);
 for (const [k, v] of Object.entries(variants)) {
   log(
-    `${k}: mailhook ${v.mailhookPerSecond.median}/s [${v.mailhookPerSecond.min}–${v.mailhookPerSecond.max}], baseline ${v.baselinePerSecond.median}/s, ratio ×${v.ratio.median} [${v.ratio.min}–${v.ratio.max}]`,
+    `${k}: mailhook ${v.mailhookPerSecond.median}/s [${v.mailhookPerSecond.min}–${v.mailhookPerSecond.max}], baseline ${v.baselinePerSecond.median}/s, ratio ×${v.ratio.median} [${v.ratio.min}–${v.ratio.max}], CPU per message ×${v.cpuRatio?.median} cheaper`,
   );
 }
 log(`→ ${OUT}`);

@@ -47,7 +47,8 @@ export function moduleOf(url: string, functionName: string): string {
   const own = url.match(/\/(packages|services)\/([^/]+)\//);
   if (own) return `@mailhook/${own[2]}`;
   if (url.startsWith("node:")) return "node:internal";
-  return url.replace(/^file:\/\//, "");
+  const bench = url.match(/\/(bench\/.+)$/);
+  return bench ? bench[1]! : url.replace(/^file:\/\//, "");
 }
 
 /** Summarises one `.cpuprofile`: self time per module and per function, largest first. */
@@ -93,6 +94,8 @@ export function summarizeProfile(path: string, top = 15): ProfileSummary {
       const f = byId.get(cur)?.callFrame;
       if (f) caller = moduleOf(f.url, f.functionName);
     }
+    // Internals with no package above them: event-loop callbacks (socket reads, timers, microtasks).
+    if (caller === "(root)") caller = "(Node internals, no package caller)";
     callingModules.set(caller, (callingModules.get(caller) ?? 0) + us);
     const fn = label(frame, mod);
     functions.set(fn, (functions.get(fn) ?? 0) + us);
