@@ -54,20 +54,13 @@ for (const name of only) {
   comparisons.push(...compare(name, recordedPath, quickPath));
 }
 
-const lowerIsBetter = (metric: string, recorded: number, now: number, slack = 0): Comparison => ({
-  metric,
-  recorded,
-  now,
-  limit: round(recorded * (1 + MARGIN) + slack),
-  better: "lower",
-});
-const higherIsBetter = (metric: string, recorded: number, now: number): Comparison => ({
-  metric,
-  recorded,
-  now,
-  limit: round(recorded * (1 - MARGIN)),
-  better: "higher",
-});
+function lowerIsBetter(metric: string, recorded: number, now: number, slack = 0): Comparison {
+  return { metric, recorded, now, limit: round(recorded * (1 + MARGIN) + slack), better: "lower" };
+}
+
+function higherIsBetter(metric: string, recorded: number, now: number): Comparison {
+  return { metric, recorded, now, limit: round(recorded * (1 - MARGIN)), better: "higher" };
+}
 
 function compare(name: ScenarioName, recordedPath: string, quickPath: string): Comparison[] {
   switch (name) {
