@@ -20,6 +20,7 @@ afterAll(async () => {
 const policy: GatePolicy = {
   concurrency: 2,
   slotLeaseMs: 1_000,
+  hangMs: 300,
   failureThreshold: 3,
   openMs: 400,
   maxOpenMs: 1_000,
@@ -68,6 +69,30 @@ describe("endpoint gate (Redis)", () => {
     // Without a release, the wait ends after waitMs with "busy".
     const third = await a.enter("t", "ep", { waitMs: 120 });
     expect(third).toMatchObject({ ok: false, why: "busy" });
+  });
+
+  it("calls an endpoint congested only when none of its slots moved for hangMs (it hangs), not when merely busy", async () => {
+    const [a] = pair({ concurrency: 1, slotLeaseMs: 10_000 });
+    const held = await a.enter("t", "ep");
+    if (!held.ok) throw new Error("refused");
+    // Just taken: busy, but the slot moved a moment ago.
+    expect(await a.enter("t", "ep")).toMatchObject({ ok: false, why: "busy", congested: false });
+    await sleep(400);
+    // Nothing released or taken for longer than hangMs: the endpoint hangs.
+    expect(await a.enter("t", "ep")).toMatchObject({ ok: false, why: "busy", congested: true });
+    // A congested endpoint gets no waiting: the answer comes at once, not after waitMs.
+    const started = Date.now();
+    expect(await a.enter("t", "ep", { waitMs: 1_000 })).toMatchObject({ ok: false, congested: true });
+    expect(Date.now() - started).toBeLessThan(300);
+    // Slots that keep turning over (a fast endpoint at its limit) are never congested.
+    await a.leave("t", "ep", held.token, "up");
+    for (let i = 0; i < 4; i++) {
+      const e = await a.enter("t", "ep");
+      if (!e.ok) throw new Error("refused after release");
+      await sleep(150);
+      expect(await a.enter("t", "ep")).toMatchObject({ ok: false, why: "busy", congested: false });
+      await a.leave("t", "ep", e.token, "up");
+    }
   });
 
   it("opens after consecutive failures, lets exactly one probe through, and doubles the open time on a failed probe", async () => {

@@ -10,6 +10,11 @@ export interface GatePolicy {
   slotLeaseMs: number;
   /** Consecutive failed attempts (no response, 5xx, 429, …) that open the circuit. */
   failureThreshold: number;
+  /**
+   * An endpoint whose slots are all taken and none was released for this long (nor taken more
+   * recently) hangs: its deliveries are postponed for about a request timeout instead of waiting.
+   */
+  hangMs: number;
   /** How long the circuit stays open the first time; doubled on each failed probe. */
   openMs: number;
   maxOpenMs: number;
@@ -18,6 +23,7 @@ export interface GatePolicy {
 export const DEFAULT_GATE_POLICY: GatePolicy = {
   concurrency: 16,
   slotLeaseMs: 60_000,
+  hangMs: 1_000,
   failureThreshold: 5,
   openMs: 30_000,
   maxOpenMs: 10 * 60_000,
@@ -28,8 +34,8 @@ export type GateEntry =
   | { ok: true; token: string; probe: boolean }
   /**
    * `open`: the circuit is open until `until`; `probing`: another attempt is testing it; `busy`: no
-   * free slot. `congested`: a recent wait for a slot of this endpoint ran out (its attempts hang),
-   * so slots are not expected back before the in-flight attempts time out.
+   * free slot. `congested`: no slot of this endpoint was released (or taken) for `hangMs`, so its
+   * attempts hang and slots are not expected back before they time out.
    */
   | { ok: false; why: "open" | "probing" | "busy"; until: number; congested?: boolean };
 
@@ -57,7 +63,8 @@ end
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
 if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-  return {'busy', tonumber(first[2])}
+  local released = tonumber(redis.call('HGET', KEYS[1], 'released') or '0')
+  return {'busy', tonumber(first[2]), now, released}
 end
 local lease = tonumber(ARGV[3])
 redis.call('ZADD', KEYS[2], now + lease, ARGV[1])
@@ -70,10 +77,12 @@ return {'ok', 0}`;
 
 const RELEASE = `${NOW}
 redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'released', now)
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
 local isProbe = redis.call('HGET', KEYS[1], 'probeToken') == ARGV[1]
 if ARGV[2] == 'up' then
   local wasOpen = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0') > 0
-  redis.call('DEL', KEYS[1])
+  redis.call('HDEL', KEYS[1], 'failures', 'openUntil', 'opens', 'probeUntil', 'probeToken')
   if wasOpen then return {'closed', 0} end
   return {'unchanged', 0}
 end
@@ -136,25 +145,26 @@ export function createEndpointGate(redis: Redis, prefix: string, policy: GatePol
   // Attempts of this process waiting for a slot, per endpoint; a local leave() wakes one at once.
   const waiting = new Map<string, (() => void)[]>();
   const wake = (key: string) => waiting.get(key)?.shift()?.();
-  // Waiting for a slot is cheap when slots free up quickly (a fast endpoint at its limit): many
-  // waiters then replace a churn of postponed jobs. When a wait ran out without a slot (a hanging
-  // endpoint), only one attempt per process waits for the next few seconds; the rest are postponed
-  // at once and their workers go to other endpoints.
-  const congestedUntil = new Map<string, number>();
-  const isCongested = (key: string) => (congestedUntil.get(key) ?? 0) > Date.now();
-  const maxWaiters = (key: string) => (isCongested(key) ? 1 : policy.concurrency * 4);
+  // Waiting for a slot is cheap when slots free up quickly (a fast endpoint at its limit): waiters
+  // then replace a churn of postponed jobs. A hanging endpoint is told apart by its slots, not by
+  // how long a wait took (which a busy machine stretches): none released or taken for `hangMs`.
+  const maxWaiters = policy.concurrency * 4;
 
   const acquire = script(redis, ACQUIRE);
   const release = script(redis, RELEASE);
 
   async function tryEnter(tenantId: string, endpointId: string, token: string): Promise<GateEntry> {
-    const [why, until] = (await acquire(keysOf(tenantId, endpointId), [
+    const [why, until, now, released] = (await acquire(keysOf(tenantId, endpointId), [
       token,
       String(policy.concurrency),
       String(policy.slotLeaseMs),
-    ])) as [string, number];
+    ])) as [string, number, number?, number?];
     if (why === "ok" || why === "probe") return { ok: true, token, probe: why === "probe" };
-    return { ok: false, why: why as "open" | "probing" | "busy", until: Number(until) };
+    if (why === "busy") {
+      const lastMove = Math.max(Number(released), Number(until) - policy.slotLeaseMs);
+      return { ok: false, why, until: Number(until), congested: Number(now) - lastMove > policy.hangMs };
+    }
+    return { ok: false, why: why as "open" | "probing", until: Number(until) };
   }
 
   return {
@@ -162,29 +172,20 @@ export function createEndpointGate(redis: Redis, prefix: string, policy: GatePol
     /**
      * Takes a slot. When the endpoint is at its limit, waits up to `waitMs` for one to free (woken
      * at once by a release in this process, else re-checked every 50 ms): a busy but fast endpoint
-     * then costs a short wait instead of a round trip through the delayed set. Once a wait ran out
-     * (the endpoint holds its slots: it hangs), only one attempt per process waits for the next
-     * 5 s; the others get "busy" at once, so a hanging endpoint parks almost no workers.
+     * then costs a short wait instead of a round trip through the delayed set. A congested
+     * endpoint (it hangs: no slot moved for `hangMs`) gets no waiters at all, so it parks no
+     * workers; its deliveries are postponed at once.
      */
     async enter(tenantId: string, endpointId: string, opts: { waitMs?: number } = {}): Promise<GateEntry> {
       const token = randomUUID();
       const key = `${tenantId}/${endpointId}`;
       const deadline = Date.now() + (opts.waitMs ?? 0);
-      let waited = false;
       for (;;) {
         const entry = await tryEnter(tenantId, endpointId, token);
         const left = deadline - Date.now();
-        if (entry.ok || entry.why !== "busy") return entry;
-        if (left <= 0) {
-          if (waited) {
-            if (congestedUntil.size > 10_000) congestedUntil.clear();
-            congestedUntil.set(key, Date.now() + 5_000);
-          }
-          return { ...entry, congested: isCongested(key) };
-        }
+        if (entry.ok || entry.why !== "busy" || entry.congested || left <= 0) return entry;
         const queue = waiting.get(key) ?? [];
-        if (queue.length >= maxWaiters(key)) return { ...entry, congested: isCongested(key) };
-        waited = true;
+        if (queue.length >= maxWaiters) return entry;
         waiting.set(key, queue);
         await new Promise<void>((resolve) => {
           const timer = setTimeout(done, Math.min(left, 50));
