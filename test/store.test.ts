@@ -5,8 +5,10 @@ import {
   createSecretBox,
   createStore,
   generateKeySpec,
+  SECRET_OVERLAP_SEC,
   type SeedInput,
   seedFromConfig,
+  signingSecrets,
 } from "@mailhook/store";
 import { startRedis, type TestRedis } from "@mailhook/testing";
 import { Redis } from "ioredis";
@@ -157,5 +159,26 @@ describe("seeding from the config file", () => {
       () => "unused",
     );
     expect(await store.rulesVersion("acme")).toBeGreaterThan(v1);
+  });
+
+  it("treats a secret changed in the file as a rotation: the old one keeps signing for the overlap", async () => {
+    const { store } = fresh();
+    const a = `whsec_${Buffer.alloc(32, 1).toString("base64")}`;
+    const b = `whsec_${Buffer.alloc(32, 2).toString("base64")}`;
+    const withSecret = (secret: string) =>
+      input({
+        endpoints: [{ id: "tickets", url: "https://hooks.acme.test/in", headers: {}, enabled: true, secret }],
+      });
+    await seedFromConfig(store, withSecret(a), () => "unused");
+    await seedFromConfig(store, withSecret(b), () => "unused");
+    const ep = (await store.getEndpoint("acme", "tickets"))!;
+    expect(ep.secrets).toEqual([b]);
+    expect(signingSecrets(ep)).toEqual([b, a]);
+    const until = Date.parse(ep.retiring![0]!.expiresAt);
+    expect(until).toBeGreaterThan(Date.now() + SECRET_OVERLAP_SEC * 1000 - 60_000);
+    // After the overlap only the new secret signs; an unchanged file does not rotate again.
+    expect(signingSecrets(ep, until + 1)).toEqual([b]);
+    await seedFromConfig(store, withSecret(b), () => "unused");
+    expect(signingSecrets((await store.getEndpoint("acme", "tickets"))!)).toEqual([b, a]);
   });
 });

@@ -23,6 +23,7 @@ export async function createRuntime(env: Env, log: Logger): Promise<Runtime> {
     redis,
     prefix: env.MAILHOOK_PREFIX,
     secrets: createSecretBox(env.MAILHOOK_ENCRYPTION_KEYS),
+    deliveryRetentionSec: env.DELIVERY_RETENTION_HOURS * 3600,
   });
   return {
     redis,

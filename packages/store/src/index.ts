@@ -41,7 +41,7 @@ export { createRuleWriter, ruleEtag } from "./rules-cas.js";
 export type { SecretBox } from "./secret-box.js";
 export { createSecretBox, generateKeySpec, Sealed } from "./secret-box.js";
 export type { SeedInput, SeedResult } from "./seed.js";
-export { seedFromConfig } from "./seed.js";
+export { SECRET_OVERLAP_SEC, seedFromConfig } from "./seed.js";
 export type { ChangeNotice, Store, StoreOptions } from "./store.js";
 export { createStore } from "./store.js";
 export type { MailboxSummary } from "./tenant-mailboxes.js";

@@ -2,6 +2,9 @@ import type { Rule } from "@mailhook/rules";
 import type { Mailbox } from "./records.js";
 import type { Store } from "./store.js";
 
+/** How long a secret replaced in the config file keeps signing next to the new one. */
+export const SECRET_OVERLAP_SEC = 24 * 3600;
+
 export interface SeedInput {
   tenant: string;
   mailboxes: Omit<Mailbox, "tenantId" | "managed" | "updatedAt">[];
@@ -58,12 +61,15 @@ export async function seedFromConfig(
   const fileEndpointIds = new Set(input.endpoints.map((e) => e.id));
   for (const e of input.endpoints) {
     const prev = existingEndpoints.find((x) => x.id === e.id);
+    // A secret changed in the file is a rotation: the new one signs at once, the old ones keep
+    // signing alongside for SECRET_OVERLAP_SEC so receivers can switch without dropping requests.
     let secrets: string[];
-    if (e.secret)
-      secrets = prev?.secrets.includes(e.secret)
-        ? [e.secret, ...prev.secrets.filter((s) => s !== e.secret)]
-        : [e.secret];
-    else if (prev && prev.secrets.length > 0) secrets = prev.secrets;
+    let rotateFrom: string[] = [];
+    if (e.secret) {
+      secrets = [e.secret];
+      if (prev && prev.secrets[0] !== e.secret) rotateFrom = prev.secrets.filter((s) => s !== e.secret);
+      else if (prev) secrets = prev.secrets;
+    } else if (prev && prev.secrets.length > 0) secrets = prev.secrets;
     else {
       secrets = [generateSecret()];
       generatedSecrets.push(e.id);
@@ -90,7 +96,12 @@ export async function seedFromConfig(
       prev.managed === "file"
     )
       continue;
-    await store.putEndpoint(next);
+    if (rotateFrom.length > 0 && prev) {
+      await store.putEndpoint({ ...next, secrets: prev.secrets, retiring: prev.retiring ?? [] });
+      await store.rotateEndpointSecret(tenantId, e.id, e.secret!, SECRET_OVERLAP_SEC);
+    } else {
+      await store.putEndpoint({ ...next, retiring: prev?.retiring ?? [] });
+    }
   }
   for (const e of existingEndpoints) {
     if (e.managed === "file" && !fileEndpointIds.has(e.id)) {

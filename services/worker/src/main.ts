@@ -1,22 +1,14 @@
 import { createLogger } from "@mailhook/log";
 import { createRuntime, onShutdown, parseEnv } from "@mailhook/runtime";
-import { createSecretBox, createStore } from "@mailhook/store";
 import { startWorkerService } from "./service.js";
 
 const env = parseEnv(process.env);
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
 const runtime = await createRuntime(env, log);
-// The worker is the one that finishes delivery records, so it is the one that sets their retention.
-const store = createStore({
-  redis: runtime.redis,
-  prefix: env.MAILHOOK_PREFIX,
-  secrets: createSecretBox(env.MAILHOOK_ENCRYPTION_KEYS),
-  deliveryRetentionSec: env.DELIVERY_RETENTION_HOURS * 3600,
-});
 const service = await startWorkerService({
   redisUrl: env.REDIS_URL,
   prefix: env.MAILHOOK_PREFIX,
-  store,
+  store: runtime.store,
   log,
   mailConcurrency: env.WORKER_CONCURRENCY,
   deliveryConcurrency: env.DELIVERY_CONCURRENCY,
