@@ -52,6 +52,16 @@ describe("fetch batcher", () => {
       expect(uids).toBe(61);
       expect(batches).toBeLessThanOrEqual(3);
 
+      // Mail that arrives after the pooled session selected the folder: one NOOP makes it visible,
+      // no FETCH comes back empty; UIDs the session already knows need none.
+      const noopsBefore = batcher.stats().noops;
+      await dovecot.append(user.user, "INBOX", await makeMail({ subject: "late" }));
+      const late = await batcher.fetch(mbx, "INBOX", uidValidity, 61, needs);
+      expect(late.stale === false && late.message?.subject).toBe("late");
+      expect(batcher.stats().noops).toBe(noopsBefore + 1);
+      await batcher.fetch(mbx, "INBOX", uidValidity, 30, needs);
+      expect(batcher.stats().noops).toBe(noopsBefore + 1);
+
       // A job from an older folder generation is reported stale, not fetched.
       const stale = await batcher.fetch(mbx, "INBOX", uidValidity - 1, 1, needs);
       expect(stale).toEqual({ stale: true, current: uidValidity });

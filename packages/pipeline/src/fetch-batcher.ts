@@ -42,7 +42,9 @@ export function createFetchBatcher(opts: FetchBatcherOptions) {
   const maxBatch = opts.maxBatch ?? 200;
   const parallel = opts.parallel ?? 2;
   const lanes = new Map<string, Lane>();
-  const stats = { batches: 0, uids: 0 };
+  const stats = { batches: 0, uids: 0, noops: 0 };
+  /** Highest UID each pooled session has been told about. */
+  const knownMaxUid = new WeakMap<object, number>();
 
   function schedule(key: string, lane: Lane): void {
     if (lane.scheduled || lane.inflight >= parallel || lane.pending.length === 0) return;
@@ -80,13 +82,23 @@ export function createFetchBatcher(opts: FetchBatcherOptions) {
         return out;
       }
       const target = { mailboxId: mailbox.id, folder, uidValidity };
+      // A pooled connection learns of mail that arrived since its last command only at the end of
+      // the next one (servers announce EXISTS after the FETCH, and leave unannounced UIDs out of
+      // it). UIDs above what this session has seen get a NOOP first: one round trip instead of a
+      // FETCH that comes back empty.
+      const known = Math.max(knownMaxUid.get(client) ?? 0, (client.mailbox ? client.mailbox.uidNext : 1) - 1);
+      if (Math.max(...uids) > known) {
+        await client.noop();
+        stats.noops++;
+      }
       const found = await fetchMessages(client, target, uids, needs, opts.limits);
+      knownMaxUid.set(client, Math.max(known, ...found.keys()));
       const missing = uids.filter((u) => !found.has(u));
       if (missing.length > 0) {
-        // A pooled connection learns of mail that arrived since its last command only at the end
-        // of the next one (servers announce EXISTS after the FETCH), so misses are retried once
-        // after a NOOP. Only a UID still missing then is really expunged.
+        // Still missing: retried once after a NOOP (a racing arrival); only a UID missing then is
+        // really expunged.
         await client.noop();
+        stats.noops++;
         for (const [uid, m] of await fetchMessages(client, target, missing, needs, opts.limits))
           found.set(uid, m);
       }
