@@ -10,6 +10,8 @@ export type { ActionResult, MailActDeps, MailActOutcome } from "./mail-act.js";
 export { createMailActor, MailActError } from "./mail-act.js";
 export type { MailProcessDeps, MailProcessOutcome } from "./mail-process.js";
 export { createMailProcessor } from "./mail-process.js";
+export type { MailboxCache } from "./mailbox-cache.js";
+export { createMailboxCache } from "./mailbox-cache.js";
 export type { ReplayDeps, ReplayManyResult, ReplayResult } from "./replay.js";
 export { replayDeadDeliveries, replayDelivery } from "./replay.js";
 export type { RuleCache } from "./rule-cache.js";

@@ -7,12 +7,15 @@ import type { Store } from "@mailhook/store";
 import { buildPayload } from "@mailhook/webhook";
 import { planRuleActions } from "./act-plan.js";
 import { createFetchBatcher } from "./fetch-batcher.js";
+import { createMailboxCache, type MailboxCache } from "./mailbox-cache.js";
 import type { RuleCache } from "./rule-cache.js";
 
 export interface MailProcessDeps {
   store: Store;
   pool: ConnectionPool;
   rules: RuleCache;
+  /** Mailbox lookups; defaults to reading the store on every job. */
+  mailboxes?: MailboxCache;
   deliveries: Producer<"webhook.deliver">;
   /** IMAP actions of matched rules (`mail.act`); without it rules' IMAP actions are not run. */
   actions?: Producer<"mail.act">;
@@ -41,10 +44,11 @@ export function createMailProcessor(deps: MailProcessDeps) {
     limits: deps.limits ?? DEFAULT_FETCH_LIMITS,
     ...(deps.poolSize ? { parallel: deps.poolSize } : {}),
   });
+  const mailboxes = deps.mailboxes ?? createMailboxCache(deps.store, 0);
   return async function processMail(job: MailProcessJob): Promise<MailProcessOutcome> {
     const { tenantId, mailboxId, folder, uidValidity, uid } = job;
     const log = deps.log.child({ tenantId, mailboxId, folder, uid });
-    const mailbox = await deps.store.getMailbox(tenantId, mailboxId);
+    const mailbox = await mailboxes.get(tenantId, mailboxId);
     if (!mailbox?.enabled) return { kind: "mailbox-gone" };
     const { compiled, needs } = await deps.rules.forFolder(tenantId, mailboxId, folder);
     if (compiled.rules.length === 0) return { kind: "no-rules" };

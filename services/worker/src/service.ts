@@ -4,6 +4,7 @@ import type { Logger } from "@mailhook/log";
 import type { FetchLimits } from "@mailhook/model";
 import {
   createMailActor,
+  createMailboxCache,
   createMailProcessor,
   createRuleCache,
   createWebhookDeliverer,
@@ -65,10 +66,12 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     maxPerMailbox: opts.imapPoolSize,
     ...(opts.imapOperationTimeoutMs ? { operationTimeoutMs: opts.imapOperationTimeoutMs } : {}),
   });
+  const mailboxes = createMailboxCache(opts.store);
   const processMail = createMailProcessor({
     store: opts.store,
     pool,
     rules: createRuleCache(opts.store),
+    mailboxes,
     deliveries,
     actions,
     log: opts.log,
@@ -147,7 +150,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
         opts.log.error({ deliveryId: id, err: String(e) }, "could not dead-letter a failed delivery job"),
       );
   });
-  // Endpoint edits (API, config file, another replica's 410) reach the deliverer's cache at once.
+  // Endpoint and mailbox edits (API, config file, another replica's 410) reach the caches at once.
   const sub = opts.store.redis.duplicate({ maxRetriesPerRequest: null });
   sub.on("error", (err) => opts.log.warn({ err: err.message }, "redis subscriber error"));
   await sub.subscribe(opts.store.keys.changes);
@@ -156,6 +159,8 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       const notice = JSON.parse(message) as { kind?: string; tenantId?: string; id?: string | null };
       if (notice.kind === "endpoint" && notice.tenantId && notice.id)
         deliverOnce.forgetEndpoint(notice.tenantId, notice.id);
+      if (notice.kind === "mailbox" && notice.tenantId && notice.id)
+        mailboxes.forget(notice.tenantId, notice.id);
     } catch {
       // Not a notice of ours; nothing to forget.
     }
