@@ -1,48 +1,25 @@
-import {
-  makeMail,
-  startDovecot,
-  startReceiver,
-  startRedis,
-  startTcpProxy,
-  type TestDovecot,
-  type TestReceiver,
-  type TestRedis,
-} from "@mailhook/testing";
+import { makeMail, startTcpProxy } from "@mailhook/testing";
 import { WebhookPayload } from "@mailhook/webhook";
 import { Webhook } from "standardwebhooks";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { endpointFor, mailboxFor, rules, Stack, sleep, waitUntil } from "./support/stack.js";
+import { describe, expect, it } from "vitest";
+import { endpointFor, mailboxFor, rules, type Stack, sleep, waitUntil } from "./support/stack.js";
+import { useWorld } from "./support/world.js";
 
-let redis: TestRedis;
-let dovecot: TestDovecot;
-let receiver: TestReceiver;
-const stacks: Stack[] = [];
-
-beforeAll(async () => {
-  [redis, dovecot, receiver] = await Promise.all([startRedis(), startDovecot(), startReceiver()]);
-});
-afterAll(async () => {
-  await Promise.all([redis?.stop(), dovecot?.stop(), receiver?.stop()]);
-});
-afterEach(async () => {
-  await Promise.all(stacks.splice(0).map((s) => s.stop()));
-});
+const world = useWorld();
 
 async function newStack(): Promise<Stack> {
-  const s = new Stack({ redisUrl: redis.url });
-  stacks.push(s);
-  return s;
+  return world.stack();
 }
 
 /** Requests for one test, told apart by the endpoint path. */
-const hitsFor = (path: string) => receiver.requests.filter((r) => r.path === path);
+const hitsFor = (path: string) => world.receiver.requests.filter((r) => r.path === path);
 
 describe("new mail becomes a signed webhook", () => {
   it("delivers an APPENDed message with a valid Standard Webhooks signature and the payload fields", async () => {
     const stack = await newStack();
-    const user = await dovecot.createUser("e2e");
-    const ep = endpointFor(`${receiver.url}/basic`);
-    await stack.store.putMailbox(mailboxFor(dovecot, user, "support"));
+    const user = await world.dovecot.createUser("e2e");
+    const ep = endpointFor(`${world.receiver.url}/basic`);
+    await stack.store.putMailbox(mailboxFor(world.dovecot, user, "support"));
     await stack.store.putEndpoint(ep);
     await stack.store.putRules(
       "default",
@@ -71,7 +48,7 @@ describe("new mail becomes a signed webhook", () => {
       text: "Amount due: 42 EUR",
       messageId: "<inv-4711@vendor.example>",
     });
-    await dovecot.append(user.user, "INBOX", raw);
+    await world.dovecot.append(user.user, "INBOX", raw);
     const [req] = await waitForHits("/basic", 1);
 
     const payload = WebhookPayload.parse(
@@ -98,21 +75,21 @@ describe("new mail becomes a signed webhook", () => {
 
   it("catches up all 50 messages that arrived while the watcher was stopped, each exactly once", async () => {
     const stack = await newStack();
-    const user = await dovecot.createUser("catchup");
-    await stack.store.putMailbox(mailboxFor(dovecot, user, "catchup"));
-    await stack.store.putEndpoint(endpointFor(`${receiver.url}/catchup`));
+    const user = await world.dovecot.createUser("catchup");
+    await stack.store.putMailbox(mailboxFor(world.dovecot, user, "catchup"));
+    await stack.store.putEndpoint(endpointFor(`${world.receiver.url}/catchup`));
     await stack.store.putRules(
       "default",
       rules([{ id: "all", name: "All", actions: [{ type: "webhook", endpoint: "hook" }] }]),
     );
     await stack.start();
     await stack.waitForState("catchup", "INBOX", "connected");
-    await dovecot.append(user.user, "INBOX", await makeMail({ subject: "before stop" }));
+    await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "before stop" }));
     await waitForHits("/catchup", 1);
 
     await stack.stopWatcher();
     for (let i = 0; i < 50; i++)
-      await dovecot.append(user.user, "INBOX", await makeMail({ subject: `while down ${i}` }));
+      await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: `while down ${i}` }));
     await stack.startWatcher();
     const hits = await waitForHits("/catchup", 51, 30_000);
     await sleep(1_000);
@@ -127,24 +104,24 @@ describe("new mail becomes a signed webhook", () => {
 
   async function uvStack(id: string, path: string) {
     const stack = await newStack();
-    const user = await dovecot.createUser(id);
-    await dovecot.createFolder(user.user, "Tickets");
-    await stack.store.putMailbox(mailboxFor(dovecot, user, id, { folders: ["Tickets"] }));
-    await stack.store.putEndpoint(endpointFor(`${receiver.url}${path}`));
+    const user = await world.dovecot.createUser(id);
+    await world.dovecot.createFolder(user.user, "Tickets");
+    await stack.store.putMailbox(mailboxFor(world.dovecot, user, id, { folders: ["Tickets"] }));
+    await stack.store.putEndpoint(endpointFor(`${world.receiver.url}${path}`));
     await stack.store.putRules(
       "default",
       rules([{ id: "all", name: "All", actions: [{ type: "webhook", endpoint: "hook" }] }]),
     );
     await stack.start();
     await stack.waitForState(id, "Tickets", "connected");
-    await dovecot.append(user.user, "Tickets", await makeMail({ subject: "first generation" }));
+    await world.dovecot.append(user.user, "Tickets", await makeMail({ subject: "first generation" }));
     await waitForHits(path, 1);
     return { stack, user, before: await stack.store.getCursor("default", id, "Tickets") };
   }
 
   /** Old mail restored into a folder keeps its old arrival date (as a restore or a MOVE does). */
   async function restoreOldMail(user: { user: string; pass: string }, n: number) {
-    const imap = await dovecot.client(user);
+    const imap = await world.dovecot.client(user);
     try {
       for (let i = 0; i < n; i++) {
         await imap.append(
@@ -175,15 +152,15 @@ describe("new mail becomes a signed webhook", () => {
   it("notices a folder deleted and re-created under a live watcher, replays none of its old mail, delivers new mail", async () => {
     const { stack, user, before } = await uvStack("uv", "/uv");
     // Dovecot does not tell the selected session; the watcher's periodic re-SELECT must notice.
-    await dovecot.deleteFolder(user.user, "Tickets");
-    await dovecot.createFolder(user.user, "Tickets");
+    await world.dovecot.deleteFolder(user.user, "Tickets");
+    await world.dovecot.createFolder(user.user, "Tickets");
     await restoreOldMail(user, 3);
     await uvEvent(stack, "uv");
     const after = await stack.store.getCursor("default", "uv", "Tickets");
     expect(after?.uidValidity).not.toBe(before?.uidValidity);
     expect(after?.lastUid).toBeGreaterThanOrEqual(3);
 
-    await dovecot.append(user.user, "Tickets", await makeMail({ subject: "second generation" }));
+    await world.dovecot.append(user.user, "Tickets", await makeMail({ subject: "second generation" }));
     await waitForHits("/uv", 2);
     await sleep(800);
     expect(subjectsAt("/uv")).toEqual(["first generation", "second generation"]);
@@ -192,10 +169,10 @@ describe("new mail becomes a signed webhook", () => {
   it("after a re-creation it did not see happen, delivers what arrived in the new folder by arrival time, not the old mail", async () => {
     const { stack, user, before } = await uvStack("uv2", "/uv2");
     await stack.stopWatcher();
-    await dovecot.deleteFolder(user.user, "Tickets");
-    await dovecot.createFolder(user.user, "Tickets");
+    await world.dovecot.deleteFolder(user.user, "Tickets");
+    await world.dovecot.createFolder(user.user, "Tickets");
     await restoreOldMail(user, 3);
-    await dovecot.append(user.user, "Tickets", await makeMail({ subject: "arrived while unnoticed" }));
+    await world.dovecot.append(user.user, "Tickets", await makeMail({ subject: "arrived while unnoticed" }));
     await stack.startWatcher();
     await uvEvent(stack, "uv2");
     const after = await stack.store.getCursor("default", "uv2", "Tickets");
@@ -207,13 +184,13 @@ describe("new mail becomes a signed webhook", () => {
   });
 
   it("reads under 64 KB from IMAP for a message with a 5 MB attachment when rules need only the subject", async () => {
-    const proxy = await startTcpProxy({ host: "127.0.0.1", port: dovecot.port });
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: world.dovecot.port });
     try {
       const stack = await newStack();
-      const user = await dovecot.createUser("big");
-      const mbx = mailboxFor(dovecot, user, "big", { port: proxy.port });
+      const user = await world.dovecot.createUser("big");
+      const mbx = mailboxFor(world.dovecot, user, "big", { port: proxy.port });
       await stack.store.putMailbox(mbx);
-      await stack.store.putEndpoint(endpointFor(`${receiver.url}/big`));
+      await stack.store.putEndpoint(endpointFor(`${world.receiver.url}/big`));
       await stack.store.putRules(
         "default",
         rules([
@@ -236,7 +213,7 @@ describe("new mail becomes a signed webhook", () => {
       });
       expect(raw.length).toBeGreaterThan(5 * 1024 * 1024);
       proxy.resetCounters();
-      await dovecot.append(user.user, "INBOX", raw);
+      await world.dovecot.append(user.user, "INBOX", raw);
       const [req] = await waitForHits("/big", 1, 20_000);
       const read = proxy.bytesFromTarget();
       expect(read).toBeGreaterThan(0);
@@ -259,11 +236,13 @@ describe("new mail becomes a signed webhook", () => {
 
   it("reports a wrong password clearly, retries with backoff, and keeps other mailboxes working", async () => {
     const stack = await newStack();
-    const good = await dovecot.createUser("good");
-    const bad = await dovecot.createUser("bad");
-    await stack.store.putMailbox(mailboxFor(dovecot, good, "good"));
-    await stack.store.putMailbox(mailboxFor(dovecot, bad, "bad", { password: "definitely-wrong-password" }));
-    await stack.store.putEndpoint(endpointFor(`${receiver.url}/auth`));
+    const good = await world.dovecot.createUser("good");
+    const bad = await world.dovecot.createUser("bad");
+    await stack.store.putMailbox(mailboxFor(world.dovecot, good, "good"));
+    await stack.store.putMailbox(
+      mailboxFor(world.dovecot, bad, "bad", { password: "definitely-wrong-password" }),
+    );
+    await stack.store.putEndpoint(endpointFor(`${world.receiver.url}/auth`));
     await stack.store.putRules(
       "default",
       rules([{ id: "all", name: "All", actions: [{ type: "webhook", endpoint: "hook" }] }]),
@@ -274,7 +253,7 @@ describe("new mail becomes a signed webhook", () => {
     const status = (await stack.store.getFolderStatuses("default", "bad")).INBOX;
     expect(status?.lastError).toMatch(/auth/i);
 
-    await dovecot.append(good.user, "INBOX", await makeMail({ subject: "unaffected" }));
+    await world.dovecot.append(good.user, "INBOX", await makeMail({ subject: "unaffected" }));
     await waitForHits("/auth", 1);
     // Several login attempts, spaced out by the backoff (base 500 ms in tests, doubling).
     await waitUntil(

@@ -1,34 +1,13 @@
-import {
-  makeMail,
-  startDovecot,
-  startReceiver,
-  startRedis,
-  startTcpProxy,
-  type TestDovecot,
-  type TestReceiver,
-  type TestRedis,
-} from "@mailhook/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { endpointFor, mailboxFor, rules, Stack, waitUntil } from "./support/stack.js";
+import { makeMail, startTcpProxy } from "@mailhook/testing";
+import { describe, expect, it } from "vitest";
+import { endpointFor, mailboxFor, rules, type Stack, waitUntil } from "./support/stack.js";
+import { useWorld } from "./support/world.js";
 
 // Its own Dovecot: this file kills it.
-let redis: TestRedis;
-let dovecot: TestDovecot;
-let receiver: TestReceiver;
-const stacks: Stack[] = [];
-
-beforeAll(async () => {
-  [redis, dovecot, receiver] = await Promise.all([startRedis(), startDovecot(), startReceiver()]);
-});
-afterAll(async () => {
-  await Promise.all([redis?.stop(), dovecot?.stop(), receiver?.stop()]);
-});
-afterEach(async () => {
-  await Promise.all(stacks.splice(0).map((s) => s.stop()));
-});
+const world = useWorld();
 
 const subjectsAt = (path: string) =>
-  receiver.requests
+  world.receiver.requests
     .filter((r) => r.path === path)
     .map((r) => (JSON.parse(r.body) as { message: { subject: string } }).message.subject);
 
@@ -36,11 +15,10 @@ async function stackWith(
   path: string,
   port: number,
 ): Promise<{ stack: Stack; user: { user: string; pass: string } }> {
-  const stack = new Stack({ redisUrl: redis.url });
-  stacks.push(stack);
-  const user = await dovecot.createUser("res");
-  await stack.store.putMailbox(mailboxFor(dovecot, user, "res", { port }));
-  await stack.store.putEndpoint(endpointFor(`${receiver.url}${path}`));
+  const stack = world.stack();
+  const user = await world.dovecot.createUser("res");
+  await stack.store.putMailbox(mailboxFor(world.dovecot, user, "res", { port }));
+  await stack.store.putEndpoint(endpointFor(`${world.receiver.url}${path}`));
   await stack.store.putRules(
     "default",
     rules([{ id: "all", name: "All", actions: [{ type: "webhook", endpoint: "hook" }] }]),
@@ -52,28 +30,28 @@ async function stackWith(
 
 describe("connection failures", () => {
   it("survives Dovecot being killed and restarted: mail sent during and after the outage is delivered", async () => {
-    const { stack, user } = await stackWith("/restart", dovecot.port);
-    await dovecot.append(user.user, "INBOX", await makeMail({ subject: "before" }));
+    const { stack, user } = await stackWith("/restart", world.dovecot.port);
+    await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "before" }));
     await waitUntil(() => subjectsAt("/restart").length === 1, 15_000, "first webhook");
 
-    await dovecot.kill();
+    await world.dovecot.kill();
     await stack.waitForState("res", "INBOX", "error");
-    await dovecot.start();
+    await world.dovecot.start();
     // Mail that lands right after the restart, possibly before the watcher is back, is caught up.
-    await dovecot.append(user.user, "INBOX", await makeMail({ subject: "right after restart" }));
+    await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "right after restart" }));
     await stack.waitForState("res", "INBOX", "connected");
-    await dovecot.append(user.user, "INBOX", await makeMail({ subject: "after reconnect" }));
+    await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "after reconnect" }));
     await waitUntil(() => subjectsAt("/restart").length >= 3, 20_000, "webhooks after restart");
     expect(subjectsAt("/restart")).toEqual(["before", "right after restart", "after reconnect"]);
   });
 
   it("replaces a silently dead connection (NOOP unanswered) and delivers the mail that arrived meanwhile", async () => {
-    const proxy = await startTcpProxy({ host: "127.0.0.1", port: dovecot.port });
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: world.dovecot.port });
     try {
       const { stack, user } = await stackWith("/dead", proxy.port);
       // Every open connection goes silent: no RST, no FIN, nothing. New ones work.
       proxy.blackhole(true, { existingOnly: true });
-      await dovecot.append(user.user, "INBOX", await makeMail({ subject: "while the line was dead" }));
+      await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "while the line was dead" }));
       await waitUntil(
         () => stack.logs.entries().some((e) => e.msg === "NOOP unanswered; replacing connection"),
         15_000,
