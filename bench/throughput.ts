@@ -9,6 +9,7 @@
  *
  * Run: npx tsx bench/throughput.ts [--messages full|N] [--mailboxes 50] [--live 2000] [--appenders 4]
  *        [--runs 3] [--variants one,many,live] [--json path] [--cpu-prof]
+ *        [--env KEY=value,…] (service settings to try) [--contenders mailhook] (skip the baseline)
  */
 import { join } from "node:path";
 import type { Mailbox } from "@mailhook/store";
@@ -19,27 +20,9 @@ import { corpusSources, split } from "./support/corpus.js";
 import { describeMachine } from "./support/machine.js";
 import { forkNaive } from "./support/naive-process.js";
 import { type ProfileSummary, summarizeProfiles, summarizeServiceProfiles } from "./support/profile.js";
+import { commandsPerMessage, redisCommandCalls } from "./support/redis-stats.js";
 import { RESULTS_DIR, writeResult } from "./support/results.js";
 import { BENCH_TMP, groupCpuMs, machineCpuMs } from "./support/services.js";
-
-interface MachineCpu {
-  machine: ReturnType<typeof machineCpuMs>;
-  redis: number;
-  dovecot: number;
-  bench: number;
-}
-
-function cpuNow(): MachineCpu {
-  const own = process.cpuUsage();
-  return {
-    machine: machineCpuMs(),
-    redis: groupCpuMs(`127.0.0.1:${world.redis.port}`),
-    dovecot: groupCpuMs(world.dovecot.configPath),
-    bench: (own.user + own.system) / 1000,
-  };
-}
-
-import { commandsPerMessage, redisCommandCalls } from "./support/redis-stats.js";
 import { round, type Spread, spread } from "./support/stats.js";
 import { benchMailbox, startMailhook, startWorld, type World } from "./support/world.js";
 
@@ -307,6 +290,24 @@ async function liveRun(who: Contender, profile?: string): Promise<ContenderRun> 
   } finally {
     await mh.stop();
   }
+}
+
+interface MachineCpu {
+  machine: ReturnType<typeof machineCpuMs>;
+  redis: number;
+  dovecot: number;
+  bench: number;
+}
+
+/** CPU time so far of the machine, Redis, Dovecot and this process, to split a run's cost. */
+function cpuNow(): MachineCpu {
+  const own = process.cpuUsage();
+  return {
+    machine: machineCpuMs(),
+    redis: groupCpuMs(`127.0.0.1:${world.redis.port}`),
+    dovecot: groupCpuMs(world.dovecot.configPath),
+    bench: (own.user + own.system) / 1000,
+  };
 }
 
 function contenderRun(messages: number, ms: number, cpuMs: number, before: MachineCpu): ContenderRun {
