@@ -24,7 +24,17 @@ interface Owned {
 
 /** What makes a running watcher obsolete: connection, folders or start position changed. */
 function fingerprint(m: Mailbox): string {
-  return JSON.stringify([m.host, m.port, m.tls, m.tlsVerify, m.user, m.password, m.authMethod, m.folders, m.start]);
+  return JSON.stringify([
+    m.host,
+    m.port,
+    m.tls,
+    m.tlsVerify,
+    m.user,
+    m.password,
+    m.authMethod,
+    m.folders,
+    m.start,
+  ]);
 }
 
 /**
