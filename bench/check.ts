@@ -4,8 +4,9 @@
  * margin. Too noisy for CI's test command; run it before merging work that touches a hot path.
  *
  * What is compared, and why it survives a smaller, noisier run:
- *  - latency: mailhook's added p50/p99 (already net of the server's push delay), with a relative
- *    margin plus a few milliseconds of absolute slack (sub-20 ms numbers jitter by whole ms);
+ *  - latency: mailhook's own p50/p99 (its watcher heard of the UID → webhook received), with a
+ *    relative margin plus a few milliseconds of absolute slack; the issue's "added" p50/p99 are
+ *    printed beside them but do not fail the check (Dovecot's per-session push timing swings them);
  *  - throughput: the ratio to the naive baseline measured in the same run, not messages/s (which
  *    follows the machine's load);
  *  - bytes: bytes read as a share of the source (deterministic up to Dovecot's framing);
@@ -26,6 +27,8 @@ const only = (option("only")?.split(",") ?? [...SCENARIO_NAMES]) as ScenarioName
 
 interface Comparison {
   metric: string;
+  /** Shown for context, never fails the check (too noisy to judge from one quick run). */
+  informational?: boolean;
   recorded: number;
   now: number;
   limit: number;
@@ -55,11 +58,27 @@ for (const name of only) {
 }
 
 function lowerIsBetter(metric: string, recorded: number, now: number, slack = 0): Comparison {
-  return { metric, recorded, now, limit: round(recorded * (1 + MARGIN) + slack), better: "lower" };
+  return {
+    metric,
+    recorded: round(recorded),
+    now: round(now),
+    limit: round(recorded * (1 + MARGIN) + slack),
+    better: "lower",
+  };
+}
+
+function info(c: Comparison): Comparison {
+  return { ...c, informational: true };
 }
 
 function higherIsBetter(metric: string, recorded: number, now: number): Comparison {
-  return { metric, recorded, now, limit: round(recorded * (1 - MARGIN)), better: "higher" };
+  return {
+    metric,
+    recorded: round(recorded),
+    now: round(now),
+    limit: round(recorded * (1 - MARGIN)),
+    better: "higher",
+  };
 }
 
 function compare(name: ScenarioName, recordedPath: string, quickPath: string): Comparison[] {
@@ -69,13 +88,20 @@ function compare(name: ScenarioName, recordedPath: string, quickPath: string): C
         read<ResultFile<LatencyResult>>(recordedPath),
         read<ResultFile<LatencyResult>>(quickPath),
       ];
-      return [
-        lowerIsBetter("latency: added p50 (ms)", r.result.addedP50.median, q.result.addedP50.median, 5),
-        lowerIsBetter("latency: added p99 (ms)", r.result.addedP99.median, q.result.addedP99.median, 20),
-        ...(r.result.ownP50 && q.result.ownP50
-          ? [lowerIsBetter("latency: own p50 (ms)", r.result.ownP50.median, q.result.ownP50.median, 5)]
-          : []),
+      // The issue's "added" metric carries the difference between two Dovecot sessions' push timing
+      // (up to ±500 ms per message), so one short run swings it far beyond any margin: shown, not
+      // judged. mailhook's own share (from its watcher's seenAt) is what a code change moves.
+      const out = [
+        info(lowerIsBetter("latency: added p50 (ms)", r.result.addedP50.median, q.result.addedP50.median, 5)),
+        info(
+          lowerIsBetter("latency: added p99 (ms)", r.result.addedP99.median, q.result.addedP99.median, 20),
+        ),
       ];
+      if (r.result.ownP50 && q.result.ownP50 && r.result.ownP99 && q.result.ownP99) {
+        out.push(lowerIsBetter("latency: own p50 (ms)", r.result.ownP50.median, q.result.ownP50.median, 5));
+        out.push(lowerIsBetter("latency: own p99 (ms)", r.result.ownP99.median, q.result.ownP99.median, 25));
+      }
+      return out;
     }
     case "throughput": {
       const [r, q] = [
@@ -136,13 +162,20 @@ function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-const failedChecks = comparisons.filter((c) => (c.better === "lower" ? c.now > c.limit : c.now < c.limit));
+const beyond = (c: Comparison) => (c.better === "lower" ? c.now > c.limit : c.now < c.limit);
+const failedChecks = comparisons.filter((c) => !c.informational && beyond(c));
 const width = Math.max(...comparisons.map((c) => c.metric.length), 10);
 process.stdout.write(`\nmargin ${Math.round(MARGIN * 100)} %\n`);
 for (const c of comparisons) {
-  const ok = !failedChecks.includes(c);
+  const verdict = c.informational
+    ? beyond(c)
+      ? "info"
+      : "ok  "
+    : failedChecks.includes(c)
+      ? "FAIL"
+      : "ok  ";
   process.stdout.write(
-    `${ok ? "ok  " : "FAIL"} ${c.metric.padEnd(width)}  recorded ${String(c.recorded).padStart(9)}  now ${String(c.now).padStart(9)}  ${c.better === "lower" ? "≤" : "≥"} ${c.limit}\n`,
+    `${verdict} ${c.metric.padEnd(width)}  recorded ${String(c.recorded).padStart(9)}  now ${String(c.now).padStart(9)}  ${c.better === "lower" ? "≤" : "≥"} ${c.limit}\n`,
   );
 }
 for (const p of problems) process.stdout.write(`FAIL ${p}\n`);
