@@ -1,3 +1,4 @@
+import { createProducer } from "@mailhook/queue";
 import { makeMail, startTcpProxy } from "@mailhook/testing";
 import { WebhookPayload } from "@mailhook/webhook";
 import { Webhook } from "standardwebhooks";
@@ -71,6 +72,17 @@ describe("new mail becomes a signed webhook", () => {
     const rec = await stack.store.getDelivery(req!.headers["webhook-id"] as string);
     expect(rec?.status).toBe("delivered");
     expect(rec?.attempts).toHaveLength(1);
+    // The first attempt went out straight from mail.process, and its safety-net job is gone.
+    expect(stack.worker?.inlineStats()).toMatchObject({ inline: 1, queued: 0, inFlight: 0 });
+    const queue = createProducer("webhook.deliver", {
+      connection: { url: world.redis.url, maxRetriesPerRequest: null },
+      prefix: stack.prefix,
+    });
+    try {
+      expect(Object.values(await queue.queue.getJobCounts()).every((n) => n === 0)).toBe(true);
+    } finally {
+      await queue.close();
+    }
   });
 
   it("catches up all 50 messages that arrived while the watcher was stopped, each exactly once", async () => {

@@ -6,6 +6,8 @@ export type { FetchBatcher, FetchBatcherOptions, FetchResult } from "./fetch-bat
 export { createFetchBatcher } from "./fetch-batcher.js";
 export type { FollowUpDeps } from "./follow-ups.js";
 export { settleFollowUps } from "./follow-ups.js";
+export type { InlineDelivery, InlineDeliveryDeps } from "./inline-delivery.js";
+export { createInlineDelivery } from "./inline-delivery.js";
 export type { ActionResult, MailActDeps, MailActOutcome } from "./mail-act.js";
 export { createMailActor, MailActError } from "./mail-act.js";
 export type { MailProcessDeps, MailProcessOutcome } from "./mail-process.js";

@@ -17,6 +17,8 @@ export interface MailProcessDeps {
   /** Mailbox lookups; defaults to reading the store on every job. */
   mailboxes?: MailboxCache;
   deliveries: Producer<"webhook.deliver">;
+  /** Makes the first attempt of a new delivery right away (see inline-delivery.ts); default: enqueue. */
+  deliverNow?: (tenantId: string, deliveryId: string) => Promise<void>;
   /** IMAP actions of matched rules (`mail.act`); without it rules' IMAP actions are not run. */
   actions?: Producer<"mail.act">;
   log: Logger;
@@ -130,7 +132,8 @@ export function createMailProcessor(deps: MailProcessDeps) {
         // Enqueue even when the record existed and is still pending: the earlier run may have died
         // between the two writes. The job id dedups a live duplicate.
         if (record.status === "pending") {
-          await deps.deliveries.add(id, { tenantId, deliveryId: id });
+          if (deps.deliverNow) await deps.deliverNow(tenantId, id);
+          else await deps.deliveries.add(id, { tenantId, deliveryId: id });
           deliveries++;
         }
       }

@@ -21,7 +21,10 @@ function bullPrefix(prefix: string): string {
 /** A typed producer for one queue of the catalog. */
 export interface Producer<N extends JobName> {
   readonly queue: Queue;
-  add(jobId: string, data: JobData<N>): Promise<void>;
+  /** Adds a job; a job with this id that still exists makes it a no-op. */
+  add(jobId: string, data: JobData<N>, opts?: { delay?: number }): Promise<void>;
+  /** Removes a waiting or delayed job; false when it is gone, or running (locked). */
+  remove(jobId: string): Promise<boolean>;
   addBulk(jobs: { jobId: string; data: JobData<N> }[]): Promise<void>;
   close(): Promise<void>;
 }
@@ -35,8 +38,11 @@ export function createProducer<N extends JobName>(name: N, opts: QueueOptions): 
   });
   return {
     queue,
-    async add(jobId, data) {
-      await queue.add(name, entry.schema.parse(data), { jobId });
+    async add(jobId, data, o) {
+      await queue.add(name, entry.schema.parse(data), { jobId, ...(o?.delay ? { delay: o.delay } : {}) });
+    },
+    async remove(jobId) {
+      return (await queue.remove(jobId)) === 1;
     },
     async addBulk(jobs) {
       if (jobs.length === 0) return;

@@ -100,6 +100,8 @@ export const Env = z.object({
   ACT_CONCURRENCY: int(8).refine((n) => n >= 1, "must be at least 1"),
   /** A move or copy to a missing folder creates it instead of failing permanently. */
   ACT_CREATE_FOLDERS: bool(false),
+  /** First webhook attempts run straight from mail.process, the delivery queue only for retries. */
+  WEBHOOK_INLINE_FIRST_ATTEMPT: bool(true),
 });
 export type Env = z.infer<typeof Env>;
 

@@ -34,6 +34,7 @@ const service = await startWorkerService({
   jobLockMs: env.WORKER_JOB_LOCK_MS,
   actConcurrency: env.ACT_CONCURRENCY,
   createFolders: env.ACT_CREATE_FOLDERS,
+  inlineFirstAttempt: env.WEBHOOK_INLINE_FIRST_ATTEMPT,
 });
 onShutdown(log, async () => {
   await service.stop();

@@ -3,6 +3,7 @@ import { createConnectionPool, isAuthFailure } from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
 import type { FetchLimits } from "@mailhook/model";
 import {
+  createInlineDelivery,
   createMailActor,
   createMailboxCache,
   createMailProcessor,
@@ -42,6 +43,11 @@ export interface WorkerServiceOptions {
   actConcurrency?: number;
   /** A move or copy to a missing folder creates it (default: permanent error naming the folder). */
   createFolders?: boolean;
+  /**
+   * Make each new delivery's first attempt straight from mail.process instead of through the
+   * delivery queue (default true; see packages/pipeline/src/inline-delivery.ts).
+   */
+  inlineFirstAttempt?: boolean;
 }
 
 /**
@@ -77,6 +83,9 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     log: opts.log,
     limits: opts.limits,
     poolSize: opts.imapPoolSize,
+    ...(opts.inlineFirstAttempt === false
+      ? {}
+      : { deliverNow: (t: string, id: string) => inline.start(t, id) }),
   });
   const deliverOnce = createWebhookDeliverer({
     store: opts.store,
@@ -93,6 +102,15 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     }),
     ...(opts.schedule ? { schedule: opts.schedule } : {}),
     ...(opts.onDelivered ? { onDelivered: opts.onDelivered } : {}),
+  });
+
+  const inline = createInlineDelivery({
+    deliverOnce: (job) => deliverOnce(job),
+    deliveries,
+    log: opts.log,
+    maxInFlight: opts.deliveryConcurrency,
+    // Longer than any attempt can take: slot wait, connect, the whole request, and some slack.
+    safetyDelayMs: 2 * opts.timeouts.totalTimeoutMs + opts.timeouts.connectTimeoutMs + 5_000,
   });
 
   const mailWorker = createConsumer(
@@ -220,9 +238,14 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   );
 
   return {
+    /** First attempts made inline vs. handed to the queue because too many were in flight. */
+    inlineStats: () => inline.stats(),
     async stop(): Promise<void> {
       // close() waits for in-flight jobs: nothing half-done is left to the stalled-job checker.
-      await Promise.all([mailWorker.close(), deliveryWorker.close(), actWorker.close()]);
+      await mailWorker.close();
+      // First attempts started by the last mail.process jobs finish (or leave their safety job).
+      await inline.drain();
+      await Promise.all([deliveryWorker.close(), actWorker.close()]);
       await Promise.all([deliveries.close(), actions.close()]);
       await sub.quit().catch(() => sub.disconnect());
       await pool.close();
