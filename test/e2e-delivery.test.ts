@@ -72,8 +72,24 @@ describe("new mail becomes a signed webhook", () => {
     const rec = await stack.store.getDelivery(req!.headers["webhook-id"] as string);
     expect(rec?.status).toBe("delivered");
     expect(rec?.attempts).toHaveLength(1);
-    // The first attempt went out straight from mail.process, and its safety-net job is gone.
-    expect(stack.worker?.inlineStats()).toMatchObject({ inline: 1, queued: 0, inFlight: 0 });
+  });
+
+  it("with inline first attempts, delivers without a queued job and leaves no safety-net job behind", async () => {
+    const stack = world.stack({ inlineFirstAttempt: true });
+    const user = await world.dovecot.createUser("inline");
+    await stack.store.putMailbox(mailboxFor(world.dovecot, user, "inline"));
+    await stack.store.putEndpoint(endpointFor(`${world.receiver.url}/inline`));
+    await stack.store.putRules(
+      "default",
+      rules([{ id: "all", name: "All", actions: [{ type: "webhook", endpoint: "hook" }] }]),
+    );
+    await stack.start();
+    await stack.waitForState("inline", "INBOX", "connected");
+    await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "inline" }));
+    const [req] = await waitForHits("/inline", 1);
+    await waitUntil(() => stack.worker?.inlineStats().inFlight === 0, 5_000, "the attempt to settle");
+    expect(stack.worker?.inlineStats()).toMatchObject({ inline: 1, queued: 0 });
+    expect((await stack.store.getDelivery(req!.headers["webhook-id"] as string))?.status).toBe("delivered");
     const queue = createProducer("webhook.deliver", {
       connection: { url: world.redis.url, maxRetriesPerRequest: null },
       prefix: stack.prefix,

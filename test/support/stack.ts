@@ -41,6 +41,8 @@ export interface StackOptions {
   totalTimeoutMs?: number;
   /** Reuse this secret box (e.g. the one the API under test seals with); default: a fresh key. */
   secrets?: SecretBox;
+  /** First webhook attempts straight from mail.process (WEBHOOK_INLINE_FIRST_ATTEMPT). */
+  inlineFirstAttempt?: boolean;
 }
 
 /** A mailbox on the test Dovecot. */
@@ -142,6 +144,7 @@ export class Stack {
       deliveryConcurrency: 16,
       imapPoolSize: 2,
       imapOperationTimeoutMs: 3_000,
+      ...(this.opts.inlineFirstAttempt ? { inlineFirstAttempt: true } : {}),
       limits: DEFAULT_FETCH_LIMITS,
       allow: ["127.0.0.1/32"],
       schedule: this.opts.schedule ?? [200, 400, 800],

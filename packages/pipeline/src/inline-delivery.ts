@@ -9,6 +9,12 @@ export interface InlineDeliveryDeps {
   /** First attempts running in this process at once; beyond it deliveries go through the queue. */
   maxInFlight: number;
   /**
+   * First attempts to one endpoint at once in this process. Kept below the endpoint gate's slots:
+   * an inline attempt that finds no slot is postponed, and the re-queueing costs more than queueing
+   * it in the first place (measured: a burst to one endpoint got slower, not faster, without it).
+   */
+  maxPerEndpoint: number;
+  /**
    * Delay of the safety-net job added before each inline attempt: if this process dies mid-attempt,
    * the job makes the attempt instead. Must exceed the longest attempt (slot wait + timeouts).
    */
@@ -27,6 +33,7 @@ export interface InlineDeliveryDeps {
  */
 export function createInlineDelivery(deps: InlineDeliveryDeps) {
   const inFlight = new Set<Promise<void>>();
+  const perEndpoint = new Map<string, number>();
   const stats = { inline: 0, queued: 0 };
 
   async function attempt(data: WebhookDeliverJob): Promise<void> {
@@ -48,16 +55,24 @@ export function createInlineDelivery(deps: InlineDeliveryDeps) {
   return {
     stats: () => ({ ...stats, inFlight: inFlight.size }),
     /** Starts the first attempt of a new delivery; resolves once it is safe (job recorded). */
-    async start(tenantId: string, deliveryId: string): Promise<void> {
+    async start(tenantId: string, deliveryId: string, endpointId: string): Promise<void> {
       const data = { tenantId, deliveryId };
-      if (inFlight.size >= deps.maxInFlight) {
+      const key = `${tenantId}/${endpointId}`;
+      const busy = perEndpoint.get(key) ?? 0;
+      if (inFlight.size >= deps.maxInFlight || busy >= deps.maxPerEndpoint) {
         stats.queued++;
         await deps.deliveries.add(deliveryId, data);
         return;
       }
       await deps.deliveries.add(deliveryId, data, { delay: deps.safetyDelayMs });
       stats.inline++;
-      const p: Promise<void> = attempt(data).finally(() => inFlight.delete(p));
+      perEndpoint.set(key, busy + 1);
+      const p: Promise<void> = attempt(data).finally(() => {
+        inFlight.delete(p);
+        const n = (perEndpoint.get(key) ?? 1) - 1;
+        if (n <= 0) perEndpoint.delete(key);
+        else perEndpoint.set(key, n);
+      });
       inFlight.add(p);
     },
     async drain(): Promise<void> {

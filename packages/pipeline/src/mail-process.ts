@@ -18,7 +18,7 @@ export interface MailProcessDeps {
   mailboxes?: MailboxCache;
   deliveries: Producer<"webhook.deliver">;
   /** Makes the first attempt of a new delivery right away (see inline-delivery.ts); default: enqueue. */
-  deliverNow?: (tenantId: string, deliveryId: string) => Promise<void>;
+  deliverNow?: (tenantId: string, deliveryId: string, endpointId: string) => Promise<void>;
   /** IMAP actions of matched rules (`mail.act`); without it rules' IMAP actions are not run. */
   actions?: Producer<"mail.act">;
   log: Logger;
@@ -132,7 +132,7 @@ export function createMailProcessor(deps: MailProcessDeps) {
         // Enqueue even when the record existed and is still pending: the earlier run may have died
         // between the two writes. The job id dedups a live duplicate.
         if (record.status === "pending") {
-          if (deps.deliverNow) await deps.deliverNow(tenantId, id);
+          if (deps.deliverNow) await deps.deliverNow(tenantId, id, endpoint.id);
           else await deps.deliveries.add(id, { tenantId, deliveryId: id });
           deliveries++;
         }

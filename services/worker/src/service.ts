@@ -45,7 +45,7 @@ export interface WorkerServiceOptions {
   createFolders?: boolean;
   /**
    * Make each new delivery's first attempt straight from mail.process instead of through the
-   * delivery queue (default true; see packages/pipeline/src/inline-delivery.ts).
+   * delivery queue (default false; see packages/pipeline/src/inline-delivery.ts).
    */
   inlineFirstAttempt?: boolean;
 }
@@ -85,7 +85,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     poolSize: opts.imapPoolSize,
     ...(opts.inlineFirstAttempt === false
       ? {}
-      : { deliverNow: (t: string, id: string) => inline.start(t, id) }),
+      : { deliverNow: (t: string, id: string, ep: string) => inline.start(t, id, ep) }),
   });
   const deliverOnce = createWebhookDeliverer({
     store: opts.store,
@@ -109,6 +109,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     deliveries,
     log: opts.log,
     maxInFlight: opts.deliveryConcurrency,
+    maxPerEndpoint: Math.max(1, Math.floor((opts.gate?.concurrency ?? DEFAULT_GATE_POLICY.concurrency) / 2)),
     // Longer than any attempt can take: slot wait, connect, the whole request, and some slack.
     safetyDelayMs: 2 * opts.timeouts.totalTimeoutMs + opts.timeouts.connectTimeoutMs + 5_000,
   });
