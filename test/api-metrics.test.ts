@@ -85,8 +85,12 @@ it("/metrics reports folders by state, jobs by queue and state, deliveries by st
     );
   }
 
+  // What the workers count per range FETCH (see the e2e test for the worker side).
+  await api.store.redis.hset(api.store.keys.metrics, { fetch_bytes: 123456, fetch_messages: 42 });
   const r = await api.call("GET", "/metrics");
   expect(r.status).toBe(200);
+  expect(sample(r.text, "mailhook_fetch_bytes_total")).toBe(123456);
+  expect(sample(r.text, "mailhook_fetched_messages_total")).toBe(42);
   expect(r.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
   expect(sample(r.text, 'mailhook_imap_folders{state="connected"}')).toBe(2);
   expect(sample(r.text, 'mailhook_imap_folders{state="error"}')).toBe(1);

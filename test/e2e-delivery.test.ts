@@ -257,6 +257,11 @@ describe("new mail becomes a signed webhook", () => {
       // BODYSTRUCTURE reports the encoded size; the decoded size is within a few percent of 5 MB.
       expect(payload.message.attachments[0]!.size).toBeGreaterThan(5 * 1024 * 1024 * 0.95);
       expect(payload.message.attachments[0]!.size).toBeLessThan(5 * 1024 * 1024 * 1.05);
+      // The worker's own count of message bytes (for /metrics) agrees: a few KB, not megabytes.
+      const counted = await stack.redis.hgetall(stack.store.keys.metrics);
+      expect(Number(counted.fetch_messages)).toBe(1);
+      expect(Number(counted.fetch_bytes)).toBeGreaterThan(100);
+      expect(Number(counted.fetch_bytes)).toBeLessThan(read);
     } finally {
       await proxy.stop();
     }

@@ -55,6 +55,8 @@ export async function fetchMessages(
   uids: number[],
   needs: ContentNeeds,
   limits: FetchLimits,
+  /** Accumulates the message bytes received: header fields, body sections, raw source. */
+  counter?: { bytes: number },
 ): Promise<Map<number, MailMessage>> {
   const range = uidSet(uids);
   if (!range) return new Map();
@@ -72,6 +74,7 @@ export async function fetchMessages(
   const metas = new Map<number, { meta: FetchedMeta; plan: FetchPlan }>();
   for await (const msg of client.fetch(range, metaQuery, { uid: true })) {
     if (!wanted.has(msg.uid)) continue;
+    if (counter) counter.bytes += msg.headers?.length ?? 0;
     metas.set(msg.uid, {
       meta: {
         uid: msg.uid,
@@ -103,6 +106,10 @@ export async function fetchMessages(
     for await (const msg of client.fetch(uidSet(groupUids), query, { uid: true })) {
       const entry = metas.get(msg.uid);
       if (!entry) continue;
+      if (counter) {
+        for (const part of msg.bodyParts?.values() ?? []) counter.bytes += part.length;
+        counter.bytes += msg.source?.length ?? 0;
+      }
       built.set(msg.uid, build(target, entry, limits, msg));
     }
   }

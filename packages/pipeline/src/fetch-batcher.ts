@@ -29,6 +29,8 @@ export interface FetchBatcherOptions {
   maxBatch?: number;
   /** FETCHes in flight per folder; match the pool's connections per mailbox. */
   parallel?: number;
+  /** Called after each batch with the messages fetched and the message bytes received. */
+  onFetched?: (messages: number, bytes: number) => void;
 }
 
 /**
@@ -42,7 +44,7 @@ export function createFetchBatcher(opts: FetchBatcherOptions) {
   const maxBatch = opts.maxBatch ?? 200;
   const parallel = opts.parallel ?? 2;
   const lanes = new Map<string, Lane>();
-  const stats = { batches: 0, uids: 0, noops: 0 };
+  const stats = { batches: 0, uids: 0, noops: 0, bytes: 0, messages: 0 };
   /** Highest UID each pooled session has been told about. */
   const knownMaxUid = new WeakMap<object, number>();
 
@@ -91,7 +93,8 @@ export function createFetchBatcher(opts: FetchBatcherOptions) {
         await client.noop();
         stats.noops++;
       }
-      const found = await fetchMessages(client, target, uids, needs, opts.limits);
+      const counter = { bytes: 0 };
+      const found = await fetchMessages(client, target, uids, needs, opts.limits, counter);
       knownMaxUid.set(client, Math.max(known, ...found.keys()));
       const missing = uids.filter((u) => !found.has(u));
       if (missing.length > 0) {
@@ -99,10 +102,13 @@ export function createFetchBatcher(opts: FetchBatcherOptions) {
         // really expunged.
         await client.noop();
         stats.noops++;
-        for (const [uid, m] of await fetchMessages(client, target, missing, needs, opts.limits))
+        for (const [uid, m] of await fetchMessages(client, target, missing, needs, opts.limits, counter))
           found.set(uid, m);
       }
       for (const uid of uids) out.set(uid, { stale: false, message: found.get(uid) ?? null });
+      stats.bytes += counter.bytes;
+      stats.messages += found.size;
+      opts.onFetched?.(found.size, counter.bytes);
       return out;
     });
   }

@@ -25,6 +25,8 @@ export interface MailProcessDeps {
   limits?: FetchLimits;
   /** Connections per mailbox in the pool: how many batched FETCHes may run per folder at once. */
   poolSize?: number;
+  /** Called after each range FETCH with the messages fetched and the message bytes received. */
+  onFetched?: (messages: number, bytes: number) => void;
 }
 
 export type MailProcessOutcome =
@@ -45,6 +47,7 @@ export function createMailProcessor(deps: MailProcessDeps) {
     pool: deps.pool,
     limits: deps.limits ?? DEFAULT_FETCH_LIMITS,
     ...(deps.poolSize ? { parallel: deps.poolSize } : {}),
+    ...(deps.onFetched ? { onFetched: deps.onFetched } : {}),
   });
   const mailboxes = deps.mailboxes ?? createMailboxCache(deps.store, 0);
   return async function processMail(job: MailProcessJob): Promise<MailProcessOutcome> {

@@ -28,6 +28,8 @@ export function keys(prefix: string) {
     circuit: (tenantId: string, endpointId: string) => `${prefix}:circuit:{${ref(tenantId, endpointId)}}`,
     slots: (tenantId: string, endpointId: string) => `${prefix}:slots:{${ref(tenantId, endpointId)}}`,
     changes: `${prefix}:changes`,
+    /** Pipeline counters shared by all workers (hash of monotonically growing numbers). */
+    metrics: `${prefix}:metrics`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

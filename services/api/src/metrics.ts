@@ -56,6 +56,24 @@ export function createMetrics(opts: MetricsOptions) {
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
     },
   });
+  // Written by the workers (HINCRBY per range FETCH); read here at scrape time.
+  const fetchCounter = (name: string, help: string, field: string) =>
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const v = Number((await store.redis.hget(store.keys.metrics, field)) ?? 0);
+        this.reset();
+        if (v > 0) this.inc(v);
+      },
+    });
+  fetchCounter(
+    "mailhook_fetch_bytes_total",
+    "Message bytes the workers received from IMAP (header fields, body sections, raw sources)",
+    "fetch_bytes",
+  );
+  fetchCounter("mailhook_fetched_messages_total", "Messages the workers fetched from IMAP", "fetch_messages");
   new Gauge({
     name: "mailhook_jobs",
     help: "Jobs by queue and state (BullMQ)",

@@ -83,6 +83,15 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     log: opts.log,
     limits: opts.limits,
     poolSize: opts.imapPoolSize,
+    // Shared counters for the API's /metrics (fire and forget: a lost increment is not worth a retry).
+    onFetched: (messages, bytes) => {
+      opts.store.redis
+        .multi()
+        .hincrby(opts.store.keys.metrics, "fetch_messages", messages)
+        .hincrby(opts.store.keys.metrics, "fetch_bytes", bytes)
+        .exec()
+        .catch(() => {});
+    },
     ...(opts.inlineFirstAttempt === false
       ? {}
       : { deliverNow: (t: string, id: string, ep: string) => inline.start(t, id, ep) }),
