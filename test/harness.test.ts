@@ -260,7 +260,12 @@ describe("startDovecot", () => {
     await dovecot.kill();
     expect(await Promise.race([closed.then(() => "closed"), timeout(3_000)])).toBe("closed");
     await expect(client.noop()).rejects.toThrow();
-    await expect(dovecot.client(user)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+    // Refused, or reset when the connect races the listener's last moments: either way, down.
+    const err = await dovecot.client(user).then(
+      () => null,
+      (e: unknown) => e as { code?: string },
+    );
+    expect(["ECONNREFUSED", "ECONNRESET"]).toContain(err?.code);
 
     await dovecot.start();
     expect(dovecot.port).toBe(port);
