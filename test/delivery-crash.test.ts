@@ -1,7 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { generateKeySpec } from "@mailhook/store";
 import {
   makeMail,
@@ -14,9 +10,9 @@ import {
 } from "@mailhook/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runService, writeConfig } from "./support/process.js";
 import { waitUntil } from "./support/stack.js";
 
-const root = join(import.meta.dirname, "..");
 let redis: TestRedis;
 let dovecot: TestDovecot;
 let receiver: TestReceiver;
@@ -28,25 +24,6 @@ afterAll(async () => {
   await Promise.all([redis?.stop(), dovecot?.stop(), receiver?.stop()]);
 });
 
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  exited: Promise<number | null>;
-}
-
-function runService(name: "watcher" | "worker", env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "services", name, "src", "main.ts")], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, stdout: () => out, exited };
-}
-
 describe("a worker killed mid-delivery", () => {
   // Queue path: the dead worker's job is picked up after its lock expires. Inline path (the first
   // attempt made straight from mail.process): the delayed safety job makes the attempt instead.
@@ -57,10 +34,7 @@ describe("a worker killed mid-delivery", () => {
     "SIGKILL while the receiver holds the request ($path): the delivery completes after a restart, same webhook-id",
     async ({ prefix, inline, timeoutMs }) => {
       const user = await dovecot.createUser(prefix);
-      const dir = mkdtempSync(join(tmpdir(), "mailhook-cfg-"));
-      const file = join(dir, "mailhook.yaml");
-      writeFileSync(
-        file,
+      const file = writeConfig(
         `version: 1
 mailboxes:
   - id: support

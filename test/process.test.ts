@@ -1,7 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { generateKeySpec } from "@mailhook/store";
 import {
   makeMail,
@@ -14,9 +10,9 @@ import {
 } from "@mailhook/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runService, writeConfig } from "./support/process.js";
 import { waitUntil } from "./support/stack.js";
 
-const root = join(import.meta.dirname, "..");
 let redis: TestRedis;
 let dovecot: TestDovecot;
 let receiver: TestReceiver;
@@ -27,34 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([redis?.stop(), dovecot?.stop(), receiver?.stop()]);
 });
-
-interface Run {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-function runService(name: "watcher" | "worker" | "api", env: Record<string, string>): Run {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "services", name, "src", "main.ts")], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  let err = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return { child, stdout: () => out, stderr: () => err, exited };
-}
-
-function writeConfig(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), "mailhook-cfg-"));
-  const file = join(dir, "mailhook.yaml");
-  writeFileSync(file, text);
-  return file;
-}
 
 describe("services as processes", () => {
   it("exits non-zero on a malformed mailhook.yaml, naming the file, the path and the reason", async () => {

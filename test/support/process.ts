@@ -1,0 +1,39 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = join(import.meta.dirname, "..", "..");
+
+export interface ServiceRun {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Runs a service the way `npm start` does (`node --import tsx services/<name>/src/main.ts`), with
+ * only PATH and `env` in its environment, capturing its output.
+ */
+export function runService(name: "watcher" | "worker" | "api", env: Record<string, string>): ServiceRun {
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "services", name, "src", "main.ts")], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Writes a mailhook.yaml into a fresh temp dir and returns its path. */
+export function writeConfig(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), "mailhook-cfg-"));
+  const file = join(dir, "mailhook.yaml");
+  writeFileSync(file, text);
+  return file;
+}
