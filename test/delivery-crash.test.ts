@@ -1,28 +1,12 @@
 import { generateKeySpec } from "@mailhook/store";
-import {
-  makeMail,
-  startDovecot,
-  startReceiver,
-  startRedis,
-  type TestDovecot,
-  type TestReceiver,
-  type TestRedis,
-} from "@mailhook/testing";
+import { makeMail } from "@mailhook/testing";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runService, writeConfig } from "./support/process.js";
 import { waitUntil } from "./support/stack.js";
+import { useWorld } from "./support/world.js";
 
-let redis: TestRedis;
-let dovecot: TestDovecot;
-let receiver: TestReceiver;
-
-beforeAll(async () => {
-  [redis, dovecot, receiver] = await Promise.all([startRedis(), startDovecot(), startReceiver()]);
-});
-afterAll(async () => {
-  await Promise.all([redis?.stop(), dovecot?.stop(), receiver?.stop()]);
-});
+const world = useWorld();
 
 describe("a worker killed mid-delivery", () => {
   // Queue path: the dead worker's job is picked up after its lock expires. Inline path (the first
@@ -33,19 +17,19 @@ describe("a worker killed mid-delivery", () => {
   ])(
     "SIGKILL while the receiver holds the request ($path): the delivery completes after a restart, same webhook-id",
     async ({ prefix, inline, timeoutMs }) => {
-      const user = await dovecot.createUser(prefix);
+      const user = await world.dovecot.createUser(prefix);
       const file = writeConfig(
         `version: 1
 mailboxes:
   - id: support
     host: 127.0.0.1
-    port: ${dovecot.port}
+    port: ${world.dovecot.port}
     tls: none
     user: ${user.user}
     password: \${TEST_IMAP_PASSWORD}
 endpoints:
   - id: tickets
-    url: ${receiver.url}/${prefix}
+    url: ${world.receiver.url}/${prefix}
 rules:
   - id: everything
     name: Everything
@@ -53,7 +37,7 @@ rules:
 `,
       );
       const env = {
-        REDIS_URL: redis.url,
+        REDIS_URL: world.redis.url,
         MAILHOOK_PREFIX: prefix,
         MAILHOOK_ENCRYPTION_KEYS: generateKeySpec("k1"),
         MAILHOOK_CONFIG: file,
@@ -69,7 +53,7 @@ rules:
       };
       // The first request is held until the test ends: the worker is mid-delivery when it dies.
       let first = true;
-      receiver.setHandler((req) => {
+      world.receiver.setHandler((req) => {
         if (req.path !== `/${prefix}`) return { status: 200 };
         if (first) {
           first = false;
@@ -77,14 +61,14 @@ rules:
         }
         return { status: 200 };
       });
-      const hits = () => receiver.requests.filter((q) => q.path === `/${prefix}`);
+      const hits = () => world.receiver.requests.filter((q) => q.path === `/${prefix}`);
       const watcher = runService("watcher", env);
       let worker = runService("worker", env);
-      const r = new Redis(redis.url);
+      const r = new Redis(world.redis.url);
       try {
         await waitUntil(() => /watching folder/.test(watcher.stdout()), 20_000, "watcher to watch INBOX");
         await waitUntil(() => /worker started/.test(worker.stdout()), 20_000, "worker to start");
-        await dovecot.append(user.user, "INBOX", await makeMail({ subject: "survive the crash" }));
+        await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "survive the crash" }));
         await waitUntil(() => hits().length === 1, 15_000, "the first attempt");
         const id = hits()[0]!.headers["webhook-id"]!;
 
@@ -111,7 +95,7 @@ rules:
       } finally {
         watcher.child.kill("SIGKILL");
         worker.child.kill("SIGKILL");
-        receiver.setHandler(() => ({ status: 200 }));
+        world.receiver.setHandler(() => ({ status: 200 }));
         r.disconnect();
       }
     },

@@ -3,35 +3,17 @@ import { DEFAULT_FETCH_LIMITS } from "@mailhook/model";
 import { replayDeadDeliveries } from "@mailhook/pipeline";
 import { createProducer } from "@mailhook/queue";
 import { createEndpointGate } from "@mailhook/store";
-import {
-  makeMail,
-  startDovecot,
-  startReceiver,
-  startRedis,
-  type TestDovecot,
-  type TestReceiver,
-  type TestRedis,
-} from "@mailhook/testing";
+import { makeMail, startReceiver } from "@mailhook/testing";
 import { generateSecret } from "@mailhook/webhook";
 import { startWorkerService, type WorkerServiceOptions } from "@mailhook/worker";
 import { Webhook } from "standardwebhooks";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { endpointFor, mailboxFor, rules, Stack, sleep, waitUntil } from "./support/stack.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { endpointFor, mailboxFor, rules, type Stack, sleep, waitUntil } from "./support/stack.js";
+import { useWorld } from "./support/world.js";
 
-let redis: TestRedis;
-let dovecot: TestDovecot;
-let receiver: TestReceiver;
-const stacks: Stack[] = [];
-
-beforeAll(async () => {
-  [redis, dovecot, receiver] = await Promise.all([startRedis(), startDovecot(), startReceiver()]);
-});
-afterAll(async () => {
-  await Promise.all([redis?.stop(), dovecot?.stop(), receiver?.stop()]);
-});
+const world = useWorld();
 afterEach(async () => {
-  await Promise.all(stacks.splice(0).map((s) => s.stop()));
-  receiver.setHandler(() => ({ status: 200 }));
+  world.receiver.setHandler(() => ({ status: 200 }));
 });
 
 const ALL = [{ id: "all", name: "All", actions: [{ type: "webhook", endpoint: "hook" }] }];
@@ -41,15 +23,14 @@ async function startStack(
   path: string,
   opts: { rules?: unknown[]; worker?: Partial<WorkerServiceOptions>; secret?: string } = {},
 ): Promise<{ stack: Stack; user: string; secret: string }> {
-  const stack = new Stack({ redisUrl: redis.url });
-  stacks.push(stack);
-  const user = await dovecot.createUser("dlv");
+  const stack = world.stack();
+  const user = await world.dovecot.createUser("dlv");
   const secret = opts.secret ?? generateSecret();
-  await stack.store.putMailbox(mailboxFor(dovecot, user, "mbx"));
-  await stack.store.putEndpoint(endpointFor(`${receiver.url}${path}`, "hook", secret));
+  await stack.store.putMailbox(mailboxFor(world.dovecot, user, "mbx"));
+  await stack.store.putEndpoint(endpointFor(`${world.receiver.url}${path}`, "hook", secret));
   await stack.store.putRules("default", rules(opts.rules ?? ALL));
   stack.worker = await startWorkerService({
-    redisUrl: redis.url,
+    redisUrl: world.redis.url,
     prefix: stack.prefix,
     store: stack.store,
     log: stack.log.child({ service: "worker" }),
@@ -68,16 +49,18 @@ async function startStack(
   return { stack, user: user.user, secret };
 }
 
-const hits = (path: string) => receiver.requests.filter((r) => r.path === path);
+const hits = (path: string) => world.receiver.requests.filter((r) => r.path === path);
 const waitHits = (path: string, n: number, ms = 15_000) =>
   waitUntil(() => hits(path).length >= n, ms, `${n} requests to ${path}`);
 
 describe("retries", () => {
   it("500, 500, 200: one delivered record with three attempts under one webhook-id, each signed afresh", async () => {
     const answers = [500, 500, 200];
-    receiver.setHandler((req) => (req.path === "/r3" ? { status: answers.shift() ?? 200 } : { status: 200 }));
+    world.receiver.setHandler((req) =>
+      req.path === "/r3" ? { status: answers.shift() ?? 200 } : { status: 200 },
+    );
     const { stack, user, secret } = await startStack("/r3");
-    await dovecot.append(user, "INBOX", await makeMail({ subject: "third time lucky" }));
+    await world.dovecot.append(user, "INBOX", await makeMail({ subject: "third time lucky" }));
     await waitHits("/r3", 3);
     await sleep(500);
     const reqs = hits("/r3");
@@ -98,9 +81,9 @@ describe("retries", () => {
   });
 
   it("410 Gone disables the endpoint: the delivery fails and later mail makes no attempt", async () => {
-    receiver.setHandler((req) => (req.path === "/gone" ? { status: 410 } : { status: 200 }));
+    world.receiver.setHandler((req) => (req.path === "/gone" ? { status: 410 } : { status: 200 }));
     const { stack, user } = await startStack("/gone");
-    await dovecot.append(user, "INBOX", await makeMail({ subject: "first" }));
+    await world.dovecot.append(user, "INBOX", await makeMail({ subject: "first" }));
     await waitHits("/gone", 1);
     const id = hits("/gone")[0]!.headers["webhook-id"]!;
     await waitUntil(async () => (await stack.store.getDelivery(id))?.status === "failed", 5_000, "failed");
@@ -108,7 +91,7 @@ describe("retries", () => {
     expect(ep?.enabled).toBe(false);
     expect(ep?.disabledReason).toMatch(/410/);
 
-    await dovecot.append(user, "INBOX", await makeMail({ subject: "second" }));
+    await world.dovecot.append(user, "INBOX", await makeMail({ subject: "second" }));
     await waitUntil(
       async () => (await stack.store.listDeliveryIds("default")).length === 2,
       10_000,
@@ -126,14 +109,16 @@ describe("retries", () => {
   });
 
   it("records a hanging receiver's timeout as the attempt's error", async () => {
-    receiver.setHandler((req) => (req.path === "/hang" ? { status: 200, delayMs: 3_000 } : { status: 200 }));
+    world.receiver.setHandler((req) =>
+      req.path === "/hang" ? { status: 200, delayMs: 3_000 } : { status: 200 },
+    );
     const { stack, user } = await startStack("/hang", {
       worker: {
         schedule: [60_000],
         timeouts: { connectTimeoutMs: 1_000, totalTimeoutMs: 400, maxResponseBytes: 4_096 },
       },
     });
-    await dovecot.append(user, "INBOX", await makeMail({ subject: "slow" }));
+    await world.dovecot.append(user, "INBOX", await makeMail({ subject: "slow" }));
     await waitHits("/hang", 1);
     const id = hits("/hang")[0]!.headers["webhook-id"]!;
     await waitUntil(
@@ -151,11 +136,11 @@ describe("retries", () => {
 
   it("waits as long as Retry-After: 2 asks, although the schedule says 100 ms", async () => {
     const answers = [{ status: 503, headers: { "retry-after": "2" } }, { status: 200 }];
-    receiver.setHandler((req) =>
+    world.receiver.setHandler((req) =>
       req.path === "/ra" ? (answers.shift() ?? { status: 200 }) : { status: 200 },
     );
     const { user } = await startStack("/ra");
-    await dovecot.append(user, "INBOX", await makeMail({ subject: "later please" }));
+    await world.dovecot.append(user, "INBOX", await makeMail({ subject: "later please" }));
     await waitHits("/ra", 2, 10_000);
     const [a, b] = hits("/ra");
     expect(b!.at - a!.at).toBeGreaterThanOrEqual(2_000);
@@ -165,7 +150,7 @@ describe("retries", () => {
 
 describe("SSRF guard, end to end", () => {
   it("refuses metadata, IPv4-mapped, decimal and privately-resolving URLs without contacting them", async () => {
-    const port = new URL(receiver.url).port;
+    const port = new URL(world.receiver.url).port;
     const targets = {
       metadata: "http://169.254.169.254/latest/meta-data/",
       mapped: `http://[::ffff:127.0.0.1]:${port}/ssrf-mapped`,
@@ -181,10 +166,9 @@ describe("SSRF guard, end to end", () => {
       cb(null, [
         { address: host === "internal.example.test" ? "10.1.2.3" : "203.0.113.9", family: 4 },
       ])) as unknown as typeof dns.lookup;
-    const stack = new Stack({ redisUrl: redis.url });
-    stacks.push(stack);
-    const user = await dovecot.createUser("ssrf");
-    await stack.store.putMailbox(mailboxFor(dovecot, user, "mbx"));
+    const stack = world.stack();
+    const user = await world.dovecot.createUser("ssrf");
+    await stack.store.putMailbox(mailboxFor(world.dovecot, user, "mbx"));
     for (const [id, url] of Object.entries(targets)) await stack.store.putEndpoint(endpointFor(url, id));
     await stack.store.putRules(
       "default",
@@ -197,7 +181,7 @@ describe("SSRF guard, end to end", () => {
       ]),
     );
     stack.worker = await startWorkerService({
-      redisUrl: redis.url,
+      redisUrl: world.redis.url,
       prefix: stack.prefix,
       store: stack.store,
       log: stack.log.child({ service: "worker" }),
@@ -212,7 +196,7 @@ describe("SSRF guard, end to end", () => {
     });
     await stack.startWatcher();
     await stack.waitForState("mbx", "INBOX", "connected");
-    await dovecot.append(user.user, "INBOX", await makeMail({ subject: "exfiltrate" }));
+    await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "exfiltrate" }));
 
     await waitUntil(
       async () => {
@@ -237,21 +221,20 @@ describe("SSRF guard, end to end", () => {
       expect(r?.attempts).toHaveLength(1);
       expect(r?.attempts[0]?.status).toBeNull();
     }
-    expect(receiver.requests.filter((r) => r.path.startsWith("/ssrf"))).toHaveLength(0);
+    expect(world.receiver.requests.filter((r) => r.path.startsWith("/ssrf"))).toHaveLength(0);
   });
 });
 
 describe("isolation", () => {
   it("an endpoint that hangs every request for 30 s does not delay 200 deliveries to a healthy one", async () => {
-    receiver.setHandler((req) =>
+    world.receiver.setHandler((req) =>
       req.path === "/a-hangs" ? { status: 200, delayMs: 30_000 } : { status: 200 },
     );
-    const stack = new Stack({ redisUrl: redis.url });
-    stacks.push(stack);
-    const user = await dovecot.createUser("iso");
-    await stack.store.putMailbox(mailboxFor(dovecot, user, "mbx"));
-    await stack.store.putEndpoint(endpointFor(`${receiver.url}/a-hangs`, "a"));
-    await stack.store.putEndpoint(endpointFor(`${receiver.url}/b-fine`, "b"));
+    const stack = world.stack();
+    const user = await world.dovecot.createUser("iso");
+    await stack.store.putMailbox(mailboxFor(world.dovecot, user, "mbx"));
+    await stack.store.putEndpoint(endpointFor(`${world.receiver.url}/a-hangs`, "a"));
+    await stack.store.putEndpoint(endpointFor(`${world.receiver.url}/b-fine`, "b"));
     await stack.store.putRules(
       "default",
       rules([
@@ -265,7 +248,7 @@ describe("isolation", () => {
       ]),
     );
     stack.worker = await startWorkerService({
-      redisUrl: redis.url,
+      redisUrl: world.redis.url,
       prefix: stack.prefix,
       store: stack.store,
       log: stack.log.child({ service: "worker" }),
@@ -285,7 +268,7 @@ describe("isolation", () => {
       const raws = await Promise.all(
         Array.from({ length: 200 }, (_, i) => makeMail({ subject: `${prefix} ${i}` })),
       );
-      await dovecot.appendMany(user.user, "INBOX", raws);
+      await world.dovecot.appendMany(user.user, "INBOX", raws);
       await waitHits("/b-fine", from + 200, 20_000);
       const lateness: number[] = [];
       for (const r of hits("/b-fine").slice(from)) {
@@ -309,22 +292,22 @@ describe("isolation", () => {
       expect(hits("/a-hangs").length).toBeLessThanOrEqual(4);
     } finally {
       // Hanging requests end now, so stopping the worker does not wait 30 s for them.
-      receiver.setHandler(() => ({ status: 200 }));
-      await receiver.stop();
-      receiver = await startReceiver();
+      world.receiver.setHandler(() => ({ status: 200 }));
+      await world.receiver.stop();
+      world.receiver = await startReceiver();
     }
   });
 
   it("opens the circuit after repeated failures, lets one probe through later, and closes on success", async () => {
     let answer = 503;
-    receiver.setHandler((req) => (req.path === "/flaky" ? { status: answer } : { status: 200 }));
+    world.receiver.setHandler((req) => (req.path === "/flaky" ? { status: answer } : { status: 200 }));
     const { stack, user } = await startStack("/flaky", {
       worker: {
         schedule: Array.from({ length: 30 }, () => 50),
         gate: { failureThreshold: 3, openMs: 1_500, maxOpenMs: 1_500 },
       },
     });
-    await dovecot.append(user, "INBOX", await makeMail({ subject: "flaky" }));
+    await world.dovecot.append(user, "INBOX", await makeMail({ subject: "flaky" }));
     await waitHits("/flaky", 3);
     const third = hits("/flaky")[2]!.at;
     await sleep(1_000);
@@ -349,7 +332,7 @@ describe("secrets and replay", () => {
     const { stack, user, secret: oldSecret } = await startStack("/rot");
     const newSecret = generateSecret();
     await stack.store.rotateEndpointSecret("default", "hook", newSecret, 3_600);
-    await dovecot.append(user, "INBOX", await makeMail({ subject: "overlap" }));
+    await world.dovecot.append(user, "INBOX", await makeMail({ subject: "overlap" }));
     await waitHits("/rot", 1);
     const [during] = hits("/rot");
     expect(during!.headers["webhook-signature"]!.split(" ")).toHaveLength(2);
@@ -358,7 +341,7 @@ describe("secrets and replay", () => {
 
     const newest = generateSecret();
     await stack.store.rotateEndpointSecret("default", "hook", newest, 0);
-    await dovecot.append(user, "INBOX", await makeMail({ subject: "after" }));
+    await world.dovecot.append(user, "INBOX", await makeMail({ subject: "after" }));
     await waitHits("/rot", 2);
     const after = hits("/rot")[1]!;
     expect(after.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
@@ -368,10 +351,10 @@ describe("secrets and replay", () => {
 
   it("lists an endpoint's dead deliveries and replays them all under their original webhook-ids", async () => {
     let answer = 400; // a client error is dead-lettered at once
-    receiver.setHandler((req) => (req.path === "/replay" ? { status: answer } : { status: 200 }));
+    world.receiver.setHandler((req) => (req.path === "/replay" ? { status: answer } : { status: 200 }));
     const { stack, user } = await startStack("/replay");
     for (const s of ["one", "two", "three"])
-      await dovecot.append(user, "INBOX", await makeMail({ subject: s }));
+      await world.dovecot.append(user, "INBOX", await makeMail({ subject: s }));
     await waitHits("/replay", 3);
     await waitUntil(
       async () => (await stack.store.listDeadDeliveries("default", "hook")).length === 3,
@@ -381,7 +364,7 @@ describe("secrets and replay", () => {
     const firstIds = hits("/replay").map((r) => r.headers["webhook-id"]);
     answer = 200;
     const deliveries = createProducer("webhook.deliver", {
-      connection: { url: redis.url, maxRetriesPerRequest: null },
+      connection: { url: world.redis.url, maxRetriesPerRequest: null },
       prefix: stack.prefix,
     });
     try {
@@ -409,9 +392,9 @@ describe("secrets and replay", () => {
 
 describe("worker errors", () => {
   it("dead-letters a delivery whose job fails on every BullMQ attempt, instead of leaving it pending", async () => {
-    receiver.setHandler((req) => (req.path === "/broken" ? { status: 503 } : { status: 200 }));
+    world.receiver.setHandler((req) => (req.path === "/broken" ? { status: 503 } : { status: 200 }));
     const { stack, user } = await startStack("/broken", { worker: { schedule: [1_500, 1_500] } });
-    await dovecot.append(user, "INBOX", await makeMail({ subject: "corrupted later" }));
+    await world.dovecot.append(user, "INBOX", await makeMail({ subject: "corrupted later" }));
     await waitHits("/broken", 1);
     const id = hits("/broken")[0]!.headers["webhook-id"]!;
     // The endpoint becomes unreadable (a bug, a bad manual edit): every later run of the job throws.

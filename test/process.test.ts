@@ -1,28 +1,12 @@
 import { generateKeySpec } from "@mailhook/store";
-import {
-  makeMail,
-  startDovecot,
-  startReceiver,
-  startRedis,
-  type TestDovecot,
-  type TestReceiver,
-  type TestRedis,
-} from "@mailhook/testing";
+import { makeMail } from "@mailhook/testing";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runService, writeConfig } from "./support/process.js";
 import { waitUntil } from "./support/stack.js";
+import { useWorld } from "./support/world.js";
 
-let redis: TestRedis;
-let dovecot: TestDovecot;
-let receiver: TestReceiver;
-
-beforeAll(async () => {
-  [redis, dovecot, receiver] = await Promise.all([startRedis(), startDovecot(), startReceiver()]);
-});
-afterAll(async () => {
-  await Promise.all([redis?.stop(), dovecot?.stop(), receiver?.stop()]);
-});
+const world = useWorld();
 
 describe("services as processes", () => {
   it("exits non-zero on a malformed mailhook.yaml, naming the file, the path and the reason", async () => {
@@ -37,7 +21,7 @@ endpoints: []
 rules: []
 `);
     const run = runService("watcher", {
-      REDIS_URL: redis.url,
+      REDIS_URL: world.redis.url,
       MAILHOOK_PREFIX: "badcfg",
       MAILHOOK_ENCRYPTION_KEYS: generateKeySpec("k1"),
       MAILHOOK_CONFIG: file,
@@ -51,19 +35,19 @@ rules: []
   });
 
   it("runs from a config file end to end, and SIGTERM closes IDLE connections and releases the lease", async () => {
-    const user = await dovecot.createUser("proc");
+    const user = await world.dovecot.createUser("proc");
     const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const file = writeConfig(`version: 1
 mailboxes:
   - id: support
     host: 127.0.0.1
-    port: ${dovecot.port}
+    port: ${world.dovecot.port}
     tls: none
     user: ${user.user}
     password: \${TEST_IMAP_PASSWORD}
 endpoints:
   - id: tickets
-    url: ${receiver.url}/proc
+    url: ${world.receiver.url}/proc
     secret: \${TEST_WEBHOOK_SECRET}
 rules:
   - id: everything
@@ -71,7 +55,7 @@ rules:
     actions: [{ type: webhook, endpoint: tickets }]
 `);
     const env = {
-      REDIS_URL: redis.url,
+      REDIS_URL: world.redis.url,
       MAILHOOK_PREFIX: "proc",
       MAILHOOK_ENCRYPTION_KEYS: generateKeySpec("k1"),
       MAILHOOK_CONFIG: file,
@@ -82,12 +66,12 @@ rules:
     };
     const worker = runService("worker", env);
     const watcher = runService("watcher", env);
-    const r = new Redis(redis.url);
+    const r = new Redis(world.redis.url);
     try {
       await waitUntil(() => /watching folder/.test(watcher.stdout()), 20_000, "watcher to watch INBOX");
       await waitUntil(() => /worker started/.test(worker.stdout()), 20_000, "worker to start");
-      await dovecot.append(user.user, "INBOX", await makeMail({ subject: "from a process" }));
-      await waitUntil(() => receiver.requests.some((q) => q.path === "/proc"), 15_000, "the webhook");
+      await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "from a process" }));
+      await waitUntil(() => world.receiver.requests.some((q) => q.path === "/proc"), 15_000, "the webhook");
       expect(await r.get("proc:lease:default/support")).not.toBeNull();
 
       watcher.child.kill("SIGTERM");
@@ -111,25 +95,25 @@ rules:
   });
 
   it("shares mailboxes between watcher replicas: one owner, and a SIGKILLed owner is taken over", async () => {
-    const user = await dovecot.createUser("replica");
+    const user = await world.dovecot.createUser("replica");
     const file = writeConfig(`version: 1
 mailboxes:
   - id: shared
     host: 127.0.0.1
-    port: ${dovecot.port}
+    port: ${world.dovecot.port}
     tls: none
     user: ${user.user}
     password: \${TEST_IMAP_PASSWORD}
 endpoints:
   - id: tickets
-    url: ${receiver.url}/replica
+    url: ${world.receiver.url}/replica
 rules:
   - id: everything
     name: Everything
     actions: [{ type: webhook, endpoint: tickets }]
 `);
     const base = {
-      REDIS_URL: redis.url,
+      REDIS_URL: world.redis.url,
       MAILHOOK_PREFIX: "replica",
       MAILHOOK_ENCRYPTION_KEYS: generateKeySpec("k1"),
       MAILHOOK_CONFIG: file,
@@ -142,8 +126,8 @@ rules:
     const worker = runService("worker", base);
     const a = runService("watcher", { ...base, WATCHER_ID: "replica-a" });
     const b = runService("watcher", { ...base, WATCHER_ID: "replica-b" });
-    const r = new Redis(redis.url);
-    const hits = () => receiver.requests.filter((q) => q.path === "/replica");
+    const r = new Redis(world.redis.url);
+    const hits = () => world.receiver.requests.filter((q) => q.path === "/replica");
     try {
       await waitUntil(() => /watching folder/.test(a.stdout() + b.stdout()), 20_000, "one replica to watch");
       await waitUntil(() => /worker started/.test(worker.stdout()), 20_000, "worker to start");
@@ -159,14 +143,14 @@ rules:
       expect(lease).toMatch(/^replica-[ab]\./);
       expect(/took mailbox/.test(other.stdout())).toBe(false);
 
-      await dovecot.append(user.user, "INBOX", await makeMail({ subject: "to the first owner" }));
+      await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "to the first owner" }));
       await waitUntil(() => hits().length === 1, 15_000, "first webhook");
 
       owner.child.kill("SIGKILL");
       await owner.exited;
       await waitUntil(() => /took mailbox/.test(other.stdout()), 10_000, "the other replica to take over");
       await waitUntil(() => /watching folder/.test(other.stdout()), 10_000, "the other replica to watch");
-      await dovecot.append(user.user, "INBOX", await makeMail({ subject: "after the takeover" }));
+      await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "after the takeover" }));
       await waitUntil(() => hits().length === 2, 15_000, "second webhook");
       await new Promise((res) => setTimeout(res, 1_000));
       const subjects = hits().map(
