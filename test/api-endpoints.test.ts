@@ -24,7 +24,7 @@ beforeEach(async () => {
 });
 
 describe("endpoints", () => {
-  it("happy: the secret is generated, shown once, stored sealed; header values that look secret are masked", async () => {
+  it("happy: the secret is generated, shown once, stored sealed; header values are sealed and never shown", async () => {
     const c = await api.json("POST", "/v1/endpoints", token, {
       url: "http://127.0.0.1:9/hook",
       headers: { Authorization: "Bearer receiver-secret-123", "X-Team": "billing" },
@@ -34,7 +34,7 @@ describe("endpoints", () => {
     expect(c.body).toMatchObject({
       state: "enabled",
       activeSecrets: 1,
-      headers: { Authorization: "[redacted]", "X-Team": "billing" },
+      headers: { Authorization: "[redacted]", "X-Team": "[redacted]" },
     });
     const g = await api.call("GET", `/v1/endpoints/${c.body.id}`, { token });
     expect(g.body.secret).toBeUndefined();
@@ -42,6 +42,13 @@ describe("endpoints", () => {
     expect((await api.store.getEndpoint(tenantId, c.body.id))?.secrets).toEqual([c.body.secret]);
     const raw = await api.redis.hget(api.store.keys.endpoints(tenantId), c.body.id);
     expect(raw).not.toContain(c.body.secret);
+    for (const plain of ["receiver-secret-123", "billing", "X-Team", "Authorization"])
+      expect(raw).not.toContain(plain);
+    // The pipeline still gets them in clear.
+    expect((await api.store.getEndpoint(tenantId, c.body.id))?.headers).toEqual({
+      Authorization: "Bearer receiver-secret-123",
+      "X-Team": "billing",
+    });
   });
 
   it("idempotent create: a retry gets the same endpoint and secret, which Redis holds only sealed", async () => {

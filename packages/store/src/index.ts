@@ -38,7 +38,7 @@ export type { ResealResult } from "./reseal.js";
 export { resealSecrets } from "./reseal.js";
 export type { CasResult, RuleWrite, RuleWriter, StoredRule } from "./rules-cas.js";
 export { createRuleWriter, ruleEtag } from "./rules-cas.js";
-export type { SecretBox } from "./secret-box.js";
+export type { SecretBox, SecretContext } from "./secret-box.js";
 export { createSecretBox, generateKeySpec, Sealed } from "./secret-box.js";
 export type { SeedInput, SeedResult } from "./seed.js";
 export { SECRET_OVERLAP_SEC, seedFromConfig } from "./seed.js";

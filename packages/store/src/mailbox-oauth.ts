@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { apiKeys } from "./api-keys.js";
-import { Sealed, type SecretBox } from "./secret-box.js";
+import { Sealed, type SecretBox, type SecretContext } from "./secret-box.js";
 import type { Store } from "./store.js";
 
 /**
@@ -31,21 +31,23 @@ const StoredOAuth = z.object({
 export function createMailboxOAuth(store: Store, prefix: string, secrets: SecretBox) {
   const { redis, keys: k } = store;
   const ak = apiKeys(prefix);
-  const open = (s: z.infer<typeof StoredOAuth>): MailboxOAuth => ({
+  const cs = (tenantId: string, id: string): SecretContext => ({ kind: "oauth.client-secret", tenantId, id });
+  const rt = (tenantId: string, id: string): SecretContext => ({ kind: "oauth.refresh-token", tenantId, id });
+  const open = (tenantId: string, id: string, s: z.infer<typeof StoredOAuth>): MailboxOAuth => ({
     ...s,
-    clientSecret: s.clientSecret ? secrets.open(s.clientSecret) : null,
-    refreshToken: s.refreshToken ? secrets.open(s.refreshToken) : null,
+    clientSecret: s.clientSecret ? secrets.open(s.clientSecret, cs(tenantId, id)) : null,
+    refreshToken: s.refreshToken ? secrets.open(s.refreshToken, rt(tenantId, id)) : null,
   });
   return {
     async get(tenantId: string, mailboxId: string): Promise<MailboxOAuth | null> {
       const raw = await redis.hget(ak.mailboxOAuth, k.ref(tenantId, mailboxId));
-      return raw ? open(StoredOAuth.parse(JSON.parse(raw))) : null;
+      return raw ? open(tenantId, mailboxId, StoredOAuth.parse(JSON.parse(raw))) : null;
     },
     async put(tenantId: string, mailboxId: string, o: MailboxOAuth): Promise<void> {
       const stored = StoredOAuth.parse({
         ...o,
-        clientSecret: o.clientSecret ? secrets.seal(o.clientSecret) : null,
-        refreshToken: o.refreshToken ? secrets.seal(o.refreshToken) : null,
+        clientSecret: o.clientSecret ? secrets.seal(o.clientSecret, cs(tenantId, mailboxId)) : null,
+        refreshToken: o.refreshToken ? secrets.seal(o.refreshToken, rt(tenantId, mailboxId)) : null,
       });
       await redis.hset(ak.mailboxOAuth, k.ref(tenantId, mailboxId), JSON.stringify(stored));
     },
@@ -57,11 +59,9 @@ export function createMailboxOAuth(store: Store, prefix: string, secrets: Secret
       const h = await redis.hgetall(ak.mailboxOAuth);
       return Object.entries(h).map(([ref, raw]) => {
         const slash = ref.indexOf("/");
-        return {
-          tenantId: ref.slice(0, slash),
-          mailboxId: ref.slice(slash + 1),
-          oauth: open(StoredOAuth.parse(JSON.parse(raw))),
-        };
+        const tenantId = ref.slice(0, slash);
+        const mailboxId = ref.slice(slash + 1);
+        return { tenantId, mailboxId, oauth: open(tenantId, mailboxId, StoredOAuth.parse(JSON.parse(raw))) };
       });
     },
     /**

@@ -77,7 +77,10 @@ export const StoredEndpoint = z.object({
   url: z.string(),
   secrets: z.array(Sealed).min(1),
   retiring: z.array(z.object({ secret: Sealed, expiresAt: z.string() })).optional(),
-  headers: z.record(z.string(), z.string()),
+  /** Custom headers as JSON, sealed: their values are often credentials (`Authorization: Bearer …`). */
+  sealedHeaders: Sealed.optional(),
+  /** Custom headers in clear, as records written before they were sealed hold them (read, never written). */
+  headers: z.record(z.string(), z.string()).optional(),
   enabled: z.boolean(),
   disabledReason: z.string().nullable(),
   managed: Managed,

@@ -14,7 +14,7 @@ import {
   StoredEndpoint,
   StoredMailbox,
 } from "./records.js";
-import type { SecretBox } from "./secret-box.js";
+import type { SecretBox, SecretContext } from "./secret-box.js";
 
 export interface StoreOptions {
   redis: Redis;
@@ -54,11 +54,27 @@ export function createStore(opts: StoreOptions) {
     await redis.publish(k.changes, JSON.stringify(notice));
   };
 
-  const openMailbox = (s: StoredMailbox): Mailbox => ({ ...s, password: secrets.open(s.password) });
+  const pw = (tenantId: string, id: string): SecretContext => ({ kind: "mailbox.password", tenantId, id });
+  const ep = (tenantId: string, id: string, kind: "endpoint.secret" | "endpoint.headers"): SecretContext => ({
+    kind,
+    tenantId,
+    id,
+  });
+  const openMailbox = (s: StoredMailbox): Mailbox => ({
+    ...s,
+    password: secrets.open(s.password, pw(s.tenantId, s.id)),
+  });
   const openEndpoint = (s: StoredEndpoint): Endpoint => {
-    const { retiring, ...rest } = s;
-    const e: Endpoint = { ...rest, secrets: s.secrets.map((x) => secrets.open(x)) };
-    if (retiring?.length) e.retiring = retiring.map((r) => ({ ...r, secret: secrets.open(r.secret) }));
+    const { retiring, sealedHeaders, headers: legacyHeaders, ...rest } = s;
+    const sc = ep(s.tenantId, s.id, "endpoint.secret");
+    const headers = sealedHeaders
+      ? (JSON.parse(secrets.open(sealedHeaders, ep(s.tenantId, s.id, "endpoint.headers"))) as Record<
+          string,
+          string
+        >)
+      : (legacyHeaders ?? {});
+    const e: Endpoint = { ...rest, headers, secrets: s.secrets.map((x) => secrets.open(x, sc)) };
+    if (retiring?.length) e.retiring = retiring.map((r) => ({ ...r, secret: secrets.open(r.secret, sc) }));
     return e;
   };
   const ledger = deliveryLedger(redis, k, retention);
@@ -69,7 +85,10 @@ export function createStore(opts: StoreOptions) {
     ...ledger,
 
     async putMailbox(m: Mailbox): Promise<void> {
-      const stored: StoredMailbox = StoredMailbox.parse({ ...m, password: secrets.seal(m.password) });
+      const stored: StoredMailbox = StoredMailbox.parse({
+        ...m,
+        password: secrets.seal(m.password, pw(m.tenantId, m.id)),
+      });
       await redis
         .multi()
         .hset(k.mailboxes, k.ref(m.tenantId, m.id), JSON.stringify(stored))
@@ -99,11 +118,20 @@ export function createStore(opts: StoreOptions) {
       const now = Date.now();
       // Retired secrets past their overlap window are dropped for good at the next write.
       const retiring = (e.retiring ?? []).filter((r) => Date.parse(r.expiresAt) > now);
+      const sc = ep(e.tenantId, e.id, "endpoint.secret");
+      const { headers, ...rest } = e;
       const stored = StoredEndpoint.parse({
-        ...e,
-        secrets: e.secrets.map((s) => secrets.seal(s)),
+        ...rest,
+        secrets: e.secrets.map((s) => secrets.seal(s, sc)),
         retiring:
-          retiring.length > 0 ? retiring.map((r) => ({ ...r, secret: secrets.seal(r.secret) })) : undefined,
+          retiring.length > 0
+            ? retiring.map((r) => ({ ...r, secret: secrets.seal(r.secret, sc) }))
+            : undefined,
+        // Names and values together: a header name alone (X-Acme-Api-Key) tells what to steal.
+        sealedHeaders:
+          Object.keys(headers).length > 0
+            ? secrets.seal(JSON.stringify(headers), ep(e.tenantId, e.id, "endpoint.headers"))
+            : undefined,
       });
       await redis
         .multi()

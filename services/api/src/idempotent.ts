@@ -1,4 +1,3 @@
-import { Sealed } from "@mailhook/store";
 import type { Context } from "hono";
 import type { AppEnv } from "./context.js";
 import { ApiError } from "./errors.js";
@@ -50,9 +49,8 @@ export async function idempotent<T>(
       "a request with this Idempotency-Key is still running",
     );
   if (claim.kind === "replay") {
-    // Written by this function from a T below: the stored JSON is that T (sealed, since responses
-    // can carry a webhook secret).
-    const stored = JSON.parse(svc.deps.secrets.open(Sealed.parse(JSON.parse(claim.response.body)))) as T;
+    // Written by this function from a T below (the store keeps it sealed: it can carry a webhook secret).
+    const stored = JSON.parse(claim.response.body) as T;
     if (opts.shownOnce)
       throw new ApiError(
         409,
@@ -70,7 +68,7 @@ export async function idempotent<T>(
     }
     await svc.idempotency.complete(tenantId, scope, key, fingerprint, {
       status: 201,
-      body: JSON.stringify(svc.deps.secrets.seal(JSON.stringify(kept))),
+      body: JSON.stringify(kept),
       headers: r.headers ?? {},
     });
     return use(r, false);

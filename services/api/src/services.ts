@@ -37,7 +37,7 @@ export function createServices(deps: ApiDeps): Services {
     tenants: createTenants({ redis, prefix }),
     tokens: createTokens({ redis, prefix }),
     rules: createRuleWriter(deps.store),
-    idempotency: createIdempotency({ redis, prefix }),
+    idempotency: createIdempotency({ redis, prefix, secrets: deps.secrets }),
     oauth: createMailboxOAuth(deps.store, prefix, deps.secrets),
     limiter: createRateLimiter({ redis, prefix, limit: limits.ratePerWindow, windowMs: limits.rateWindowMs }),
     probe: deps.probeMailbox ?? createImapProbe(),

@@ -12,7 +12,7 @@ export const resealSecretsRoute = createRoute({
   tags: ["operations"],
   summary: "Re-encrypt every stored credential sealed with an older key under the current one (admin token)",
   description:
-    "Key rollover: list the new key first in MAILHOOK_ENCRYPTION_KEYS and keep the old one, restart, call this, then drop the old key.",
+    "Key rollover: list the new key first in MAILHOOK_ENCRYPTION_KEYS and keep the old one, restart, call this, then drop the old key. Also rewrites values sealed in the older format (no associated data, custom headers in clear) and expires idempotency records made under an older key.",
   security: bearer,
   responses: {
     200: {
@@ -25,6 +25,10 @@ export const resealSecretsRoute = createRoute({
               mailboxes: z.number().int(),
               endpoints: z.number().int(),
               oauth: z.number().int(),
+              idempotency: z
+                .number()
+                .int()
+                .openapi({ description: "Idempotency records made under an older key, expired" }),
             })
             .openapi("ResealResult"),
         },

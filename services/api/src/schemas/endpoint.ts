@@ -11,7 +11,8 @@ export const EndpointHeaders = z
   .record(HeaderName, HeaderValue)
   .refine((h) => Object.keys(h).length <= 32, "at most 32 custom headers")
   .openapi({
-    description: "Sent with every request (e.g. Authorization). Signature and framing headers are reserved.",
+    description:
+      "Sent with every request (e.g. Authorization). Stored sealed and never shown again (names only). Signature and framing headers are reserved.",
   });
 
 const Url = z.string().min(1).max(2000).openapi({ example: "https://hooks.example.com/mail" });
@@ -42,7 +43,7 @@ export const EndpointView = z
     url: z.string(),
     headers: z
       .record(z.string(), z.string())
-      .openapi({ description: "Names only are shown; values are masked" }),
+      .openapi({ description: "Names only: every value is shown as [redacted] (values are stored sealed)" }),
     enabled: z.boolean(),
     /** enabled / disabled (by a person) / gone (the receiver answered 410 and mailhook stopped sending). */
     state: z.enum(["enabled", "disabled", "gone"]),
