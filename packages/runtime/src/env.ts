@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import { z } from "zod";
+import { tokenStrength } from "./token-strength.js";
 
 const int = (def: number) =>
   z
@@ -44,7 +45,26 @@ export const Env = z.object({
   API_HOST: z.string().default("127.0.0.1"),
   API_PORT: int(8787),
   /** Bearer token that manages tenants and their tokens. Unset: no admin routes (401). */
-  MAILHOOK_ADMIN_TOKEN: z.string().min(32, "must be at least 32 characters").optional(),
+  MAILHOOK_ADMIN_TOKEN: z
+    .string()
+    .min(32, "must be at least 32 characters")
+    .superRefine((t, ctx) => {
+      const s = tokenStrength(t);
+      if (!s.ok)
+        ctx.addIssue({
+          code: "custom",
+          message: `looks guessable (about ${s.bits} bits, repeated or sequential characters); use 32 random bytes, e.g. \`openssl rand -base64 32\`, or leave it unset under \`npm start\`, which generates one`,
+        });
+    })
+    .optional(),
+  /** Failed authentications per client address per window; over it answers 429 with Retry-After. */
+  API_AUTH_FAILURE_LIMIT: int(20).refine((n) => n >= 1, "must be at least 1"),
+  API_AUTH_FAILURE_WINDOW_MS: int(60_000).refine((n) => n >= 1000, "must be at least 1000"),
+  /**
+   * Comma-separated CIDRs or addresses of reverse proxies whose X-Forwarded-For is believed. Empty
+   * (default): the client address is the socket's, X-Forwarded-For is ignored.
+   */
+  API_TRUSTED_PROXIES: list,
   /** Largest JSON body the API accepts (bytes); larger answers 413. */
   API_BODY_LIMIT_BYTES: int(1024 * 1024),
   /** Largest raw message POST /v1/rules/test accepts (bytes). */

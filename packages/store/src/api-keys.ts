@@ -11,6 +11,8 @@ export function apiKeys(prefix: string) {
     idempotency: (tenantId: string, scope: string, key: string) =>
       `${prefix}:idem:${tenantId}:${scope}:${key}`,
     rateLimit: (subject: string, window: number) => `${prefix}:rl:${subject}:${window}`,
+    /** Failed authentications from one client address (expires with its window). */
+    authFailures: (address: string) => `${prefix}:auth-failures:${address}`,
     mailboxOAuth: `${prefix}:mailbox-oauth`,
     oauthLock: (ref: string) => `${prefix}:oauth-lock:${ref}`,
     secretExpiry: (tenantId: string) => `${prefix}:endpoint-secret-expiry:${tenantId}`,

@@ -12,7 +12,7 @@ export interface RateLimitOptions {
 export type RateDecision = { ok: true; remaining: number } | { ok: false; retryAfterMs: number };
 
 /**
- * A fixed-window counter per subject (token id) in Redis, so every API replica shares the budget.
+ * A fixed-window counter per subject (token id, tenant) in Redis, so every API replica shares the budget.
  * Fixed windows allow a burst of up to 2× at a window edge; that is accepted for its one round trip.
  */
 export function createRateLimiter(opts: RateLimitOptions) {

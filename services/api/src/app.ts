@@ -15,6 +15,7 @@ import {
 } from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import { authenticate } from "./middleware/auth.js";
+import { clientAddress } from "./middleware/client-address.js";
 import { requestId } from "./middleware/request-id.js";
 import { requestLog } from "./middleware/request-log.js";
 import { registerComponents } from "./openapi.js";
@@ -58,7 +59,16 @@ export function createApp(deps: ApiDeps): Api {
   const jsonLimit = bodyLimit({ maxSize: svc.limits.bodyBytes, onError: tooLarge(svc.limits.bodyBytes) });
   const emlLimit = bodyLimit({ maxSize: svc.limits.emlBytes, onError: tooLarge(svc.limits.emlBytes) });
   app.use("/v1/*", (c, next) => (c.req.path === "/v1/rules/test" ? emlLimit(c, next) : jsonLimit(c, next)));
-  app.use("/v1/*", authenticate({ adminToken: deps.adminToken, tokens: svc.tokens, limiter: svc.limiter }));
+  app.use("/v1/*", clientAddress({ trustedProxies: deps.trustedProxies ?? [] }));
+  app.use(
+    "/v1/*",
+    authenticate({
+      adminToken: deps.adminToken,
+      tokens: svc.tokens,
+      limiter: svc.limiter,
+      failures: svc.authFailures,
+    }),
+  );
 
   registerComponents(app);
   registerRoutes(app, svc);

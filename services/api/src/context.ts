@@ -10,5 +10,7 @@ export interface AppEnv {
     requestId: string;
     log: Logger;
     principal: Principal | null;
+    /** The caller's address (socket, or X-Forwarded-For behind a trusted proxy): failed logins count per address. */
+    clientAddress: string;
   };
 }

@@ -13,6 +13,9 @@ export interface ApiLimits {
   /** Requests per token per window. */
   ratePerWindow: number;
   rateWindowMs: number;
+  /** Failed authentications per client address per window. */
+  authFailuresPerWindow: number;
+  authFailureWindowMs: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -20,6 +23,8 @@ export const DEFAULT_LIMITS: ApiLimits = {
   emlBytes: 25 * 1024 * 1024,
   ratePerWindow: 600,
   rateWindowMs: 60_000,
+  authFailuresPerWindow: 20,
+  authFailureWindowMs: 60_000,
 };
 
 export interface ApiDeps {
@@ -44,6 +49,8 @@ export interface ApiDeps {
    */
   imapAllow: string[];
   limits?: Partial<ApiLimits>;
+  /** Reverse proxies whose X-Forwarded-For names the client (API_TRUSTED_PROXIES); absent: none. */
+  trustedProxies?: string[];
   /** Origins allowed by CORS; empty or absent = CORS off (no CORS headers at all). */
   corsOrigins?: string[];
   /** The `webhook.deliver` producer replays go to; absent: replay routes answer 501. */

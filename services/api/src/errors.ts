@@ -19,6 +19,8 @@ export const ErrorCode = z.enum([
   "MAILBOX_VERIFY_FAILED",
   "PAYLOAD_TOO_LARGE",
   "RATE_LIMITED",
+  "AUTH_RATE_LIMITED",
+  "QUOTA_EXCEEDED",
   "NOT_IMPLEMENTED",
   "INTERNAL",
 ]);

@@ -32,11 +32,14 @@ const app = createApp({
   imapAllow: env.IMAP_ALLOW,
   deliveries,
   corsOrigins: env.API_CORS_ORIGINS,
+  trustedProxies: env.API_TRUSTED_PROXIES,
   limits: {
     bodyBytes: env.API_BODY_LIMIT_BYTES,
     emlBytes: env.API_EML_LIMIT_BYTES,
     ratePerWindow: env.API_RATE_LIMIT,
     rateWindowMs: env.API_RATE_WINDOW_MS,
+    authFailuresPerWindow: env.API_AUTH_FAILURE_LIMIT,
+    authFailureWindowMs: env.API_AUTH_FAILURE_WINDOW_MS,
   },
   workerCounts: async () =>
     Object.fromEntries(

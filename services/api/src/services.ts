@@ -1,4 +1,6 @@
 import {
+  type AuthFailures,
+  createAuthFailures,
   createIdempotency,
   createMailboxOAuth,
   createRateLimiter,
@@ -25,6 +27,7 @@ export interface Services {
   idempotency: Idempotency;
   oauth: MailboxOAuthStore;
   limiter: RateLimiter;
+  authFailures: AuthFailures;
   probe: MailboxProbe;
 }
 
@@ -40,6 +43,12 @@ export function createServices(deps: ApiDeps): Services {
     idempotency: createIdempotency({ redis, prefix, secrets: deps.secrets }),
     oauth: createMailboxOAuth(deps.store, prefix, deps.secrets),
     limiter: createRateLimiter({ redis, prefix, limit: limits.ratePerWindow, windowMs: limits.rateWindowMs }),
+    authFailures: createAuthFailures({
+      redis,
+      prefix,
+      limit: limits.authFailuresPerWindow,
+      windowMs: limits.authFailureWindowMs,
+    }),
     probe: deps.probeMailbox ?? createImapProbe(),
   };
 }

@@ -1,13 +1,16 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { RateLimiter, Tokens } from "@mailhook/store";
+import type { AuthFailures, RateLimiter, Tokens } from "@mailhook/store";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv, Principal } from "../context.js";
 import { ApiError } from "../errors.js";
+import { NO_SOCKET } from "./client-address.js";
 
 export interface AuthOptions {
   adminToken: string | null;
   tokens: Tokens;
   limiter: RateLimiter;
+  /** Failed authentications per client address (shared by replicas through Redis). */
+  failures: AuthFailures;
 }
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
@@ -17,16 +20,38 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
+const retryAfter = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+function tooManyFailures(ms: number): ApiError {
+  const seconds = retryAfter(ms);
+  return new ApiError(
+    429,
+    "AUTH_RATE_LIMITED",
+    `too many failed authentications from this address; retry in ${seconds} s`,
+    undefined,
+    { "Retry-After": String(seconds) },
+  );
+}
+
 /**
  * Resolves the bearer token to a principal and applies the per-token rate limit. Routes then say
- * what they need with `tenantOf` / `requireAdmin`.
+ * what they need with `tenantOf` / `requireAdmin`. Failed attempts are counted per client address;
+ * past the limit every request from that address answers 429 without its token being looked at,
+ * so guessing gets no answer at all (not even "that one was right") until the window passes.
  */
 export const authenticate =
   (opts: AuthOptions): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
+    const address = c.get("clientAddress") ?? NO_SOCKET;
+    const blocked = await opts.failures.blocked(address);
+    if (!blocked.ok) throw tooManyFailures(blocked.retryAfterMs);
+    const fail = async (message: string): Promise<never> => {
+      const d = await opts.failures.fail(address);
+      throw d.ok ? unauthenticated(message) : tooManyFailures(d.retryAfterMs);
+    };
     const header = c.req.header("authorization");
     const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match?.[1]) throw unauthenticated("missing bearer token (Authorization: Bearer <token>)");
+    if (!match?.[1]) return fail("missing bearer token (Authorization: Bearer <token>)");
     const token = match[1];
     let principal: Principal | null = null;
     if (opts.adminToken && sameSecret(token, opts.adminToken)) principal = { kind: "admin" };
@@ -34,11 +59,11 @@ export const authenticate =
       const record = token.length <= 200 ? await opts.tokens.verify(token) : null;
       if (record) principal = { kind: "tenant", token: record };
     }
-    if (!principal) throw unauthenticated("unknown or revoked token");
+    if (!principal) return fail("unknown or revoked token");
     c.set("principal", principal);
     const decision = await opts.limiter.hit(principal.kind === "admin" ? "admin" : principal.token.id);
     if (!decision.ok) {
-      const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+      const seconds = retryAfter(decision.retryAfterMs);
       throw new ApiError(429, "RATE_LIMITED", `rate limit reached; retry in ${seconds} s`, undefined, {
         "Retry-After": String(seconds),
       });
