@@ -17,6 +17,8 @@ export default defineConfig({
           // Runs after the unit project: a broken pure function fails fast, before minutes of I/O.
           sequence: { groupOrder: 1 },
           include: ["test/**/*.test.ts"],
+          // The suites run services as `node services/<name>/dist/main.js`: built once, before any file.
+          globalSetup: ["test/global-setup.ts"],
           environment: "node",
           // Each file starts its own Redis and Dovecot users; two at a time fits a 2-core machine.
           maxWorkers: 2,

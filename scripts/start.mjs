@@ -5,10 +5,13 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { join } from "node:path";
+import { ensureBuilt, serviceEntry } from "./build.mjs";
 import { ensureAptPackages, ensureDeps, ensurePnpm, root, say } from "./lib/bootstrap.mjs";
 
 const pnpm = ensurePnpm();
 ensureDeps(pnpm);
+// The services run as plain JavaScript (pnpm run build); rebuilt only when a source changed.
+if (await ensureBuilt()) say("built the services (services/*/dist/main.js)");
 
 const dataDir = join(root, ".data");
 mkdirSync(dataDir, { recursive: true });
@@ -125,7 +128,7 @@ function stopAll(code) {
 }
 
 for (const name of ["api", "watcher", "worker"]) {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "services", name, "src", "main.ts")], {
+  const child = spawn(process.execPath, [serviceEntry(name)], {
     cwd: root,
     env,
     stdio: "inherit",

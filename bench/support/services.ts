@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { ensureBuilt, serviceEntry } from "../../scripts/build.mjs";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const BENCH_TMP = join(ROOT, ".tmp", "bench");
@@ -53,8 +54,8 @@ const READY: Record<ServiceName, string> = {
 let seq = 0;
 
 /**
- * Runs a mailhook service the way production does: its own Node process from
- * `services/<name>/src/main.ts`, configured only through the environment, logging JSON lines to
+ * Runs a mailhook service the way production does: its own Node process from the bundle
+ * `services/<name>/dist/main.js` (rebuilt first when a source changed), configured only through the environment, logging JSON lines to
  * stdout (here a file, as a container runtime would collect them). So the numbers include the real
  * process boundaries: Redis between watcher and worker, HTTP to the receiver.
  */
@@ -62,14 +63,14 @@ export async function spawnService(name: ServiceName, opts: SpawnServiceOptions)
   mkdirSync(BENCH_TMP, { recursive: true });
   const logPath = join(BENCH_TMP, `${name}-${process.pid}-${++seq}.log`);
   const fd = openSync(logPath, "w");
+  await ensureBuilt();
   const nodeArgs = [
     ...(opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : []),
-    "--import",
-    "tsx",
-    ...(opts.gcOnSignal ? GC_ARGS : []),
+    // gc-on-signal.ts is TypeScript: only that preload goes through tsx, the service is the bundle.
+    ...(opts.gcOnSignal ? ["--import", "tsx", ...GC_ARGS] : []),
   ];
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, "services", name, "src", "main.ts")], {
+  const child = spawn(process.execPath, [...nodeArgs, serviceEntry(name)], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...opts.env },
     stdio: ["ignore", fd, fd],

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { serviceEntry } from "../../scripts/build.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 
@@ -13,11 +14,12 @@ export interface ServiceRun {
 }
 
 /**
- * Runs a service the way `npm start` does (`node --import tsx services/<name>/src/main.ts`), with
- * only PATH and `env` in its environment, capturing its output.
+ * Runs a service the way `npm start` and the image do (`node services/<name>/dist/main.js`, the
+ * bundle that test/global-setup.ts rebuilds when a source changed), with only PATH and `env` in its
+ * environment, capturing its output.
  */
 export function runService(name: "watcher" | "worker" | "api", env: Record<string, string>): ServiceRun {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, "services", name, "src", "main.ts")], {
+  const child = spawn(process.execPath, [serviceEntry(name)], {
     cwd: root,
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,200 @@
+/**
+ * Service start: milliseconds from `spawn` until a service logs that it is ready (api listening,
+ * watcher/worker started) against a real Redis, and its RSS at that moment, for the ways the
+ * services can run:
+ *  - `tsx`: TypeScript through tsx (the development way);
+ *  - `bundle`: `node services/<name>/dist/main.js`, what `pnpm run build` makes (production);
+ *  - `bundle-min`: the same bundle minified;
+ *  - `deps-external`: workspace code bundled, npm dependencies loaded from node_modules file by
+ *    file — what a tsc build (one JS file per TS file, dependencies installed) costs at start.
+ * The in-run baseline is `node -e 0` (a bare Node start), so a loaded machine shows as such.
+ * The production target is ≤ 400 ms per service (issue 12).
+ *
+ * Run: npx tsx bench/start.ts [--runs 7] [--json bench/results/start.json]
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { startRedis } from "@mailhook/testing";
+import { build as esbuild, type Plugin } from "esbuild";
+import { numberOption, option } from "./support/args.js";
+import { describeMachine, RESULTS_DIR, writeResult } from "./support/results.js";
+import { ROOT } from "./support/services.js";
+import { type Distribution, distribution, median } from "./support/stats.js";
+
+const RUNS = numberOption("runs", 7);
+const SERVICES = ["api", "watcher", "worker"] as const;
+type Service = (typeof SERVICES)[number];
+const READY: Record<Service, string> = {
+  api: '"msg":"api listening"',
+  watcher: '"msg":"watcher started"',
+  worker: '"msg":"worker started"',
+};
+
+// Built outside the repo's dist/: under node_modules/.pnpm/node_modules a bare import resolves to
+// pnpm's hoisted copy of every dependency, as it would from a flat production node_modules.
+const VARIANT_DIR = join(ROOT, "node_modules", ".pnpm", "node_modules", ".mailhook-start-bench");
+
+const externalNpm: Plugin = {
+  name: "external-npm",
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (args) =>
+      args.path.startsWith("@mailhook/") || args.path.startsWith("node:") ? undefined : { external: true },
+    );
+  },
+};
+
+async function buildVariant(name: Service, variant: "bundle-min" | "deps-external"): Promise<string> {
+  const outfile = join(VARIANT_DIR, variant, `${name}.mjs`);
+  await esbuild({
+    entryPoints: [join(ROOT, "services", name, "src", "main.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["msgpackr-extract"],
+    minify: variant === "bundle-min",
+    plugins: variant === "deps-external" ? [externalNpm] : [],
+    banner: {
+      js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
+    },
+    logLevel: "warning",
+  });
+  return outfile;
+}
+
+interface Run {
+  ms: number;
+  /** CPU time (user + system) the process used until ready: less sensitive to load than `ms`. */
+  cpuMs: number;
+  rssKb: number;
+}
+
+function cpuMs(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat, after the parenthesised command name; clock ticks of 10 ms.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+/** Spawns `args`, waits for `ready` on stdout (or exit for the baseline), then SIGTERMs it. */
+function startOnce(args: string[], env: Record<string, string>, ready: string | null): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    let isReady = false;
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`not ready within 60 s: ${args.join(" ")}\n${out}\n${err}`));
+    }, 60_000);
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    if (ready === null) {
+      child.once("exit", () => {
+        clearTimeout(timer);
+        resolve({ ms: performance.now() - started, cpuMs: Number.NaN, rssKb: Number.NaN });
+      });
+      return;
+    }
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (isReady || !out.includes(ready)) return;
+      isReady = true;
+      const ms = performance.now() - started;
+      const rss = rssKb(child.pid!);
+      const cpu = cpuMs(child.pid!);
+      clearTimeout(timer);
+      child.once("exit", () => resolve({ ms, cpuMs: cpu, rssKb: rss }));
+      child.kill("SIGTERM");
+    });
+    child.once("exit", (code) => {
+      if (isReady) return;
+      clearTimeout(timer);
+      reject(new Error(`exited (${code}) before ready: ${args.join(" ")}\n${err}`));
+    });
+  });
+}
+
+export interface StartResult {
+  runs: number;
+  baselineNodeMs: Distribution;
+  /** Per variant and service: start time (ms), CPU time until ready (ms), RSS at ready (MB, median). */
+  variants: Record<
+    string,
+    Partial<
+      Record<Service, { ms: Distribution; cpuMsMedian: number; rssMbMedian: number; fileMb: number | null }>
+    >
+  >;
+}
+
+const redis = await startRedis();
+try {
+  const env = {
+    REDIS_URL: redis.url,
+    MAILHOOK_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 7).toString("base64")}`,
+    API_PORT: "0",
+    LOG_LEVEL: "info",
+  };
+  rmSync(VARIANT_DIR, { recursive: true, force: true });
+  const { build } = (await import(join(ROOT, "scripts", "build.mjs"))) as { build: () => Promise<void> };
+  await build();
+  const variantNames = ["tsx", "bundle", "bundle-min", "deps-external"] as const;
+  const entries = new Map<string, Map<Service, string[]>>(variantNames.map((v) => [v, new Map()]));
+  for (const name of SERVICES) {
+    entries.get("tsx")!.set(name, ["--import", "tsx", join(ROOT, "services", name, "src", "main.ts")]);
+    entries.get("bundle")!.set(name, [join(ROOT, "services", name, "dist", "main.js")]);
+    entries.get("bundle-min")!.set(name, [await buildVariant(name, "bundle-min")]);
+    entries.get("deps-external")!.set(name, [await buildVariant(name, "deps-external")]);
+  }
+  const samples = new Map<string, Run[]>();
+  const key = (variant: string, name: Service) => `${variant}/${name}`;
+  const baseline: number[] = [];
+  // Interleaved: every run visits every variant, so load changes hit them alike.
+  for (let run = 0; run < RUNS; run++) {
+    baseline.push((await startOnce(["-e", "0"], env, null)).ms);
+    for (const [variant, byService] of entries) {
+      for (const name of SERVICES) {
+        const s = await startOnce(byService.get(name)!, env, READY[name]);
+        samples.set(key(variant, name), [...(samples.get(key(variant, name)) ?? []), s]);
+      }
+    }
+    process.stderr.write(`run ${run + 1}/${RUNS} done\n`);
+  }
+  const result: StartResult = { runs: RUNS, baselineNodeMs: distribution(baseline), variants: {} };
+  for (const [variant, byService] of entries) {
+    const row: StartResult["variants"][string] = {};
+    for (const name of SERVICES) {
+      const runs = samples.get(key(variant, name))!;
+      const file = byService.get(name)!.at(-1)!;
+      row[name] = {
+        ms: distribution(runs.map((r) => r.ms)),
+        cpuMsMedian: median(runs.map((r) => r.cpuMs)),
+        rssMbMedian: Math.round(median(runs.map((r) => r.rssKb)) / 102.4) / 10,
+        fileMb: variant.startsWith("bundle") ? Math.round(statSync(file).size / 1e5) / 10 : null,
+      };
+    }
+    result.variants[variant] = row;
+    process.stdout.write(
+      `${variant.padEnd(14)} ${Object.entries(row)
+        .map(([n, r]) => `${n} p50 ${r.ms.p50} ms (cpu ${r.cpuMsMedian} ms, rss ${r.rssMbMedian} MB)`)
+        .join("   ")}\n`,
+    );
+  }
+  process.stdout.write(`node -e 0      p50 ${result.baselineNodeMs.p50} ms\n`);
+  const out = option("json") ?? join(RESULTS_DIR, "start.json");
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeResult(out, "start", describeMachine(), result);
+} finally {
+  rmSync(VARIANT_DIR, { recursive: true, force: true });
+  await redis.stop();
+}

@@ -1,0 +1,6 @@
+import { ensureBuilt } from "../scripts/build.mjs";
+
+/** Rebuilds the service bundles when a source is newer, so process suites never run stale code. */
+export default async function setup(): Promise<void> {
+  await ensureBuilt();
+}
