@@ -18,6 +18,11 @@ export interface RouteCase {
   body?: unknown;
   contentType?: string;
   headers?: Record<string, string>;
+  /**
+   * What the tenant's own ids answer instead of 2xx: a refusal the matrix cannot avoid without a
+   * live IMAP server (the populated mailbox points at a closed port, and no backfill exists).
+   */
+  ownStatus?: number;
 }
 
 const eml = "From: a@vendor.com\r\nSubject: Invoice 1\r\n\r\nhello\r\n";
@@ -50,6 +55,15 @@ export function routeCases(ids: ResourceIds): RouteCase[] {
     { method: "DELETE", path: "/v1/mailboxes/:id", kind: "tenant", id: "mailbox" },
     { method: "POST", path: "/v1/mailboxes/:id/test", kind: "tenant", id: "mailbox" },
     { method: "GET", path: "/v1/mailboxes/:id/status", kind: "tenant", id: "mailbox" },
+    {
+      method: "POST",
+      path: "/v1/mailboxes/:id/backfill",
+      kind: "tenant",
+      id: "mailbox",
+      body: { since: "2026-01-01" },
+      ownStatus: 422,
+    },
+    { method: "GET", path: "/v1/backfills/:id", kind: "tenant", id: "mailbox", ownStatus: 404 },
     { method: "POST", path: "/v1/endpoints", kind: "tenant", body: { url: "http://127.0.0.1:9/x" } },
     { method: "GET", path: "/v1/endpoints", kind: "tenant" },
     { method: "GET", path: "/v1/endpoints/:id", kind: "tenant", id: "endpoint" },

@@ -112,6 +112,10 @@ export class Stack {
     this.store = createStore({ redis: this.redis, prefix: this.prefix, secrets: this.secrets });
   }
 
+  get redisUrl(): string {
+    return this.opts.redisUrl;
+  }
+
   async startWatcher(ownerId = "watcher-1"): Promise<WatcherService> {
     this.watcher = await startWatcherService({
       redisUrl: this.opts.redisUrl,

@@ -16,6 +16,7 @@ export function apiKeys(prefix: string) {
     mailboxOAuth: `${prefix}:mailbox-oauth`,
     oauthLock: (ref: string) => `${prefix}:oauth-lock:${ref}`,
     secretExpiry: (tenantId: string) => `${prefix}:endpoint-secret-expiry:${tenantId}`,
+    backfill: (tenantId: string, id: string) => `${prefix}:backfill:${tenantId}:${id}`,
   };
 }
 export type ApiKeys = ReturnType<typeof apiKeys>;

@@ -2,6 +2,8 @@ export type { ApiKeys } from "./api-keys.js";
 export { apiKeys } from "./api-keys.js";
 export type { AuthFailures, AuthFailuresOptions } from "./auth-failures.js";
 export { createAuthFailures } from "./auth-failures.js";
+export type { Backfills, BackfillsOptions } from "./backfills.js";
+export { BackfillRecord, createBackfills, fromRanges, toRanges } from "./backfills.js";
 export type { DeliveryCursor, DeliveryFilter, DeliveryPage } from "./deliveries-query.js";
 export { queryDeliveries } from "./deliveries-query.js";
 export type {

@@ -53,6 +53,8 @@ export interface ApiDeps {
   trustedProxies?: string[];
   /** Origins allowed by CORS; empty or absent = CORS off (no CORS headers at all). */
   corsOrigins?: string[];
+  /** The `mail.process` producer backfills enqueue to; absent: backfill answers 501. */
+  mailJobs?: Producer<"mail.process">;
   /** The `webhook.deliver` producer replays go to; absent: replay routes answer 501. */
   deliveries?: Producer<"webhook.deliver">;
   /** Logs in and lists folders; tests may pass a fake. Defaults to a real IMAP login. */

@@ -1,8 +1,8 @@
+import type { MailboxAuth, MailboxCreate } from "@mailhook/api-schema";
 import type { Mailbox, MailboxOAuth } from "@mailhook/store";
 import { checkDestination } from "@mailhook/webhook";
 import { ApiError, type ErrorDetail } from "./errors.js";
 import { refreshAccessToken, refreshFailedAtSave } from "./oauth-refresh.js";
-import type { MailboxAuth, MailboxCreate } from "./schemas/mailbox.js";
 import type { Services } from "./services.js";
 import type { ProbeResult, ProbeTarget } from "./verify-mailbox.js";
 

@@ -31,6 +31,7 @@ const app = createApp({
   webhookAllow: env.WEBHOOK_ALLOW,
   imapAllow: env.IMAP_ALLOW,
   deliveries,
+  mailJobs: mailQueue,
   corsOrigins: env.API_CORS_ORIGINS,
   trustedProxies: env.API_TRUSTED_PROXIES,
   limits: {

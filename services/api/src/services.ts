@@ -1,6 +1,8 @@
 import {
   type AuthFailures,
+  type Backfills,
   createAuthFailures,
+  createBackfills,
   createIdempotency,
   createMailboxOAuth,
   createRateLimiter,
@@ -29,6 +31,7 @@ export interface Services {
   limiter: RateLimiter;
   authFailures: AuthFailures;
   probe: MailboxProbe;
+  backfills: Backfills;
 }
 
 export function createServices(deps: ApiDeps): Services {
@@ -50,5 +53,6 @@ export function createServices(deps: ApiDeps): Services {
       windowMs: limits.authFailureWindowMs,
     }),
     probe: deps.probeMailbox ?? createImapProbe(),
+    backfills: createBackfills({ redis, prefix }),
   };
 }

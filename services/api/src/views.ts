@@ -1,4 +1,11 @@
 import type { z } from "@hono/zod-openapi";
+import type {
+  DeliverySummary,
+  DeliveryView,
+  EndpointView,
+  MailboxView,
+  RuleView,
+} from "@mailhook/api-schema";
 import {
   type DeliveryRecord,
   type Endpoint,
@@ -7,10 +14,6 @@ import {
   type StoredRule,
   signingSecrets,
 } from "@mailhook/store";
-import type { DeliverySummary, DeliveryView } from "./schemas/delivery.js";
-import type { EndpointView } from "./schemas/endpoint.js";
-import type { MailboxView } from "./schemas/mailbox.js";
-import type { RuleView } from "./schemas/rule.js";
 
 /** The API's view of a mailbox: connection settings and auth kind, never a credential. */
 export function mailboxView(m: Omit<Mailbox, "password">, oauth: MailboxOAuth | null): MailboxView {

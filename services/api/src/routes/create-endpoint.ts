@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createRoute } from "@hono/zod-openapi";
+import { EndpointCreate, EndpointWithSecret, IdempotencyHeader } from "@mailhook/api-schema";
 import type { Endpoint } from "@mailhook/store";
 import { generateSecret } from "@mailhook/webhook";
 import type { Api } from "../app.js";
@@ -8,8 +9,6 @@ import { errorResponses } from "../errors.js";
 import { idempotent } from "../idempotent.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdempotencyHeader } from "../schemas/common.js";
-import { EndpointCreate, EndpointWithSecret } from "../schemas/endpoint.js";
 import type { Services } from "../services.js";
 import { endpointView } from "../views.js";
 

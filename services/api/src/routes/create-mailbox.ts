@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createRoute, z } from "@hono/zod-openapi";
+import { IdempotencyHeader, MailboxCreate, MailboxView } from "@mailhook/api-schema";
 import type { Mailbox } from "@mailhook/store";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
@@ -7,8 +8,6 @@ import { idempotent } from "../idempotent.js";
 import { checkImapHost, probeTarget, resolveAuth, resolveFolders, verifyFailed } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdempotencyHeader } from "../schemas/common.js";
-import { MailboxCreate, MailboxView } from "../schemas/mailbox.js";
 import type { Services } from "../services.js";
 import { mailboxView } from "../views.js";
 

@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { createRoute } from "@hono/zod-openapi";
+import { IdempotencyHeader, RuleBody, RuleView } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
 import { ApiError, errorResponses } from "../errors.js";
 import { idempotent } from "../idempotent.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { casFailed, ruleBodyHook, validateRule } from "../rules.js";
-import { IdempotencyHeader } from "../schemas/common.js";
-import { RuleBody, RuleView } from "../schemas/rule.js";
 import type { Services } from "../services.js";
 import { ruleView } from "../views.js";
 

@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
+import { IdempotencyHeader } from "@mailhook/api-schema";
 import { newTenantId } from "@mailhook/store";
 import type { Api } from "../app.js";
 import { ApiError, errorResponses } from "../errors.js";
 import { idempotent } from "../idempotent.js";
 import { requireAdmin } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdempotencyHeader } from "../schemas/common.js";
 import { TenantCreate, TenantView } from "../schemas/tenant.js";
 import type { Services } from "../services.js";
 

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
+import { IdempotencyHeader } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
 import { errorResponses, notFound } from "../errors.js";
 import { idempotent } from "../idempotent.js";
 import { requireAdmin } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdempotencyHeader } from "../schemas/common.js";
 import { TenantParam, TokenCreate, TokenWithSecret } from "../schemas/tenant.js";
 import type { Services } from "../services.js";
 

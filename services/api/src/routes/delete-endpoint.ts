@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
+import { IdParam } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
 import { loadEndpoint } from "../endpoints.js";
 import { ApiError, errorResponses } from "../errors.js";
 import { refuseManaged } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdParam } from "../schemas/common.js";
 import type { Services } from "../services.js";
 
 export const deleteEndpointRoute = createRoute({

@@ -1,12 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
+import { IdParam, IfMatchHeader, RuleView } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import { refuseManaged } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { casFailed, checkIfMatch, loadRule } from "../rules.js";
-import { IdParam, IfMatchHeader } from "../schemas/common.js";
-import { RuleView } from "../schemas/rule.js";
 import type { Services } from "../services.js";
 import { ruleView } from "../views.js";
 

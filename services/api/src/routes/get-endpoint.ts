@@ -1,11 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
+import { EndpointView, IdParam } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
 import { loadEndpoint } from "../endpoints.js";
 import { errorResponses } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdParam } from "../schemas/common.js";
-import { EndpointView } from "../schemas/endpoint.js";
 import type { Services } from "../services.js";
 import { endpointView } from "../views.js";
 

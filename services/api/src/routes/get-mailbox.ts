@@ -1,11 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
+import { IdParam, MailboxView } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import { loadMailbox } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdParam } from "../schemas/common.js";
-import { MailboxView } from "../schemas/mailbox.js";
 import type { Services } from "../services.js";
 import { mailboxView } from "../views.js";
 

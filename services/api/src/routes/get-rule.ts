@@ -1,11 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
+import { IdParam, RuleView } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { loadRule } from "../rules.js";
-import { IdParam } from "../schemas/common.js";
-import { RuleView } from "../schemas/rule.js";
 import type { Services } from "../services.js";
 import { ruleView } from "../views.js";
 

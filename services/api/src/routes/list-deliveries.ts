@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { DeliveryQuery, DeliverySummary } from "@mailhook/api-schema";
 import { queryDeliveries } from "@mailhook/store";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { decodeCursor, encodeCursor, PageQuery, pageOf } from "../pagination.js";
-import { DeliveryQuery, DeliverySummary } from "../schemas/delivery.js";
 import type { Services } from "../services.js";
 import { deliverySummary } from "../views.js";
 

@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
+import { EndpointView } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { PageQuery, pageById, pageOf } from "../pagination.js";
-import { EndpointView } from "../schemas/endpoint.js";
 import type { Services } from "../services.js";
 import { endpointView } from "../views.js";
 

@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
+import { MailboxView } from "@mailhook/api-schema";
 import { listTenantMailboxes } from "@mailhook/store";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { PageQuery, pageById, pageOf } from "../pagination.js";
-import { MailboxView } from "../schemas/mailbox.js";
 import type { Services } from "../services.js";
 import { mailboxView } from "../views.js";
 

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { RuleView } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { decodeCursor, encodeCursor, PageQuery, pageOf } from "../pagination.js";
-import { RuleView } from "../schemas/rule.js";
 import type { Services } from "../services.js";
 import { ruleView } from "../views.js";
 

@@ -1,12 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
+import { IdParam, MailboxStatus, type MailboxStatus as MailboxStatusT } from "@mailhook/api-schema";
 import type { FolderStatus } from "@mailhook/store";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import { loadMailbox } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdParam } from "../schemas/common.js";
-import { MailboxStatus, type MailboxStatus as MailboxStatusT } from "../schemas/mailbox.js";
 import type { Services } from "../services.js";
 
 export const mailboxStatusRoute = createRoute({

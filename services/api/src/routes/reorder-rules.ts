@@ -1,11 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
+import { ReorderBody, RuleView } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
 import { ApiError, type ErrorDetail, errorResponses, validationFailed } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { pageOf } from "../pagination.js";
 import { casFailed } from "../rules.js";
-import { ReorderBody, RuleView } from "../schemas/rule.js";
 import type { Services } from "../services.js";
 import { ruleView } from "../views.js";
 

@@ -1,12 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
+import { IdParam, ReplayDeadResult } from "@mailhook/api-schema";
 import { replayDeadDeliveries } from "@mailhook/pipeline";
 import type { Api } from "../app.js";
 import { loadEndpoint } from "../endpoints.js";
 import { ApiError, errorResponses } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdParam } from "../schemas/common.js";
-import { ReplayDeadResult } from "../schemas/delivery.js";
 import type { Services } from "../services.js";
 
 export const replayDeadDeliveriesRoute = createRoute({

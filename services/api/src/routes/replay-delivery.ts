@@ -1,11 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
+import { DeliveryView, IdParam } from "@mailhook/api-schema";
 import { replayDelivery } from "@mailhook/pipeline";
 import type { Api } from "../app.js";
 import { ApiError, errorResponses } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdParam } from "../schemas/common.js";
-import { DeliveryView } from "../schemas/delivery.js";
 import type { Services } from "../services.js";
 import { deliveryView } from "../views.js";
 

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { EndpointWithSecret, IdParam, RotateSecret } from "@mailhook/api-schema";
 import type { Endpoint } from "@mailhook/store";
 import { generateSecret } from "@mailhook/webhook";
 import type { Api } from "../app.js";
@@ -7,8 +8,6 @@ import { errorResponses } from "../errors.js";
 import { refuseManaged } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdParam } from "../schemas/common.js";
-import { EndpointWithSecret, RotateSecret } from "../schemas/endpoint.js";
 import type { Services } from "../services.js";
 import { endpointView } from "../views.js";
 

@@ -1,11 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
+import { IdParam, MailboxTestResult } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
 import { checkImapHost, loadMailbox, probeTarget } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdParam } from "../schemas/common.js";
-import { MailboxTestResult } from "../schemas/mailbox.js";
 import type { Services } from "../services.js";
 
 export const testMailboxRoute = createRoute({

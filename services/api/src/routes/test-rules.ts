@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { RuleTestJson, RuleTestResult } from "@mailhook/api-schema";
 import { parseFullMessage } from "@mailhook/mime";
 import type { MailMessage } from "@mailhook/model";
 import { explainRules, type Rule, validateRules } from "@mailhook/rules";
@@ -7,7 +8,6 @@ import { ApiError, errorResponses, validationFailed } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { recentMessages } from "../recent-messages.js";
-import { RuleTestJson, RuleTestResult } from "../schemas/rule.js";
 import type { Services } from "../services.js";
 
 const RawQuery = z.object({

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { EndpointUpdate, EndpointView, IdParam } from "@mailhook/api-schema";
 import type { Endpoint } from "@mailhook/store";
 import type { Api } from "../app.js";
 import { checkHeaders, checkUrl, loadEndpoint } from "../endpoints.js";
@@ -6,8 +7,6 @@ import { errorResponses } from "../errors.js";
 import { refuseManaged } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdParam } from "../schemas/common.js";
-import { EndpointUpdate, EndpointView } from "../schemas/endpoint.js";
 import type { Services } from "../services.js";
 import { endpointView } from "../views.js";
 

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { IdParam, MailboxUpdate, MailboxView } from "@mailhook/api-schema";
 import type { Mailbox } from "@mailhook/store";
 import type { Api } from "../app.js";
 import { errorResponses } from "../errors.js";
@@ -13,8 +14,6 @@ import {
 } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { IdParam } from "../schemas/common.js";
-import { MailboxUpdate, MailboxView } from "../schemas/mailbox.js";
 import type { Services } from "../services.js";
 import { mailboxView } from "../views.js";
 import { VerifyQuery } from "./create-mailbox.js";

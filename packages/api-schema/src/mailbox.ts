@@ -146,6 +146,7 @@ export const FolderStatusView = z
     cursor: z.object({ uidValidity: z.number(), lastUid: z.number() }).nullable(),
   })
   .openapi("FolderStatus");
+export type FolderStatusView = z.infer<typeof FolderStatusView>;
 
 export const MailboxStatus = z
   .object({
@@ -167,3 +168,8 @@ export const MailboxTestResult = z
     ms: z.number(),
   })
   .openapi("MailboxTestResult");
+export type MailboxTestResult = z.infer<typeof MailboxTestResult>;
+
+/** Request bodies as a client writes them (defaults may be left out). */
+export type MailboxCreateInput = z.input<typeof MailboxCreate>;
+export type MailboxUpdateInput = z.input<typeof MailboxUpdate>;

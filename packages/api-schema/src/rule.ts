@@ -29,6 +29,7 @@ const When = z.unknown().openapi("Condition", {
 });
 
 export const RuleBody = RuleInputSchema.extend({ when: When.optional() }).openapi("RuleInput");
+export type RuleBody = z.infer<typeof RuleBody>;
 
 export const RuleView = RuleInputSchema.extend({
   id: z.string(),
@@ -36,6 +37,7 @@ export const RuleView = RuleInputSchema.extend({
   managed: z.enum(["file", "api"]),
   etag: z.string().openapi({ description: "Send as If-Match to change or delete this rule" }),
 }).openapi("Rule");
+export type RuleView = z.infer<typeof RuleView>;
 
 export const ReorderBody = z
   .strictObject({
@@ -44,6 +46,7 @@ export const ReorderBody = z
     }),
   })
   .openapi("ReorderRules");
+export type ReorderBody = z.infer<typeof ReorderBody>;
 
 export const RuleTestJson = z
   .strictObject({
@@ -77,6 +80,7 @@ export const RuleTestJson = z
     path: ["eml"],
   })
   .openapi("RuleTest");
+export type RuleTestJson = z.infer<typeof RuleTestJson>;
 
 const Explanation = z.unknown().openapi({
   description:
@@ -105,3 +109,8 @@ const MessageExplanation = z.object({
 
 /** One entry per message: the posted one, or the mailbox's latest (newest first). */
 export const RuleTestResult = z.object({ messages: z.array(MessageExplanation) }).openapi("RuleTestResult");
+export type RuleTestResult = z.infer<typeof RuleTestResult>;
+
+/** Request bodies as a client writes them (defaults may be left out). */
+export type RuleBodyInput = z.input<typeof RuleBody>;
+export type RuleTestInput = z.input<typeof RuleTestJson>;

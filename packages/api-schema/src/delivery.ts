@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 
 export const DeliveryStatus = z.enum(["pending", "delivered", "failed", "dead"]);
+export type DeliveryStatus = z.infer<typeof DeliveryStatus>;
 
 export const DeliveryAttemptView = z
   .object({
@@ -12,6 +13,7 @@ export const DeliveryAttemptView = z
     retryAfterMs: z.number().nullable(),
   })
   .openapi("DeliveryAttempt");
+export type DeliveryAttemptView = z.infer<typeof DeliveryAttemptView>;
 
 export const DeliverySummary = z
   .object({
@@ -29,12 +31,14 @@ export const DeliverySummary = z
     updatedAt: z.string(),
   })
   .openapi("DeliverySummary");
+export type DeliverySummary = z.infer<typeof DeliverySummary>;
 
 export const DeliveryView = DeliverySummary.extend({
   attempts: z.array(DeliveryAttemptView),
   /** The exact JSON body sent (and re-sent by a replay). */
   body: z.string(),
 }).openapi("Delivery");
+export type DeliveryView = z.infer<typeof DeliveryView>;
 
 export const DeliveryQuery = z.object({
   status: DeliveryStatus.optional(),
@@ -44,6 +48,7 @@ export const DeliveryQuery = z.object({
   from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Created at or after" }),
   to: z.iso.datetime({ offset: true }).optional().openapi({ description: "Created before" }),
 });
+export type DeliveryQuery = z.infer<typeof DeliveryQuery>;
 
 export const ReplayDeadResult = z
   .object({
@@ -52,3 +57,4 @@ export const ReplayDeadResult = z
     skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
   })
   .openapi("ReplayDeadResult");
+export type ReplayDeadResult = z.infer<typeof ReplayDeadResult>;

@@ -61,6 +61,7 @@ export const EndpointWithSecret = EndpointView.extend({
     .string()
     .openapi({ description: "Shown once: store it now. Standard Webhooks format (whsec_…)." }),
 }).openapi("EndpointWithSecret");
+export type EndpointWithSecret = z.infer<typeof EndpointWithSecret>;
 
 export const RotateSecret = z
   .strictObject({
@@ -73,3 +74,9 @@ export const RotateSecret = z
       .openapi({ description: "How long the previous secret keeps signing beside the new one" }),
   })
   .openapi("RotateSecret");
+export type RotateSecret = z.infer<typeof RotateSecret>;
+
+/** Request bodies as a client writes them (defaults may be left out). */
+export type EndpointCreateInput = z.input<typeof EndpointCreate>;
+export type EndpointUpdateInput = z.input<typeof EndpointUpdate>;
+export type RotateSecretInput = z.input<typeof RotateSecret>;
