@@ -3,14 +3,15 @@
 // `npm test` runs this first; CI runs it before lint and type-check.
 import { pathToFileURL } from "node:url";
 import { ensureDovecot } from "./ensure-dovecot.mjs";
-import { ensureAptPackages, ensureDeps, ensurePnpm } from "./lib/bootstrap.mjs";
+import { ensureDeps, ensurePnpm } from "./lib/bootstrap.mjs";
+import { ensureRedisServer } from "./lib/local-redis.mjs";
 
 /** Returns the pnpm command to use. */
 export async function setup() {
   const pnpm = ensurePnpm();
   ensureDeps(pnpm);
   await ensureDovecot();
-  ensureAptPackages([["redis-server", ["redis-server"]]]);
+  ensureRedisServer();
   return pnpm;
 }
 
