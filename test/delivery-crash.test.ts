@@ -2,7 +2,7 @@ import { generateKeySpec } from "@mailhook/store";
 import { makeMail } from "@mailhook/testing";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { runService, writeConfig } from "./support/process.js";
+import { runService, writeMailboxConfig } from "./support/process.js";
 import { waitUntil } from "./support/stack.js";
 import { useWorld } from "./support/world.js";
 
@@ -18,24 +18,11 @@ describe("a worker killed mid-delivery", () => {
     "SIGKILL while the receiver holds the request ($path): the delivery completes after a restart, same webhook-id",
     async ({ prefix, inline, timeoutMs }) => {
       const user = await world.dovecot.createUser(prefix);
-      const file = writeConfig(
-        `version: 1
-mailboxes:
-  - id: support
-    host: 127.0.0.1
-    port: ${world.dovecot.port}
-    tls: none
-    user: ${user.user}
-    password: \${TEST_IMAP_PASSWORD}
-endpoints:
-  - id: tickets
-    url: ${world.receiver.url}/${prefix}
-rules:
-  - id: everything
-    name: Everything
-    actions: [{ type: webhook, endpoint: tickets }]
-`,
-      );
+      const file = writeMailboxConfig({
+        imapPort: world.dovecot.port,
+        user: user.user,
+        url: `${world.receiver.url}/${prefix}`,
+      });
       const env = {
         REDIS_URL: world.redis.url,
         MAILHOOK_PREFIX: prefix,

@@ -2,7 +2,7 @@ import { generateKeySpec } from "@mailhook/store";
 import { makeMail } from "@mailhook/testing";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { runService, writeConfig } from "./support/process.js";
+import { runService, writeConfig, writeMailboxConfig } from "./support/process.js";
 import { waitUntil } from "./support/stack.js";
 import { useWorld } from "./support/world.js";
 
@@ -37,23 +37,12 @@ rules: []
   it("runs from a config file end to end, and SIGTERM closes IDLE connections and releases the lease", async () => {
     const user = await world.dovecot.createUser("proc");
     const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    const file = writeConfig(`version: 1
-mailboxes:
-  - id: support
-    host: 127.0.0.1
-    port: ${world.dovecot.port}
-    tls: none
-    user: ${user.user}
-    password: \${TEST_IMAP_PASSWORD}
-endpoints:
-  - id: tickets
-    url: ${world.receiver.url}/proc
-    secret: \${TEST_WEBHOOK_SECRET}
-rules:
-  - id: everything
-    name: Everything
-    actions: [{ type: webhook, endpoint: tickets }]
-`);
+    const file = writeMailboxConfig({
+      imapPort: world.dovecot.port,
+      user: user.user,
+      url: `${world.receiver.url}/proc`,
+      withSecret: true,
+    });
     const env = {
       REDIS_URL: world.redis.url,
       MAILHOOK_PREFIX: "proc",

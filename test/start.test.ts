@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { generateKeySpec } from "@mailhook/store";
 import { freePort } from "@mailhook/testing";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeConfig } from "./support/process.js";
+import { writeMailboxConfig } from "./support/process.js";
 import { waitUntil } from "./support/stack.js";
 import { useWorld } from "./support/world.js";
 
@@ -37,22 +37,11 @@ function processesMentioning(marker: string): number[] {
 
 async function startMailhook(name: string) {
   const user = await world.dovecot.createUser(name);
-  const config = writeConfig(`version: 1
-mailboxes:
-  - id: support
-    host: 127.0.0.1
-    port: ${world.dovecot.port}
-    tls: none
-    user: ${user.user}
-    password: \${START_IMAP_PASSWORD}
-endpoints:
-  - id: tickets
-    url: ${world.receiver.url}/${name}
-rules:
-  - id: everything
-    name: Everything
-    actions: [{ type: webhook, endpoint: tickets }]
-`);
+  const config = writeMailboxConfig({
+    imapPort: world.dovecot.port,
+    user: user.user,
+    url: `${world.receiver.url}/${name}`,
+  });
   const dataDir = mkdtempSync(join(tmpdir(), "mailhook-start-"));
   dirs.push(dataDir);
   const logPath = join(dataDir, "out.log");
@@ -70,7 +59,7 @@ rules:
       API_PORT: String(await freePort()),
       MAILHOOK_CONFIG: config,
       MAILHOOK_ENCRYPTION_KEYS: generateKeySpec("k1"),
-      START_IMAP_PASSWORD: user.pass,
+      TEST_IMAP_PASSWORD: user.pass,
       WEBHOOK_ALLOW: "127.0.0.1/32",
       IMAP_ALLOW: "127.0.0.1/32",
     },

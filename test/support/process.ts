@@ -39,3 +39,32 @@ export function writeConfig(text: string): string {
   writeFileSync(file, text);
   return file;
 }
+
+/**
+ * Writes the usual one-mailbox config: `support` on the harness Dovecot (password from
+ * ${TEST_IMAP_PASSWORD}), endpoint `tickets` at `url` (secret from ${TEST_WEBHOOK_SECRET} when
+ * `withSecret`), rule `everything` sending every message there.
+ */
+export function writeMailboxConfig(opts: {
+  imapPort: number;
+  user: string;
+  url: string;
+  withSecret?: boolean;
+}): string {
+  return writeConfig(`version: 1
+mailboxes:
+  - id: support
+    host: 127.0.0.1
+    port: ${opts.imapPort}
+    tls: none
+    user: ${opts.user}
+    password: \${TEST_IMAP_PASSWORD}
+endpoints:
+  - id: tickets
+    url: ${opts.url}
+${opts.withSecret ? `    secret: \${TEST_WEBHOOK_SECRET}\n` : ""}rules:
+  - id: everything
+    name: Everything
+    actions: [{ type: webhook, endpoint: tickets }]
+`);
+}
