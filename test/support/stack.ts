@@ -43,6 +43,11 @@ export interface StackOptions {
   secrets?: SecretBox;
   /** First webhook attempts straight from mail.process (WEBHOOK_INLINE_FIRST_ATTEMPT). */
   inlineFirstAttempt?: boolean;
+  /** Worker IMAP: whole-job bound (default 3 s here) and per-command timeout (default 30 s). */
+  imapOperationTimeoutMs?: number;
+  imapCommandTimeoutMs?: number;
+  /** Worker FETCH shape; turning the guards off makes a message the server refuses. */
+  fetchShape?: { sectionsPerCommand?: number; fallbackSections?: number };
 }
 
 /** A mailbox on the test Dovecot. */
@@ -147,7 +152,9 @@ export class Stack {
       mailConcurrency: 8,
       deliveryConcurrency: 16,
       imapPoolSize: 2,
-      imapOperationTimeoutMs: 3_000,
+      imapOperationTimeoutMs: this.opts.imapOperationTimeoutMs ?? 3_000,
+      ...(this.opts.imapCommandTimeoutMs ? { imapCommandTimeoutMs: this.opts.imapCommandTimeoutMs } : {}),
+      ...(this.opts.fetchShape ? { fetchShape: this.opts.fetchShape } : {}),
       ...(this.opts.inlineFirstAttempt ? { inlineFirstAttempt: true } : {}),
       limits: DEFAULT_FETCH_LIMITS,
       allow: ["127.0.0.1/32"],

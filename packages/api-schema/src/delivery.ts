@@ -27,6 +27,8 @@ export const DeliverySummary = z
     uid: z.number().int(),
     attempts: z.number().int(),
     lastError: z.string().nullable(),
+    /** `fetch`: the message could not be fetched from IMAP (lastError has the server's answer); no webhook was sent. */
+    stage: z.literal("fetch").optional(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

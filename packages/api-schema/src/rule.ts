@@ -94,6 +94,11 @@ const MessageExplanation = z.object({
     from: z.array(z.object({ name: z.string(), address: z.string() })),
     messageId: z.string().nullable(),
     attachments: z.number().int(),
+    /** The text the rules saw (the first 64 KiB; `textTruncated` says when cut), null when not read. */
+    text: z.string().nullable(),
+    textTruncated: z.boolean(),
+    /** How the body was read: `source` for a posted message, as production does for odd shapes. */
+    parsedFrom: z.enum(["bodystructure", "source", "headers"]),
   }),
   results: z.array(
     z.object({

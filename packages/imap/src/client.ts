@@ -24,6 +24,11 @@ export interface ClientOptions {
   connectTimeoutMs?: number;
   /** Restart IDLE before servers drop it (RFC 2177 allows 30 minutes; we stay well below). */
   maxIdleMs?: number;
+  /**
+   * No byte from the server for this long while a command waits for its answer: the connection is
+   * presumed dead and closed (imapflow's socketTimeout; its default is 5 minutes).
+   */
+  socketTimeoutMs?: number;
 }
 
 /** imapflow logs through this adapter: its chatter goes to debug, never the raw protocol. */
@@ -81,6 +86,7 @@ export function createClient(target: ImapTarget, opts: ClientOptions): ImapFlow 
     connectionTimeout: opts.connectTimeoutMs ?? 30_000,
     greetingTimeout: opts.connectTimeoutMs ?? 30_000,
     clientInfo: { name: "mailhook" },
+    ...(opts.socketTimeoutMs ? { socketTimeout: opts.socketTimeoutMs } : {}),
   });
 }
 

@@ -4,6 +4,6 @@ export { createClient, describeError, isAuthFailure } from "./client.js";
 export type { FolderWatcherDeps, StartPosition, WatchState, WatchTiming } from "./folder-watcher.js";
 export { DEFAULT_WATCH_TIMING, FolderWatcher } from "./folder-watcher.js";
 export type { ConnectionPool } from "./pool.js";
-export { createConnectionPool } from "./pool.js";
+export { createConnectionPool, ImapSessionLost } from "./pool.js";
 export type { Supervisor, SupervisorDeps } from "./supervisor.js";
 export { createSupervisor } from "./supervisor.js";

@@ -16,6 +16,29 @@ export interface PoolOptions {
    * fails so that BullMQ retries it on a fresh connection.
    */
   operationTimeoutMs?: number;
+  /**
+   * Per command: no answer (not a byte) from the server for this long and the connection is closed
+   * as dead, failing the command, so the job is retried on a fresh connection. Default 30 s.
+   */
+  commandTimeoutMs?: number;
+  /**
+   * A pooled connection unused for longer than this is probed with NOOP before a job gets it
+   * (default 5 s); one that does not answer within `probeTimeoutMs` is replaced. A socket that died
+   * silently while idle then costs a job at most the probe timeout, not a command timeout.
+   */
+  probeIdleMs?: number;
+  /** How long the NOOP probe may take (default: the command timeout, at most 5 s). */
+  probeTimeoutMs?: number;
+}
+
+/** Work on a pooled connection ran out of time: the connection was dropped; retrying may succeed. */
+export class ImapSessionLost extends Error {
+  readonly code = "IMAP_SESSION_LOST";
+  readonly retryable = true;
+  constructor(message: string) {
+    super(message);
+    this.name = "ImapSessionLost";
+  }
 }
 
 interface Conn {
@@ -46,6 +69,10 @@ export function createConnectionPool(opts: PoolOptions) {
   const max = opts.maxPerMailbox ?? 2;
   const idleCloseMs = opts.idleCloseMs ?? 60_000;
   const operationTimeoutMs = opts.operationTimeoutMs ?? 120_000;
+  const commandTimeoutMs = opts.commandTimeoutMs ?? 30_000;
+  const probeIdleMs = opts.probeIdleMs ?? 5_000;
+  const probeTimeoutMs = opts.probeTimeoutMs ?? Math.min(commandTimeoutMs, 5_000);
+  const stats = { probes: 0, probeFailures: 0, timeouts: 0 };
   const slots = new Map<string, Slot>();
   let closed = false;
 
@@ -72,13 +99,39 @@ export function createConnectionPool(opts: PoolOptions) {
     slot.waiters.shift()?.();
   }
 
+  /** NOOP within probeTimeoutMs: true when the session answered. */
+  async function probe(c: Conn): Promise<boolean> {
+    stats.probes++;
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await Promise.race([
+      c.client.noop().then(
+        () => c.client.usable,
+        () => false,
+      ),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), probeTimeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (!ok) {
+      stats.probeFailures++;
+      opts.log.warn(
+        { idleMs: Date.now() - c.lastUsed, probeTimeoutMs },
+        "pooled IMAP session did not answer NOOP; replacing it",
+      );
+    }
+    return ok;
+  }
+
   async function acquire(slot: Slot, target: ImapTarget, log: Logger): Promise<Conn> {
     for (;;) {
       if (closed) throw new Error("connection pool closed");
       const free = slot.conns.find((c) => !c.busy && c.client.usable);
       if (free) {
         free.busy = true;
-        return free;
+        if (Date.now() - free.lastUsed <= probeIdleMs || (await probe(free))) return free;
+        // Dead: dropped, and the loop opens a fresh one (other jobs keep their connections).
+        drop(slot, free, false);
+        continue;
       }
       for (const dead of slot.conns.filter((c) => !c.busy && !c.client.usable)) drop(slot, dead, false);
       if (slot.conns.length < max) {
@@ -86,6 +139,7 @@ export function createConnectionPool(opts: PoolOptions) {
           log,
           idle: false,
           connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,
+          socketTimeoutMs: commandTimeoutMs,
         });
         client.on("error", () => {});
         const conn: Conn = { client, busy: true, folder: null, uidValidity: 0, lastUsed: Date.now() };
@@ -103,6 +157,8 @@ export function createConnectionPool(opts: PoolOptions) {
   }
 
   return {
+    /** NOOP probes sent, probes that found a dead session, operations that ran out of time. */
+    stats: () => ({ ...stats }),
     /**
      * Runs `fn` with a connection that has `folder` selected. Throws what `fn` throws; the
      * connection is dropped on any error, since its state is then unknown.
@@ -132,10 +188,12 @@ export function createConnectionPool(opts: PoolOptions) {
         };
         let timer: NodeJS.Timeout | undefined;
         const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`IMAP operation exceeded ${operationTimeoutMs} ms; connection dropped`)),
-            operationTimeoutMs,
-          );
+          timer = setTimeout(() => {
+            stats.timeouts++;
+            reject(
+              new ImapSessionLost(`IMAP operation exceeded ${operationTimeoutMs} ms; connection dropped`),
+            );
+          }, operationTimeoutMs);
         });
         const result = await Promise.race([work(), timeout]).finally(() => clearTimeout(timer));
         conn.busy = false;

@@ -12,6 +12,32 @@ export interface FullMessageTarget extends MessageTarget {
   internalDate?: Date;
 }
 
+/**
+ * mailparser's limits, raised from its defaults (1 MB header block per part, 1,000 parts) so that
+ * the dry run reads what production reads: a 2 MB header or 5,000 parts are mail that arrives.
+ * Beyond these a message is refused with {@link MimeLimitExceeded}, never an unexplained failure.
+ */
+export const PARSE_LIMITS = { maxHeadSize: 8 * 1024 * 1024, maxChildNodes: 20_000 } as const;
+
+/** mailparser refused the message because of its shape (header block too large, too many parts). */
+export class MimeLimitExceeded extends Error {
+  readonly code = "MIME_LIMIT_EXCEEDED";
+  readonly retryable = false;
+  constructor(readonly reason: string) {
+    super(`the message cannot be parsed: ${reason}`);
+    this.name = "MimeLimitExceeded";
+  }
+}
+
+export interface ParseFullOptions {
+  /** Attach base64 `content` to attachments of at most this many decoded bytes. */
+  contentBytes?: number;
+}
+
+// NUL cannot cross IMAP (a literal may not hold it); Dovecot sends 0x80 instead, which decodes to
+// U+FFFD. The whole-source path does the same so both paths hand rules the same text.
+const NUL = "\u0000";
+
 /** The header block of a raw source: everything before the first empty line. */
 export function headerBlockOf(raw: Buffer): Buffer {
   const crlf = raw.indexOf("\r\n\r\n");
@@ -37,25 +63,45 @@ function idList(value: string | string[] | undefined): string[] {
  * @example
  * const msg = await parseFullMessage(readFileSync("x.eml"), { mailboxId: "mbx_1", folder: "INBOX", uidValidity: 1, uid: 1 });
  */
-export async function parseFullMessage(raw: Buffer, target: FullMessageTarget): Promise<MailMessage> {
-  const mail = await simpleParser(raw, { skipTextToHtml: true, keepCidLinks: true, checksumAlgo: "sha256" });
+export async function parseFullMessage(
+  raw: Buffer,
+  target: FullMessageTarget,
+  opts: ParseFullOptions = {},
+): Promise<MailMessage> {
+  let mail: Awaited<ReturnType<typeof simpleParser>>;
+  try {
+    mail = await simpleParser(raw, {
+      skipTextToHtml: true,
+      keepCidLinks: true,
+      checksumAlgo: "sha256",
+      ...PARSE_LIMITS,
+    });
+  } catch (err) {
+    throw new MimeLimitExceeded(err instanceof Error ? err.message : String(err));
+  }
   // The header map keeps every header; decoding and the invalid-Date rule follow the fetch path.
   const h = parseHeaderBlock(headerBlockOf(raw));
   const messageId = messageIdFormat(mail.messageId ?? "");
   const inReplyTo = messageIdFormat(mail.inReplyTo ?? "");
   const references = idList(mail.references);
-  const html = typeof mail.html === "string" ? mail.html : null;
-  let text = mail.text ?? "";
+  const html = typeof mail.html === "string" ? mail.html.replaceAll(NUL, "\uFFFD") : null;
+  let text = (mail.text ?? "").replaceAll(NUL, "\uFFFD");
   if (!text && html !== null && !mail.text) text = htmlToText(html);
-  const attachments: AttachmentMeta[] = mail.attachments.map((a) => ({
-    partId: a.partId ?? "",
-    filename: a.filename ?? null,
-    contentType: a.contentType.toLowerCase(),
-    size: a.size,
-    contentId: a.contentId?.trim() || null,
-    inline: a.contentDisposition === "inline" || a.related === true,
-    sha256: createHash("sha256").update(a.content).digest("hex"),
-  }));
+  const attachments: AttachmentMeta[] = mail.attachments.map((a) => {
+    const meta: AttachmentMeta = {
+      partId: a.partId ?? "",
+      filename: a.filename ?? null,
+      contentType: a.contentType.toLowerCase(),
+      size: a.size,
+      contentId: a.contentId?.trim() || null,
+      inline: a.contentDisposition === "inline" || a.related === true,
+      sha256: createHash("sha256").update(a.content).digest("hex"),
+    };
+    if (opts.contentBytes !== undefined && a.content.length <= opts.contentBytes) {
+      meta.content = a.content.toString("base64");
+    }
+    return meta;
+  });
   return {
     mailboxId: target.mailboxId,
     folder: target.folder,

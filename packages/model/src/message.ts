@@ -58,6 +58,13 @@ export const MailMessage = z.object({
   html: z.string().nullable(),
   htmlTruncated: z.boolean(),
   attachments: z.array(AttachmentMeta),
+  /**
+   * Which path produced text, html and attachments: `bodystructure` (the planned partial fetch),
+   * `source` (the capped whole source parsed with mailparser, when BODYSTRUCTURE was missing,
+   * untrustworthy or named too many sections), `headers` (neither could be read: body fields are
+   * empty because of the message's shape, not because it has no body). Absent means `bodystructure`.
+   */
+  parsedFrom: z.enum(["bodystructure", "source", "headers"]).optional(),
   /** base64 of the raw RFC 822 source, only when a rule asks for it. */
   raw: z.string().optional(),
 });

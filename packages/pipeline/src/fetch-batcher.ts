@@ -1,5 +1,5 @@
 import type { ConnectionPool, ImapTarget } from "@mailhook/imap";
-import { fetchMessages } from "@mailhook/mime";
+import { type FetchOptions, fetchMessages, ImapCommandFailed, serverErrorText } from "@mailhook/mime";
 import type { ContentNeeds, FetchLimits, MailMessage } from "@mailhook/model";
 
 export type FetchResult = { stale: true; current: number } | { stale: false; message: MailMessage | null };
@@ -31,6 +31,32 @@ export interface FetchBatcherOptions {
   parallel?: number;
   /** Called after each batch with the messages fetched and the message bytes received. */
   onFetched?: (messages: number, bytes: number) => void;
+  /** A message was read from its capped source instead of its BODYSTRUCTURE (see fetchMessages). */
+  onFallback?: (uid: number, reason: string, parseError: string | null) => void;
+  /** Command shape (sections per command, source-fallback threshold); tests turn the guards off. */
+  shape?: Pick<FetchOptions, "sectionsPerCommand" | "fallbackSections">;
+}
+
+/**
+ * The server answered the coalesced FETCH with NO or BAD: the session is fine and one message in
+ * the batch is the likely cause. A lost session, a refused login or a timeout fail every member
+ * and are retried by the queue.
+ */
+function isMessageLevel(err: unknown): boolean {
+  return err instanceof ImapCommandFailed && !err.retryable;
+}
+
+/** A message that cannot be fetched even on its own: what the server said, for its records. */
+export class MessageFetchFailed extends Error {
+  readonly code = "MESSAGE_FETCH_FAILED";
+  readonly retryable = true;
+  constructor(
+    readonly uid: number,
+    readonly serverText: string,
+  ) {
+    super(`UID ${uid} could not be fetched: ${serverText}`);
+    this.name = "MessageFetchFailed";
+  }
 }
 
 /**
@@ -44,7 +70,7 @@ export function createFetchBatcher(opts: FetchBatcherOptions) {
   const maxBatch = opts.maxBatch ?? 200;
   const parallel = opts.parallel ?? 2;
   const lanes = new Map<string, Lane>();
-  const stats = { batches: 0, uids: 0, noops: 0, bytes: 0, messages: 0 };
+  const stats = { batches: 0, uids: 0, noops: 0, bytes: 0, messages: 0, isolated: 0, poisoned: 0 };
   /** Highest UID each pooled session has been told about. */
   const knownMaxUid = new WeakMap<object, number>();
 
@@ -61,16 +87,47 @@ export function createFetchBatcher(opts: FetchBatcherOptions) {
     lane.inflight++;
     stats.batches++;
     stats.uids += batch.length;
+    const uids = [...new Set(batch.map((w) => w.uid))];
+    const settle = (uid: number, r: FetchResult | Error) => {
+      for (const w of batch) if (w.uid === uid) r instanceof Error ? w.reject(r) : w.resolve(r);
+    };
     try {
-      const results = await fetchBatch(lane, [...new Set(batch.map((w) => w.uid))]);
-      for (const w of batch) w.resolve(results.get(w.uid) ?? { stale: false, message: null });
+      const results = await fetchBatch(lane, uids);
+      for (const uid of uids) settle(uid, results.get(uid) ?? { stale: false, message: null });
     } catch (err) {
-      for (const w of batch) w.reject(err);
+      if (uids.length > 1 && isMessageLevel(err)) {
+        // Poison isolation: one message the server (or the decoder) refuses must not fail or
+        // delay its neighbours. Each is fetched again on its own right away, and each waiter is
+        // answered as soon as its own fetch is done.
+        stats.isolated++;
+        await Promise.all(
+          uids.map(async (uid) => {
+            try {
+              const r = await fetchBatch(lane, [uid]);
+              settle(uid, r.get(uid) ?? { stale: false, message: null });
+            } catch (one) {
+              settle(uid, poisoned(uid, one));
+            }
+          }),
+        );
+      } else {
+        for (const uid of uids)
+          settle(uid, uids.length === 1 && isMessageLevel(err) ? poisoned(uid, err) : asError(err));
+      }
     } finally {
       lane.inflight--;
       if (lane.pending.length === 0 && lane.inflight === 0) lanes.delete(key);
       else schedule(key, lane);
     }
+  }
+
+  function poisoned(uid: number, err: unknown): Error {
+    if (!isMessageLevel(err)) return asError(err);
+    stats.poisoned++;
+    return new MessageFetchFailed(
+      uid,
+      err instanceof ImapCommandFailed ? err.serverText : serverErrorText(err),
+    );
   }
 
   async function fetchBatch(lane: Lane, uids: number[]): Promise<Map<number, FetchResult>> {
@@ -94,7 +151,12 @@ export function createFetchBatcher(opts: FetchBatcherOptions) {
         stats.noops++;
       }
       const counter = { bytes: 0 };
-      const found = await fetchMessages(client, target, uids, needs, opts.limits, counter);
+      const fetchOpts: FetchOptions = {
+        counter,
+        ...opts.shape,
+        ...(opts.onFallback ? { onFallback: opts.onFallback } : {}),
+      };
+      const found = await fetchMessages(client, target, uids, needs, opts.limits, fetchOpts);
       knownMaxUid.set(client, Math.max(known, ...found.keys()));
       const missing = uids.filter((u) => !found.has(u));
       if (missing.length > 0) {
@@ -102,7 +164,7 @@ export function createFetchBatcher(opts: FetchBatcherOptions) {
         // really expunged.
         await client.noop();
         stats.noops++;
-        for (const [uid, m] of await fetchMessages(client, target, missing, needs, opts.limits, counter))
+        for (const [uid, m] of await fetchMessages(client, target, missing, needs, opts.limits, fetchOpts))
           found.set(uid, m);
       }
       for (const uid of uids) out.set(uid, { stale: false, message: found.get(uid) ?? null });
@@ -138,3 +200,7 @@ export function createFetchBatcher(opts: FetchBatcherOptions) {
   };
 }
 export type FetchBatcher = ReturnType<typeof createFetchBatcher>;
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}

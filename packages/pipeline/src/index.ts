@@ -5,7 +5,7 @@ export { backfillProgress, MAX_BACKFILL_MESSAGES, searchSince, startBackfill } f
 export type { ExplainTarget } from "./explain.js";
 export { explainRawMessage } from "./explain.js";
 export type { FetchBatcher, FetchBatcherOptions, FetchResult } from "./fetch-batcher.js";
-export { createFetchBatcher } from "./fetch-batcher.js";
+export { createFetchBatcher, MessageFetchFailed } from "./fetch-batcher.js";
 export type { FollowUpDeps } from "./follow-ups.js";
 export { settleFollowUps } from "./follow-ups.js";
 export type { InlineDelivery, InlineDeliveryDeps } from "./inline-delivery.js";

@@ -6,7 +6,13 @@ import { evaluateRules } from "@mailhook/rules";
 import type { Store } from "@mailhook/store";
 import { buildPayload } from "@mailhook/webhook";
 import { planRuleActions } from "./act-plan.js";
-import { createFetchBatcher } from "./fetch-batcher.js";
+import {
+  createFetchBatcher,
+  type FetchBatcherOptions,
+  type FetchResult,
+  MessageFetchFailed,
+} from "./fetch-batcher.js";
+import { recordFetchFailure } from "./fetch-failure.js";
 import { createMailboxCache, type MailboxCache } from "./mailbox-cache.js";
 import type { RuleCache } from "./rule-cache.js";
 
@@ -27,6 +33,12 @@ export interface MailProcessDeps {
   poolSize?: number;
   /** Called after each range FETCH with the messages fetched and the message bytes received. */
   onFetched?: (messages: number, bytes: number) => void;
+  /** A message was read from its capped source instead of its BODYSTRUCTURE. */
+  onFallback?: (uid: number, reason: string, parseError: string | null) => void;
+  /** A message could not be fetched even on its own (its records say why). */
+  onFetchFailed?: () => void;
+  /** FETCH command shape; tests turn the guards off to make a message the server refuses. */
+  fetchShape?: FetchBatcherOptions["shape"];
 }
 
 export type MailProcessOutcome =
@@ -48,6 +60,8 @@ export function createMailProcessor(deps: MailProcessDeps) {
     limits: deps.limits ?? DEFAULT_FETCH_LIMITS,
     ...(deps.poolSize ? { parallel: deps.poolSize } : {}),
     ...(deps.onFetched ? { onFetched: deps.onFetched } : {}),
+    ...(deps.onFallback ? { onFallback: deps.onFallback } : {}),
+    ...(deps.fetchShape ? { shape: deps.fetchShape } : {}),
   });
   const mailboxes = deps.mailboxes ?? createMailboxCache(deps.store, 0);
   return async function processMail(job: MailProcessJob): Promise<MailProcessOutcome> {
@@ -58,7 +72,22 @@ export function createMailProcessor(deps: MailProcessDeps) {
     const { compiled, needs } = await deps.rules.forFolder(tenantId, mailboxId, folder);
     if (compiled.rules.length === 0) return { kind: "no-rules" };
 
-    const fetched = await batcher.fetch(mailbox, folder, uidValidity, uid, needs);
+    let fetched: FetchResult;
+    try {
+      fetched = await batcher.fetch(mailbox, folder, uidValidity, uid, needs);
+    } catch (err) {
+      if (err instanceof MessageFetchFailed) {
+        deps.onFetchFailed?.();
+        await recordFetchFailure(deps.store, log, {
+          ...job,
+          seenAt: job.seenAt,
+          rules: compiled.rules,
+          error: err,
+        });
+      }
+      // The queue retries the job on its schedule; a success replaces the failure records.
+      throw err;
+    }
     if (fetched.stale) {
       log.warn(
         { jobUidValidity: uidValidity, current: fetched.current },

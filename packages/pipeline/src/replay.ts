@@ -35,6 +35,13 @@ export async function replayDelivery(
   if (rec.status !== "dead" && rec.status !== "failed") {
     return { ok: false, code: "not-replayable", message: `delivery ${deliveryId} is ${rec.status}` };
   }
+  if (rec.stage === "fetch") {
+    return {
+      ok: false,
+      code: "not-replayable",
+      message: `delivery ${deliveryId} has no payload: the message could not be fetched (${rec.lastError ?? "unknown error"}); mailhook retries the fetch itself`,
+    };
+  }
   const endpoint = await deps.store.getEndpoint(tenantId, rec.endpointId);
   if (!endpoint) return { ok: false, code: "not-found", message: `endpoint ${rec.endpointId} was deleted` };
   if (!endpoint.enabled) {

@@ -90,6 +90,8 @@ export const Env = z.object({
   WORKER_CONCURRENCY: int(64),
   DELIVERY_CONCURRENCY: int(64),
   IMAP_POOL_SIZE: int(2),
+  /** Worker IMAP: no answer to a command for this long and the pooled connection is replaced. */
+  IMAP_COMMAND_TIMEOUT_MS: int(30_000),
   FETCH_TEXT_MAX_BYTES: int(256 * 1024),
   FETCH_HTML_MAX_BYTES: int(1024 * 1024),
   FETCH_ATTACHMENT_MAX_BYTES: int(10 * 1024 * 1024),

@@ -168,6 +168,12 @@ export const DeliveryRecord = z.object({
   /** Attempts made before the latest replay: the retry schedule starts afresh after them. */
   attemptOffset: z.number().int().nonnegative().optional(),
   followUps: z.array(FollowUp).optional(),
+  /**
+   * `fetch`: the message could not be fetched from IMAP even on its own, so no payload exists
+   * (`body` is empty, `lastError` holds the server's answer). mail.process keeps retrying it; when
+   * a retry succeeds, the real delivery replaces this record.
+   */
+  stage: z.literal("fetch").optional(),
 });
 export type DeliveryRecord = z.infer<typeof DeliveryRecord>;
 

@@ -311,6 +311,16 @@ export function createStore(opts: StoreOptions) {
         return { created: true, record: rec };
       }
       const existing = await this.getDelivery(rec.id);
+      if (existing?.stage === "fetch" && rec.stage !== "fetch") {
+        // A message that could not be fetched before now can: its real delivery takes the place of
+        // the fetch-failure record (same id), leaving the failed list.
+        await redis
+          .multi()
+          .set(key, JSON.stringify(DeliveryRecord.parse(rec)))
+          .zrem(k.dead(rec.tenantId, rec.endpointId), rec.id)
+          .exec();
+        return { created: true, record: rec };
+      }
       return { created: false, record: existing ?? rec };
     },
     async getDelivery(id: string): Promise<DeliveryRecord | null> {

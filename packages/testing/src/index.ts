@@ -1,6 +1,8 @@
 export type { ImapUser, StartDovecotOptions, TestDovecot } from "./dovecot.js";
 export { startDovecot } from "./dovecot.js";
 export { freePort } from "./free-port.js";
+export type { HostileCorpusOptions, HostileMessage } from "./hostile-mail.js";
+export { hostileCorpus } from "./hostile-mail.js";
 export type { MakeMailOptions } from "./make-mail.js";
 export { makeMail } from "./make-mail.js";
 export type {

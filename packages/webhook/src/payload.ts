@@ -43,6 +43,12 @@ export const WebhookPayload = z.object({
     htmlTruncated: z.boolean().optional(),
     /** Empty unless the webhook includes attachments; `content` only with attachments: "content". */
     attachments: z.array(AttachmentMeta),
+    /**
+     * Which path read the body: `bodystructure` (only the parts the rules need), `source` (the
+     * whole source, capped, parsed as one: the message's structure could not be used), `headers`
+     * (the body could not be parsed at all; text and attachments are empty for that reason).
+     */
+    parsedFrom: z.enum(["bodystructure", "source", "headers"]),
     /** base64 of the raw RFC 822 source, only when the webhook includes raw. */
     raw: z.string().optional(),
   }),
@@ -98,6 +104,7 @@ export function buildPayload(args: BuildPayloadArgs): WebhookPayload {
     size: m.size,
     textTruncated: include.text ? m.textTruncated : false,
     attachments: attachmentsFor(m.attachments, include.attachments),
+    parsedFrom: m.parsedFrom ?? "bodystructure",
   };
   if (include.headers) message.headers = m.headers;
   if (include.text) message.text = m.text;

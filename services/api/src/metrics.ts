@@ -74,6 +74,16 @@ export function createMetrics(opts: MetricsOptions) {
     "fetch_bytes",
   );
   fetchCounter("mailhook_fetched_messages_total", "Messages the workers fetched from IMAP", "fetch_messages");
+  fetchCounter(
+    "mailhook_fetch_fallbacks_total",
+    "Messages read from their capped source because their BODYSTRUCTURE was missing, unusable or too large",
+    "fetch_fallbacks",
+  );
+  fetchCounter(
+    "mailhook_fetch_failures_total",
+    "Messages the IMAP server refused to hand out even on their own (failed records with stage fetch)",
+    "fetch_failed",
+  );
   new Gauge({
     name: "mailhook_jobs",
     help: "Jobs by queue and state (BullMQ)",

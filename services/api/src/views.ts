@@ -79,6 +79,7 @@ export function deliverySummary(d: DeliveryRecord): z.infer<typeof DeliverySumma
     uid: d.uid,
     attempts: d.attempts.length,
     lastError: d.lastError,
+    ...(d.stage ? { stage: d.stage } : {}),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };

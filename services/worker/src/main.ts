@@ -13,6 +13,7 @@ const service = await startWorkerService({
   mailConcurrency: env.WORKER_CONCURRENCY,
   deliveryConcurrency: env.DELIVERY_CONCURRENCY,
   imapPoolSize: env.IMAP_POOL_SIZE,
+  imapCommandTimeoutMs: env.IMAP_COMMAND_TIMEOUT_MS,
   limits: {
     textBytes: env.FETCH_TEXT_MAX_BYTES,
     htmlBytes: env.FETCH_HTML_MAX_BYTES,

@@ -25,6 +25,10 @@ export interface WorkerServiceOptions {
   imapPoolSize: number;
   /** Upper bound for one job's IMAP work before the connection is presumed dead. */
   imapOperationTimeoutMs?: number;
+  /** No answer to an IMAP command for this long: the pooled connection is dead (default 30 s). */
+  imapCommandTimeoutMs?: number;
+  /** FETCH command shape (tests only: turning the guards off makes a message the server refuses). */
+  fetchShape?: { sectionsPerCommand?: number; fallbackSections?: number };
   limits: FetchLimits;
   allow: string[];
   schedule?: number[] | undefined;
@@ -71,7 +75,11 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     log: opts.log,
     maxPerMailbox: opts.imapPoolSize,
     ...(opts.imapOperationTimeoutMs ? { operationTimeoutMs: opts.imapOperationTimeoutMs } : {}),
+    ...(opts.imapCommandTimeoutMs ? { commandTimeoutMs: opts.imapCommandTimeoutMs } : {}),
   });
+  const countMetric = (field: string) => {
+    opts.store.redis.hincrby(opts.store.keys.metrics, field, 1).catch(() => {});
+  };
   const mailboxes = createMailboxCache(opts.store);
   const processMail = createMailProcessor({
     store: opts.store,
@@ -92,6 +100,15 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
         .exec()
         .catch(() => {});
     },
+    onFallback: (uid, reason, parseError) => {
+      countMetric("fetch_fallbacks");
+      opts.log.warn(
+        { uid, reason, parseError },
+        "read the message from its capped source instead of its BODYSTRUCTURE",
+      );
+    },
+    onFetchFailed: () => countMetric("fetch_failed"),
+    ...(opts.fetchShape ? { fetchShape: opts.fetchShape } : {}),
     ...(opts.inlineFirstAttempt === false
       ? {}
       : { deliverNow: (t: string, id: string, ep: string) => inline.start(t, id, ep) }),

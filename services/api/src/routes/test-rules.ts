@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { RuleTestJson, RuleTestResult } from "@mailhook/api-schema";
-import { parseFullMessage } from "@mailhook/mime";
+import { MimeLimitExceeded, parseFullMessage } from "@mailhook/mime";
 import type { MailMessage } from "@mailhook/model";
 import { explainRules, type Rule, validateRules } from "@mailhook/rules";
 import type { Api } from "../app.js";
@@ -43,7 +43,7 @@ export const testRulesRoute = createRoute({
       description: "Per rule: matched or not, and why",
       content: { "application/json": { schema: RuleTestResult } },
     },
-    ...errorResponses(400, 401, 403, 413, 415, 429),
+    ...errorResponses(400, 401, 403, 413, 415, 422, 429),
   },
 });
 
@@ -95,6 +95,9 @@ export function registerTestRules(app: Api, svc: Services): void {
             from: message.from,
             messageId: message.messageId,
             attachments: message.attachments.length,
+            ...seenText(message),
+            // A posted message is parsed whole; a mailbox's recent messages went through the planner.
+            parsedFrom: message.parsedFrom ?? (uid === null ? "source" : "bodystructure"),
           },
           results: explainRules(rules, message),
         })),
@@ -104,9 +107,35 @@ export function registerTestRules(app: Api, svc: Services): void {
   });
 }
 
+const SEEN_TEXT_BYTES = 64 * 1024;
+
+function seenText(m: MailMessage): { text: string | null; textTruncated: boolean } {
+  if (m.text === null) return { text: null, textTruncated: false };
+  const buf = Buffer.from(m.text, "utf8");
+  if (buf.length <= SEEN_TEXT_BYTES) return { text: m.text, textTruncated: m.textTruncated };
+  // Cut on a character boundary: drop a trailing partial UTF-8 sequence.
+  const cut = buf
+    .subarray(0, SEEN_TEXT_BYTES)
+    .toString("utf8")
+    .replace(/\uFFFD$/, "");
+  return { text: cut, textTruncated: true };
+}
+
 async function parse(raw: Buffer, mailboxId: string, folder: string): Promise<MailMessage> {
   if (raw.length === 0) throw validationFailed([{ path: "body", reason: "the message is empty" }]);
-  return parseFullMessage(raw, { mailboxId, folder, uidValidity: 0, uid: 1 });
+  try {
+    return await parseFullMessage(raw, { mailboxId, folder, uidValidity: 0, uid: 1 });
+  } catch (err) {
+    // mailparser's limits (header block, number of parts): the message's shape, not our failure.
+    if (err instanceof MimeLimitExceeded)
+      throw new ApiError(
+        422,
+        "MESSAGE_UNPARSEABLE",
+        `${err.message}; production reads such a message from its capped source or headers only`,
+        [{ path: "body", reason: err.reason }],
+      );
+    throw err;
+  }
 }
 
 async function savedRules(svc: Services, tenantId: string, ids: string[] | undefined): Promise<Rule[]> {
