@@ -2,5 +2,7 @@ export type { Job, Worker } from "bullmq";
 export { DelayedError, UnrecoverableError } from "bullmq";
 export type { JobData, JobName } from "./catalog.js";
 export { ImapAction, jobCatalog, MailActJob, MailProcessJob, WebhookDeliverJob } from "./catalog.js";
+export type { PurgeOptions } from "./purge.js";
+export { purgeTenantJobs } from "./purge.js";
 export type { Processor, Producer, QueueOptions } from "./queues.js";
 export { createConsumer, createProducer } from "./queues.js";

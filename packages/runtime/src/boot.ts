@@ -1,6 +1,6 @@
 import { ConfigError, type LoadedConfig, loadConfigFile } from "@mailhook/config";
 import type { Logger } from "@mailhook/log";
-import { createSecretBox, createStore, type Store, seedFromConfig } from "@mailhook/store";
+import { createSecretBox, createStore, type Quotas, type Store, seedFromConfig } from "@mailhook/store";
 import { generateSecret } from "@mailhook/webhook";
 import { Redis } from "ioredis";
 import type { Env } from "./env.js";
@@ -24,6 +24,7 @@ export async function createRuntime(env: Env, log: Logger): Promise<Runtime> {
     prefix: env.MAILHOOK_PREFIX,
     secrets: createSecretBox(env.MAILHOOK_ENCRYPTION_KEYS),
     deliveryRetentionSec: env.DELIVERY_RETENTION_HOURS * 3600,
+    quotas: quotaDefaults(env),
   });
   return {
     redis,
@@ -32,6 +33,18 @@ export async function createRuntime(env: Env, log: Logger): Promise<Runtime> {
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },
+  };
+}
+
+/** The default quotas per tenant, from the environment. */
+export function quotaDefaults(env: Env): Quotas {
+  return {
+    mailboxes: env.QUOTA_MAILBOXES,
+    folders: env.QUOTA_FOLDERS,
+    rules: env.QUOTA_RULES,
+    endpoints: env.QUOTA_ENDPOINTS,
+    deliveries: env.QUOTA_DELIVERIES,
+    apiPerMinute: env.QUOTA_API_PER_MINUTE,
   };
 }
 

@@ -65,6 +65,15 @@ export const Env = z.object({
    * (default): the client address is the socket's, X-Forwarded-For is ignored.
    */
   API_TRUSTED_PROXIES: list,
+  /** Default quotas per tenant; the operator overrides them per tenant (PATCH /v1/tenants/{id}/quotas). */
+  QUOTA_MAILBOXES: int(100),
+  QUOTA_FOLDERS: int(500),
+  QUOTA_RULES: int(200),
+  QUOTA_ENDPOINTS: int(50),
+  /** Delivery records kept per tenant; past it the oldest finished ones are dropped. */
+  QUOTA_DELIVERIES: int(100_000).refine((n) => n >= 1, "must be at least 1"),
+  /** API requests per minute per tenant, over all its tokens. */
+  QUOTA_API_PER_MINUTE: int(1_200).refine((n) => n >= 1, "must be at least 1"),
   /** Largest JSON body the API accepts (bytes); larger answers 413. */
   API_BODY_LIMIT_BYTES: int(1024 * 1024),
   /** Largest raw message POST /v1/rules/test accepts (bytes). */

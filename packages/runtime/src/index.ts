@@ -1,3 +1,10 @@
 export type { Runtime } from "./boot.js";
-export { createRuntime, exitOnConfigError, loadConfig, onShutdown, seedConfig } from "./boot.js";
+export {
+  createRuntime,
+  exitOnConfigError,
+  loadConfig,
+  onShutdown,
+  quotaDefaults,
+  seedConfig,
+} from "./boot.js";
 export { Env, parseEnv } from "./env.js";

@@ -17,6 +17,10 @@ export function apiKeys(prefix: string) {
     oauthLock: (ref: string) => `${prefix}:oauth-lock:${ref}`,
     secretExpiry: (tenantId: string) => `${prefix}:endpoint-secret-expiry:${tenantId}`,
     backfill: (tenantId: string, id: string) => `${prefix}:backfill:${tenantId}:${id}`,
+    /** The operator's quota overrides for one tenant (hash: quota name → limit). */
+    quotas: (tenantId: string) => `${prefix}:quotas:${tenantId}`,
+    /** Held while a quota is checked and the resource written, so parallel creates cannot overshoot. */
+    quotaLock: (tenantId: string) => `${prefix}:quota-lock:${tenantId}`,
   };
 }
 export type ApiKeys = ReturnType<typeof apiKeys>;

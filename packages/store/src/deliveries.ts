@@ -4,6 +4,7 @@ import { DeliveryRecord, type DeliveryStatus, type FollowUp } from "./records.js
 
 /** `mail.act` progress markers outlive every retry of a job (BullMQ gives up within the hour). */
 const ACT_STEPS_TTL_SEC = 7 * 24 * 3600;
+const TRIM_LOOKAHEAD = 100;
 
 /**
  * The parts of the delivery ledger beyond create/get/recordAttempt: the dead-letter index per
@@ -33,6 +34,30 @@ export function deliveryLedger(redis: Redis, k: Keys, retentionSec: number) {
       // Records expire on their own; their index entries are trimmed here, by age.
       m.zremrangebyscore(dead, "-inf", cutoff);
       if (status !== "pending") m.zremrangebyscore(k.deliveries(rec.tenantId), "-inf", cutoff);
+    },
+
+    /**
+     * The `deliveries` quota: drops up to `excess` of the tenant's oldest finished records (a
+     * pending one is never dropped: it is still being delivered).
+     */
+    async trimOldest(tenantId: string, excess: number): Promise<number> {
+      // Pending ones are skipped, so look a little past the excess for finished ones to drop.
+      const ids = await redis.zrange(k.deliveries(tenantId), 0, excess - 1 + TRIM_LOOKAHEAD);
+      if (ids.length === 0) return 0;
+      const raws = await redis.mget(...ids.map((id) => k.delivery(id)));
+      const m = redis.multi();
+      let dropped = 0;
+      raws.forEach((raw, i) => {
+        if (dropped >= excess) return;
+        const id = ids[i] as string;
+        const rec = raw ? DeliveryRecord.safeParse(JSON.parse(raw)) : null;
+        if (rec?.success && rec.data.status === "pending") return;
+        m.zrem(k.deliveries(tenantId), id).del(k.delivery(id));
+        if (rec?.success) m.zrem(k.dead(tenantId, rec.data.endpointId), id);
+        dropped++;
+      });
+      await m.exec();
+      return dropped;
     },
 
     /** Failed and dead-lettered deliveries of one endpoint, newest first. */

@@ -16,10 +16,11 @@ export type RateDecision = { ok: true; remaining: number } | { ok: false; retryA
  * Fixed windows allow a burst of up to 2× at a window edge; that is accepted for its one round trip.
  */
 export function createRateLimiter(opts: RateLimitOptions) {
-  const { redis, limit, windowMs } = opts;
+  const { redis, windowMs } = opts;
   const k = apiKeys(opts.prefix);
   return {
-    async hit(subject: string, now = Date.now()): Promise<RateDecision> {
+    /** Counts one request of `subject`; `limit` overrides the limiter's own for this subject (a quota). */
+    async hit(subject: string, now = Date.now(), limit = opts.limit): Promise<RateDecision> {
       const window = Math.floor(now / windowMs);
       const key = k.rateLimit(subject, window);
       const r = await redis

@@ -2,6 +2,7 @@ import type { Rule } from "@mailhook/rules";
 import type { Redis } from "ioredis";
 import { deliveryLedger } from "./deliveries.js";
 import { keys } from "./keys.js";
+import { createQuotas, type Quotas } from "./quotas.js";
 import {
   Cursor,
   type DeliveryAttempt,
@@ -22,6 +23,8 @@ export interface StoreOptions {
   secrets: SecretBox;
   /** How long finished delivery records are kept (seconds). */
   deliveryRetentionSec?: number;
+  /** Default quotas (env); the `deliveries` quota bounds the records kept per tenant. */
+  quotas?: Partial<Quotas>;
 }
 
 /** A change notice published on every configuration write, so watchers and workers react live. */
@@ -78,6 +81,11 @@ export function createStore(opts: StoreOptions) {
     return e;
   };
   const ledger = deliveryLedger(redis, k, retention);
+  const quotas = createQuotas({
+    redis,
+    prefix: opts.prefix,
+    ...(opts.quotas ? { defaults: opts.quotas } : {}),
+  });
 
   return {
     keys: k,
@@ -307,7 +315,14 @@ export function createStore(opts: StoreOptions) {
       const key = k.delivery(rec.id);
       const ok = await redis.set(key, JSON.stringify(DeliveryRecord.parse(rec)), "NX");
       if (ok === "OK") {
-        await redis.zadd(k.deliveries(rec.tenantId), Date.parse(rec.createdAt), rec.id);
+        const r = await redis
+          .multi()
+          .zadd(k.deliveries(rec.tenantId), Date.parse(rec.createdAt), rec.id)
+          .zcard(k.deliveries(rec.tenantId))
+          .exec();
+        const count = Number(r?.[1]?.[1] ?? 0);
+        const limit = await quotas.limit(rec.tenantId, "deliveries");
+        if (count > limit) await ledger.trimOldest(rec.tenantId, count - limit);
         return { created: true, record: rec };
       }
       const existing = await this.getDelivery(rec.id);

@@ -67,6 +67,8 @@ export function createApp(deps: ApiDeps): Api {
       tokens: svc.tokens,
       limiter: svc.limiter,
       failures: svc.authFailures,
+      tenantRate: svc.tenantRate,
+      quotas: svc.quotas,
     }),
   );
 

@@ -1,7 +1,7 @@
 import type dns from "node:dns";
 import type { Logger } from "@mailhook/log";
 import type { Producer } from "@mailhook/queue";
-import type { SecretBox, Store } from "@mailhook/store";
+import type { Quotas, SecretBox, Store } from "@mailhook/store";
 import type { Redis } from "ioredis";
 import type { MailboxProbe } from "./verify-mailbox.js";
 
@@ -49,6 +49,8 @@ export interface ApiDeps {
    */
   imapAllow: string[];
   limits?: Partial<ApiLimits>;
+  /** Default quotas per tenant (env); the operator overrides them per tenant through the admin API. */
+  quotas?: Partial<Quotas>;
   /** Reverse proxies whose X-Forwarded-For names the client (API_TRUSTED_PROXIES); absent: none. */
   trustedProxies?: string[];
   /** Origins allowed by CORS; empty or absent = CORS off (no CORS headers at all). */
@@ -57,6 +59,10 @@ export interface ApiDeps {
   mailJobs?: Producer<"mail.process">;
   /** The `webhook.deliver` producer replays go to; absent: replay routes answer 501. */
   deliveries?: Producer<"webhook.deliver">;
+  /** Removes a tenant's jobs from every queue (tenant deletion); absent: queued jobs are left to fail. */
+  purgeTenantJobs?: (tenantId: string) => Promise<string[]>;
+  /** Watchers' lease TTL: how long tenant deletion waits for them to let go of its mailboxes. */
+  leaseTtlMs?: number;
   /** Logs in and lists folders; tests may pass a fake. Defaults to a real IMAP login. */
   probeMailbox?: MailboxProbe;
   /** DNS for the SSRF check (tests). */

@@ -1,7 +1,7 @@
 import { serve } from "@hono/node-server";
 import { createLogger } from "@mailhook/log";
-import { createProducer } from "@mailhook/queue";
-import { createRuntime, onShutdown, parseEnv } from "@mailhook/runtime";
+import { createProducer, purgeTenantJobs } from "@mailhook/queue";
+import { createRuntime, onShutdown, parseEnv, quotaDefaults } from "@mailhook/runtime";
 import { createMailboxOAuth, createSecretBox } from "@mailhook/store";
 import { createApp } from "./app.js";
 import { startOAuthRefresher } from "./oauth-refresh.js";
@@ -17,7 +17,13 @@ const deliveries = createProducer("webhook.deliver", {
   connection: runtime.bullConnection,
   prefix: env.MAILHOOK_PREFIX,
 });
+const actions = createProducer("mail.act", {
+  connection: runtime.bullConnection,
+  prefix: env.MAILHOOK_PREFIX,
+});
 const queues = [mailQueue, deliveries];
+// Tenant deletion removes the tenant's jobs from every queue, mail.act included.
+const allQueues = [...queues, actions];
 const secrets = createSecretBox(env.MAILHOOK_ENCRYPTION_KEYS);
 if (!env.MAILHOOK_ADMIN_TOKEN)
   log.warn({}, "MAILHOOK_ADMIN_TOKEN is not set: tenants and tokens cannot be managed");
@@ -34,6 +40,13 @@ const app = createApp({
   mailJobs: mailQueue,
   corsOrigins: env.API_CORS_ORIGINS,
   trustedProxies: env.API_TRUSTED_PROXIES,
+  quotas: quotaDefaults(env),
+  purgeTenantJobs: (tenantId) =>
+    purgeTenantJobs(
+      allQueues.map((q) => q.queue),
+      tenantId,
+    ),
+  leaseTtlMs: env.WATCHER_LEASE_TTL_MS,
   limits: {
     bodyBytes: env.API_BODY_LIMIT_BYTES,
     emlBytes: env.API_EML_LIMIT_BYTES,
@@ -63,6 +76,6 @@ const server = serve({ fetch: app.fetch, hostname: env.API_HOST, port: env.API_P
 onShutdown(log, async () => {
   await refresher.stop();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.all(queues.map((q) => q.close()));
+  await Promise.all(allQueues.map((q) => q.close()));
   await runtime.close();
 });

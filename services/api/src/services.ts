@@ -5,14 +5,17 @@ import {
   createBackfills,
   createIdempotency,
   createMailboxOAuth,
+  createQuotas,
   createRateLimiter,
   createRuleWriter,
   createTenants,
   createTokens,
+  DEFAULT_QUOTAS,
   type Idempotency,
   type MailboxOAuthStore,
   type RateLimiter,
   type RuleWriter,
+  type TenantQuotas,
   type Tenants,
   type Tokens,
 } from "@mailhook/store";
@@ -30,6 +33,9 @@ export interface Services {
   oauth: MailboxOAuthStore;
   limiter: RateLimiter;
   authFailures: AuthFailures;
+  quotas: TenantQuotas;
+  /** The per-tenant API budget (the `apiPerMinute` quota), beside each token's own. */
+  tenantRate: RateLimiter;
   probe: MailboxProbe;
   backfills: Backfills;
 }
@@ -52,6 +58,8 @@ export function createServices(deps: ApiDeps): Services {
       limit: limits.authFailuresPerWindow,
       windowMs: limits.authFailureWindowMs,
     }),
+    quotas: createQuotas({ redis, prefix, ...(deps.quotas ? { defaults: deps.quotas } : {}) }),
+    tenantRate: createRateLimiter({ redis, prefix, limit: DEFAULT_QUOTAS.apiPerMinute, windowMs: 60_000 }),
     probe: deps.probeMailbox ?? createImapProbe(),
     backfills: createBackfills({ redis, prefix }),
   };

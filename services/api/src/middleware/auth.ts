@@ -1,5 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { AuthFailures, RateLimiter, Tokens } from "@mailhook/store";
+import {
+  type AuthFailures,
+  type RateLimiter,
+  type TenantQuotas,
+  type Tokens,
+  tenantRateSubject,
+} from "@mailhook/store";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv, Principal } from "../context.js";
 import { ApiError } from "../errors.js";
@@ -11,6 +17,9 @@ export interface AuthOptions {
   limiter: RateLimiter;
   /** Failed authentications per client address (shared by replicas through Redis). */
   failures: AuthFailures;
+  /** The tenant-wide request budget (the `apiPerMinute` quota). */
+  tenantRate: RateLimiter;
+  quotas: TenantQuotas;
 }
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
@@ -67,6 +76,21 @@ export const authenticate =
       throw new ApiError(429, "RATE_LIMITED", `rate limit reached; retry in ${seconds} s`, undefined, {
         "Retry-After": String(seconds),
       });
+    }
+    if (principal.kind === "tenant") {
+      const tenantId = principal.token.tenantId;
+      const limit = await opts.quotas.limit(tenantId, "apiPerMinute");
+      const t = await opts.tenantRate.hit(tenantRateSubject(tenantId), Date.now(), limit);
+      if (!t.ok) {
+        const seconds = retryAfter(t.retryAfterMs);
+        throw new ApiError(
+          429,
+          "QUOTA_EXCEEDED",
+          `quota apiPerMinute is ${limit} requests per minute for this tenant (all its tokens); retry in ${seconds} s`,
+          [{ path: "quota.apiPerMinute", reason: `limit ${limit}` }],
+          { "Retry-After": String(seconds) },
+        );
+      }
     }
     c.header("RateLimit-Remaining", String(decision.remaining));
     await next();

@@ -9,6 +9,7 @@ import { errorResponses } from "../errors.js";
 import { idempotent } from "../idempotent.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
+import { withinQuota } from "../quota-check.js";
 import type { Services } from "../services.js";
 import { endpointView } from "../views.js";
 
@@ -47,7 +48,10 @@ export function registerCreateEndpoint(app: Api, svc: Services): void {
         managed: "api",
         updatedAt: new Date().toISOString(),
       };
-      await svc.deps.store.putEndpoint(endpoint);
+      const used = () => svc.deps.redis.hlen(svc.deps.store.keys.endpoints(tenantId));
+      await withinQuota(svc, tenantId, [{ quota: "endpoints", adding: 1, used }], () =>
+        svc.deps.store.putEndpoint(endpoint),
+      );
       return {
         body: { ...endpointView(endpoint), secret },
         headers: { Location: `/v1/endpoints/${endpoint.id}` },

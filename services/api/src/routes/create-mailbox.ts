@@ -8,6 +8,7 @@ import { idempotent } from "../idempotent.js";
 import { checkImapHost, probeTarget, resolveAuth, resolveFolders, verifyFailed } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
+import { mailboxQuotas, withinQuota } from "../quota-check.js";
 import type { Services } from "../services.js";
 import { mailboxView } from "../views.js";
 
@@ -71,9 +72,16 @@ export function registerCreateMailbox(app: Api, svc: Services): void {
         managed: "api",
         updatedAt: new Date().toISOString(),
       };
-      // OAuth settings first: a watcher that sees the mailbox must find how to refresh its token.
-      if (auth.oauth) await svc.oauth.put(tenantId, mailbox.id, auth.oauth);
-      await svc.deps.store.putMailbox(mailbox);
+      await withinQuota(
+        svc,
+        tenantId,
+        mailboxQuotas(svc, tenantId, { mailboxes: 1, folders: folders.length }),
+        async () => {
+          // OAuth settings first: a watcher that sees the mailbox must find how to refresh its token.
+          if (auth.oauth) await svc.oauth.put(tenantId, mailbox.id, auth.oauth);
+          await svc.deps.store.putMailbox(mailbox);
+        },
+      );
       return {
         body: mailboxView(mailbox, auth.oauth),
         headers: { Location: `/v1/mailboxes/${mailbox.id}` },

@@ -6,6 +6,7 @@ import { ApiError, errorResponses } from "../errors.js";
 import { idempotent } from "../idempotent.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
+import { withinQuota } from "../quota-check.js";
 import { casFailed, ruleBodyHook, validateRule } from "../rules.js";
 import type { Services } from "../services.js";
 import { ruleView } from "../views.js";
@@ -36,7 +37,10 @@ export function registerCreateRule(app: Api, svc: Services): void {
       const created = await idempotent(c, svc, tenantId, "create-rule", body, async () => {
         const id = body.id ?? `rul_${randomBytes(9).toString("base64url")}`;
         const rule = { ...(await validateRule(svc, tenantId, body, id)), managed: "api" as const };
-        const r = await svc.rules.write(tenantId, [{ id, expect: "", rule }]);
+        const used = () => svc.deps.redis.hlen(svc.deps.store.keys.rules(tenantId));
+        const r = await withinQuota(svc, tenantId, [{ quota: "rules", adding: 1, used }], () =>
+          svc.rules.write(tenantId, [{ id, expect: "", rule }]),
+        );
         if (!r.ok)
           throw r.reason === "exists"
             ? new ApiError(409, "CONFLICT", `rule ${JSON.stringify(id)} exists`)

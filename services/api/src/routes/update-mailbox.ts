@@ -14,6 +14,7 @@ import {
 } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
+import { mailboxQuotas, withinQuota } from "../quota-check.js";
 import type { Services } from "../services.js";
 import { mailboxView } from "../views.js";
 import { VerifyQuery } from "./create-mailbox.js";
@@ -80,7 +81,10 @@ export function registerUpdateMailbox(app: Api, svc: Services): void {
     }
     if (oauth) await svc.oauth.put(tenantId, id, oauth);
     else await svc.oauth.delete(tenantId, id);
-    await svc.deps.store.putMailbox(next);
+    const adding = { mailboxes: 0, folders: next.folders.length - prev.folders.length };
+    await withinQuota(svc, tenantId, mailboxQuotas(svc, tenantId, adding), () =>
+      svc.deps.store.putMailbox(next),
+    );
     return c.json(mailboxView(next, oauth), 200);
   });
 }

@@ -1,0 +1,167 @@
+import { apiKeys } from "./api-keys.js";
+import { keys } from "./keys.js";
+import { tenantRateSubject } from "./quotas.js";
+import type { Store } from "./store.js";
+import { listTenantMailboxes } from "./tenant-mailboxes.js";
+
+export interface TenantDeleteOptions {
+  /**
+   * Removes the tenant's queued jobs (every queue, every state) and resolves once none of them is
+   * running; returns the ids of the jobs it saw (their `mail.act` progress markers go too).
+   */
+  purgeJobs?: (tenantId: string) => Promise<string[]>;
+  /** How long to wait for watchers to let go of the tenant's mailboxes (their lease TTL). */
+  releaseTimeoutMs?: number;
+  /** Polling interval while waiting (tests shorten it). */
+  pollMs?: number;
+}
+
+export interface TenantDeleteResult {
+  mailboxes: number;
+  endpoints: number;
+  rules: number;
+  tokens: number;
+  deliveries: number;
+  jobs: number;
+  /** Every Redis key removed in the final sweep. */
+  keys: number;
+  /** Leases still held when the wait ended (a watcher that did not let go in time; they expire). */
+  leasesLeft: number;
+}
+
+// Stands for "any value" in a key built by the key functions; letters only, so no encoding changes it.
+const ANY = "QqANYqQ";
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * The tenant's key families, as patterns built from the key functions themselves (so a change of
+ * layout in keys.ts, such as hash tags, is followed here without a second list to keep in step).
+ */
+function tenantKeyPatterns(prefix: string, tenantId: string, tokenIds: string[]): RegExp[] {
+  const k = keys(prefix);
+  const a = apiKeys(prefix);
+  const built = [
+    k.endpoints(tenantId),
+    k.rules(tenantId),
+    k.rulesVersion(tenantId),
+    k.cursor(tenantId, ANY, ANY),
+    k.status(tenantId, ANY),
+    k.lease(tenantId, ANY),
+    k.events(tenantId),
+    k.deliveries(tenantId),
+    k.dead(tenantId, ANY),
+    k.circuit(tenantId, ANY),
+    k.slots(tenantId, ANY),
+    a.tenantTokens(tenantId),
+    a.idempotency(tenantId, ANY, ANY),
+    a.oauthLock(k.ref(tenantId, ANY)),
+    a.secretExpiry(tenantId),
+    a.quotas(tenantId),
+    a.quotaLock(tenantId),
+    a.backfill(tenantId, ANY),
+    // The window is a number in the key; ANY stands in for it in the pattern.
+    ...[tenantRateSubject(tenantId), ...tokenIds].map((id) => a.rateLimit(id, ANY as unknown as number)),
+  ];
+  return built.map((key) => new RegExp(`^${escapeRegex(key).replaceAll(ANY, "[^]*")}$`));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Deletes a tenant and everything it owns. In order: its tokens stop working; its mailboxes,
+ * endpoints and rules are removed (change notices tell the watchers, which let go of the mailboxes;
+ * this waits for their leases); its queued jobs are removed and running ones awaited; then every
+ * key of the tenant goes (cursors, folder status, leases, events, delivery records and their
+ * indexes, circuit breakers, idempotency records, rate-limit counters, quotas, OAuth state, `mail.act`
+ * progress markers) and finally the tenant record. Safe to run again after a partial failure.
+ */
+export async function deleteTenant(
+  store: Store,
+  prefix: string,
+  tenantId: string,
+  opts: TenantDeleteOptions = {},
+): Promise<TenantDeleteResult> {
+  const { redis, keys: k } = store;
+  const a = apiKeys(prefix);
+  const result: TenantDeleteResult = {
+    mailboxes: 0,
+    endpoints: 0,
+    rules: 0,
+    tokens: 0,
+    deliveries: 0,
+    jobs: 0,
+    keys: 0,
+    leasesLeft: 0,
+  };
+
+  // 1. Tokens first: nothing of the tenant's can be created while the rest goes.
+  const tokens = Object.entries(await redis.hgetall(a.tenantTokens(tenantId))).map(([id, raw]) => ({
+    id,
+    hash: (JSON.parse(raw) as { hash?: string }).hash,
+  }));
+  const hashes = tokens.flatMap((t) => (t.hash ? [t.hash] : []));
+  if (hashes.length > 0) await redis.hdel(a.tokenHashes, ...hashes);
+  result.tokens = tokens.length;
+
+  // 2. Configuration, with change notices so watchers and workers drop it live.
+  const mailboxes = await listTenantMailboxes(store, tenantId);
+  for (const m of mailboxes) await store.deleteMailbox(tenantId, m.id);
+  result.mailboxes = mailboxes.length;
+  const endpoints = await redis.hkeys(k.endpoints(tenantId));
+  for (const id of endpoints) await store.deleteEndpoint(tenantId, id);
+  result.endpoints = endpoints.length;
+  const rules = await redis.hkeys(k.rules(tenantId));
+  await store.deleteRules(tenantId, rules);
+  result.rules = rules.length;
+  if (mailboxes.length > 0) await redis.hdel(a.mailboxOAuth, ...mailboxes.map((m) => k.ref(tenantId, m.id)));
+
+  // 3. Watchers let go of the mailboxes (they release the lease after their last status write).
+  const deadline = Date.now() + (opts.releaseTimeoutMs ?? 20_000);
+  const leaseKeys = mailboxes.map((m) => k.lease(tenantId, m.id));
+  while (leaseKeys.length > 0) {
+    const held = await redis.exists(...leaseKeys);
+    result.leasesLeft = held;
+    if (held === 0 || Date.now() > deadline) break;
+    await sleep(opts.pollMs ?? 100);
+  }
+
+  // 4. Jobs: queued ones removed, running ones awaited (they find nothing left to work on).
+  const jobIds = opts.purgeJobs ? await opts.purgeJobs(tenantId) : [];
+  result.jobs = jobIds.length;
+
+  // 5. Delivery records (listed by the tenant's index), with the progress markers of their actions.
+  const deliveryIds = await redis.zrange(k.deliveries(tenantId), 0, -1);
+  for (const id of endpoints) deliveryIds.push(...(await redis.zrange(k.dead(tenantId, id), 0, -1)));
+  const unique = [...new Set(deliveryIds)];
+  const actJobs = new Set(jobIds);
+  for (let i = 0; i < unique.length; i += 500) {
+    const batch = unique.slice(i, i + 500);
+    const raws = await redis.mget(...batch.map((id) => k.delivery(id)));
+    for (const raw of raws) {
+      if (!raw) continue;
+      const rec = JSON.parse(raw) as { tenantId?: string; followUps?: { jobId: string }[] };
+      for (const f of rec.followUps ?? []) actJobs.add(f.jobId);
+    }
+    result.deliveries += await redis.del(...batch.map((id) => k.delivery(id)));
+  }
+  const markers = [...actJobs].map((id) => k.actSteps(id));
+  for (let i = 0; i < markers.length; i += 500) await redis.del(...markers.slice(i, i + 500));
+
+  // 6. Every other key of the tenant, found by its family's pattern.
+  const patterns = tenantKeyPatterns(
+    prefix,
+    tenantId,
+    tokens.map((t) => t.id),
+  );
+  let cursor = "0";
+  do {
+    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    const mine = found.filter((key) => patterns.some((p) => p.test(key)));
+    if (mine.length > 0) result.keys += await redis.del(...mine);
+  } while (cursor !== "0");
+
+  // 7. The tenant itself.
+  await redis.multi().srem(k.tenants, tenantId).hdel(a.tenantRecords, tenantId).exec();
+  return result;
+}
