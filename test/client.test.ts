@@ -1,23 +1,12 @@
 import { allPages, createClient, MailhookError } from "@mailhook/client";
 import { freePort, makeMail } from "@mailhook/testing";
-import { afterEach, describe, expect, it } from "vitest";
-import { Installation } from "./support/installation.js";
+import { describe, expect, it } from "vitest";
+import { useInstallation } from "./support/installation.js";
 import { waitUntil } from "./support/stack.js";
 import { useWorld } from "./support/world.js";
 
 const world = useWorld();
-let inst: Installation | null = null;
-afterEach(async () => {
-  await inst?.stop();
-  inst = null;
-});
-
-async function start(): Promise<Installation> {
-  const stack = world.stack({ schedule: [100, 100, 100] });
-  await stack.start();
-  inst = await Installation.start(stack);
-  return inst;
-}
+const start = useInstallation(world);
 
 async function caught(p: Promise<unknown>): Promise<MailhookError> {
   const err = await p.then(

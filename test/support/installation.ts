@@ -1,8 +1,10 @@
 import { createClient, type MailhookClient } from "@mailhook/client";
 import { createProducer, type Producer } from "@mailhook/queue";
+import { afterEach } from "vitest";
 import { ADMIN_TOKEN, ApiHarness } from "./api.js";
 import { listenHttp } from "./http.js";
 import type { Stack } from "./stack.js";
+import type { World } from "./world.js";
 
 /**
  * One mailhook installation as a user meets it: watcher + worker (the Stack), and the API on the
@@ -54,4 +56,22 @@ export class Installation {
   async stop(): Promise<void> {
     for (const close of this.closers) await close();
   }
+}
+
+/**
+ * A function that starts a fresh Installation on the world (worker + watcher on a new prefix, short
+ * retry schedule), stopped after the test. Call at the top level of the file.
+ */
+export function useInstallation(world: World): () => Promise<Installation> {
+  let current: Installation | null = null;
+  afterEach(async () => {
+    await current?.stop();
+    current = null;
+  });
+  return async () => {
+    const stack = world.stack({ schedule: [100, 100, 100] });
+    await stack.start();
+    current = await Installation.start(stack);
+    return current;
+  };
 }

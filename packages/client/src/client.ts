@@ -64,18 +64,29 @@ function mailboxes(call: Transport) {
       (await call<Page<MailboxView>>({ method: "GET", path: "/v1/mailboxes", query: pageQuery(p) })).body,
     get: async (id: string) =>
       (await call<MailboxView>({ method: "GET", path: `/v1/mailboxes/${enc(id)}` })).body,
-    /** Verifies the login first: a refused login answers MAILBOX_VERIFY_FAILED with the server's words. */
-    create: async (body: MailboxCreateInput, idempotencyKey?: string) =>
+    /**
+     * With `verify`, the API logs in first and nothing is saved when it cannot: the answer is
+     * MAILBOX_VERIFY_FAILED with the server's words.
+     */
+    create: async (body: MailboxCreateInput, opts: { verify?: boolean; idempotencyKey?: string } = {}) =>
       (
         await call<MailboxView>({
           method: "POST",
           path: "/v1/mailboxes",
+          query: { verify: opts.verify ? "true" : undefined },
           json: body,
-          ...(idempotencyKey ? { headers: { "idempotency-key": idempotencyKey } } : {}),
+          ...(opts.idempotencyKey ? { headers: { "idempotency-key": opts.idempotencyKey } } : {}),
         })
       ).body,
-    update: async (id: string, body: MailboxUpdateInput) =>
-      (await call<MailboxView>({ method: "PATCH", path: `/v1/mailboxes/${enc(id)}`, json: body })).body,
+    update: async (id: string, body: MailboxUpdateInput, opts: { verify?: boolean } = {}) =>
+      (
+        await call<MailboxView>({
+          method: "PATCH",
+          path: `/v1/mailboxes/${enc(id)}`,
+          query: { verify: opts.verify ? "true" : undefined },
+          json: body,
+        })
+      ).body,
     remove: async (id: string) => {
       await call<null>({ method: "DELETE", path: `/v1/mailboxes/${enc(id)}` });
     },
