@@ -10,7 +10,8 @@ const world = useWorld();
 
 describe("a worker killed mid-delivery", () => {
   // Queue path: the dead worker's job is picked up after its lock expires. Inline path (the first
-  // attempt made straight from mail.process): the delayed safety job makes the attempt instead.
+  // attempt made straight from mail.process): its entry in the pending set outlives the worker, and
+  // the restarted worker's sweep queues the delivery once the entry's deadline has passed.
   it.each([
     { path: "queued first attempt", prefix: "crash", inline: "false", timeoutMs: "60000" },
     { path: "inline first attempt", prefix: "crashinline", inline: "true", timeoutMs: "3000" },
@@ -63,6 +64,9 @@ describe("a worker killed mid-delivery", () => {
         await worker.exited;
         const pending = JSON.parse((await r.get(`${prefix}:delivery:${id}`)) ?? "{}") as { status?: string };
         expect(pending.status).toBe("pending");
+        if (inline === "true") {
+          expect(await r.zrange(`${prefix}:inline-pending`, 0, -1)).toEqual([`default\t${id}`]);
+        }
 
         worker = runService("worker", env);
         await waitUntil(() => hits().length === 2, 30_000, "the delivery after the restart");

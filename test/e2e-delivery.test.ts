@@ -74,7 +74,7 @@ describe("new mail becomes a signed webhook", () => {
     expect(rec?.attempts).toHaveLength(1);
   });
 
-  it("with inline first attempts, delivers without a queued job and leaves no safety-net job behind", async () => {
+  it("with inline first attempts, delivers without a queued job and leaves no safety-net entry behind", async () => {
     const stack = world.stack({ inlineFirstAttempt: true });
     const user = await world.dovecot.createUser("inline");
     await stack.store.putMailbox(mailboxFor(world.dovecot, user, "inline"));
@@ -96,6 +96,8 @@ describe("new mail becomes a signed webhook", () => {
     });
     try {
       expect(Object.values(await queue.queue.getJobCounts()).every((n) => n === 0)).toBe(true);
+      // The safety net's entry went with the outcome.
+      expect(await stack.store.redis.zcard(stack.store.keys.inlinePending)).toBe(0);
     } finally {
       await queue.close();
     }

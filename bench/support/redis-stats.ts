@@ -27,6 +27,6 @@ export function commandsPerMessage(
   const round = (x: number) => Math.round(x * 100) / 100;
   return {
     total: round(diff.reduce((a, [, n]) => a + n, 0)),
-    top: Object.fromEntries(diff.slice(0, 12).map(([c, n]) => [c, round(n)])),
+    top: Object.fromEntries(diff.slice(0, 30).map(([c, n]) => [c, round(n)])),
   };
 }

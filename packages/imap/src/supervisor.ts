@@ -1,6 +1,5 @@
 import type { Logger } from "@mailhook/log";
-import { messageKey } from "@mailhook/model";
-import type { Producer } from "@mailhook/queue";
+import { type Producer, rangeJobs } from "@mailhook/queue";
 import type { Lease, Leases, Mailbox, Store } from "@mailhook/store";
 import { FolderWatcher, type WatchTiming } from "./folder-watcher.js";
 
@@ -13,7 +12,11 @@ export interface SupervisorDeps {
   /** How often the mailbox list is re-read even without a change notice. */
   reconcileMs?: number;
   timing?: Partial<WatchTiming>;
+  /** UIDs per `mail.process` job (default 100): one job per range found, not one per message. */
+  maxUidsPerJob?: number;
 }
+
+const DEFAULT_UIDS_PER_JOB = 100;
 
 interface Owned {
   mailbox: Mailbox;
@@ -69,10 +72,11 @@ export function createSupervisor(deps: SupervisorDeps) {
           deps.store.advanceCursor(mailbox.tenantId, mailbox.id, folder, c, lease.token, reset),
         enqueue: (uids, uidValidity, seenAt) =>
           deps.producer.addBulk(
-            uids.map((uid) => ({
-              jobId: messageKey(mailbox.id, folder, uidValidity, uid),
-              data: { tenantId: mailbox.tenantId, mailboxId: mailbox.id, folder, uidValidity, uid, seenAt },
-            })),
+            rangeJobs(
+              { tenantId: mailbox.tenantId, mailboxId: mailbox.id, folder, uidValidity, seenAt },
+              uids,
+              deps.maxUidsPerJob ?? DEFAULT_UIDS_PER_JOB,
+            ),
           ),
         onState: (state, detail) => {
           const now = new Date().toISOString();

@@ -1,7 +1,7 @@
 import type { ConnectionPool } from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
 import { DEFAULT_FETCH_LIMITS, deliveryId, type FetchLimits, messageKey } from "@mailhook/model";
-import type { MailProcessJob, Producer } from "@mailhook/queue";
+import type { Producer } from "@mailhook/queue";
 import { evaluateRules } from "@mailhook/rules";
 import type { Store } from "@mailhook/store";
 import { buildPayload } from "@mailhook/webhook";
@@ -41,6 +41,17 @@ export interface MailProcessDeps {
   fetchShape?: FetchBatcherOptions["shape"];
 }
 
+/** One message of a `mail.process` job: the unit `processMail` works on. */
+export interface MailRef {
+  tenantId: string;
+  mailboxId: string;
+  folder: string;
+  uidValidity: number;
+  uid: number;
+  /** When the watcher saw the UID (ms since epoch). */
+  seenAt: number;
+}
+
 export type MailProcessOutcome =
   | { kind: "no-rules" }
   | { kind: "mailbox-gone" }
@@ -64,7 +75,7 @@ export function createMailProcessor(deps: MailProcessDeps) {
     ...(deps.fetchShape ? { shape: deps.fetchShape } : {}),
   });
   const mailboxes = deps.mailboxes ?? createMailboxCache(deps.store, 0);
-  return async function processMail(job: MailProcessJob): Promise<MailProcessOutcome> {
+  return async function processMail(job: MailRef): Promise<MailProcessOutcome> {
     const { tenantId, mailboxId, folder, uidValidity, uid } = job;
     const log = deps.log.child({ tenantId, mailboxId, folder, uid });
     const mailbox = await mailboxes.get(tenantId, mailboxId);

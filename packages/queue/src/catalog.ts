@@ -1,17 +1,34 @@
 import type { JobsOptions } from "bullmq";
 import { z } from "zod";
 
-/** `mail.process`: one new UID in one folder generation. Carries ids only; the worker reads the rest. */
-export const MailProcessJob = z.object({
-  tenantId: z.string().min(1),
-  mailboxId: z.string().min(1),
-  folder: z.string().min(1),
-  uidValidity: z.number().int().nonnegative(),
-  uid: z.number().int().positive(),
-  /** When the watcher saw the UID (ms since epoch): the start of the end-to-end latency clock. */
-  seenAt: z.number().int().nonnegative(),
-});
+/** Largest UID range one `mail.process` job may carry (the watcher splits longer ones). */
+export const MAX_UIDS_PER_JOB = 1_000;
+
+/**
+ * `mail.process`: new UIDs of one folder generation, as the watcher found them in one SEARCH (one job
+ * per range costs BullMQ's ~40 Redis commands once per range instead of once per message). `uid` is
+ * the single-UID form (a member retried on its own, a backfill, jobs queued by older releases).
+ * Carries ids only; the worker reads the rest.
+ */
+export const MailProcessJob = z
+  .object({
+    tenantId: z.string().min(1),
+    mailboxId: z.string().min(1),
+    folder: z.string().min(1),
+    uidValidity: z.number().int().nonnegative(),
+    uid: z.number().int().positive().optional(),
+    uids: z.array(z.number().int().positive()).min(1).max(MAX_UIDS_PER_JOB).optional(),
+    /** When the watcher saw the UID (ms since epoch): the start of the end-to-end latency clock. */
+    seenAt: z.number().int().nonnegative(),
+  })
+  .refine((j) => j.uid !== undefined || j.uids !== undefined, { message: "uid or uids is required" });
 export type MailProcessJob = z.infer<typeof MailProcessJob>;
+
+/** The UIDs one `mail.process` job stands for, in order, without duplicates. */
+export function jobUids(job: Pick<MailProcessJob, "uid" | "uids">): number[] {
+  const all = [...(job.uids ?? []), ...(job.uid !== undefined ? [job.uid] : [])];
+  return [...new Set(all)].sort((a, b) => a - b);
+}
 
 /** `webhook.deliver`: one (message, rule, endpoint). The body lives in the delivery record. */
 export const WebhookDeliverJob = z.object({

@@ -17,6 +17,8 @@ export type {
 export { createEndpointGate, DEFAULT_GATE_POLICY } from "./endpoint-gate.js";
 export type { Idempotency, IdempotencyClaim, IdempotencyOptions, RememberedResponse } from "./idempotency.js";
 export { createIdempotency } from "./idempotency.js";
+export type { InlinePending, PendingAttempt } from "./inline-pending.js";
+export { createInlinePending } from "./inline-pending.js";
 export { keys } from "./keys.js";
 export type { Lease, Leases } from "./lease.js";
 export { createLeases } from "./lease.js";

@@ -27,6 +27,8 @@ export function keys(prefix: string) {
     /** Circuit breaker and concurrency slots of one endpoint; one hash tag so a script sees both. */
     circuit: (tenantId: string, endpointId: string) => `${prefix}:circuit:{${ref(tenantId, endpointId)}}`,
     slots: (tenantId: string, endpointId: string) => `${prefix}:slots:{${ref(tenantId, endpointId)}}`,
+    /** Inline first attempts without a recorded outcome yet (score: their deadline); see inline-pending.ts. */
+    inlinePending: `${prefix}:inline-pending`,
     changes: `${prefix}:changes`,
     /** Pipeline counters shared by all workers (hash of monotonically growing numbers). */
     metrics: `${prefix}:metrics`,

@@ -10,10 +10,18 @@ import {
   createRuleCache,
   createWebhookDeliverer,
   type DeliveryTimeouts,
+  limitConcurrency,
   MailActError,
+  processMailRange,
 } from "@mailhook/pipeline";
 import { createConsumer, createProducer, DelayedError, UnrecoverableError } from "@mailhook/queue";
-import { createEndpointGate, DEFAULT_GATE_POLICY, type GatePolicy, type Store } from "@mailhook/store";
+import {
+  createEndpointGate,
+  createInlinePending,
+  DEFAULT_GATE_POLICY,
+  type GatePolicy,
+  type Store,
+} from "@mailhook/store";
 
 export interface WorkerServiceOptions {
   redisUrl: string;
@@ -64,6 +72,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   const connection = { url: opts.redisUrl, maxRetriesPerRequest: null };
   const deliveries = createProducer("webhook.deliver", { connection, prefix: opts.prefix });
   const actions = createProducer("mail.act", { connection, prefix: opts.prefix });
+  const mailRetries = createProducer("mail.process", { connection, prefix: opts.prefix });
   // Stalled jobs (their worker died) are found by the stalled check and run again elsewhere.
   // A job survives a few worker deaths (BullMQ's default of 1 would fail a delivery for good the
   // second time its worker is killed mid-attempt, leaving its record pending without a job).
@@ -113,6 +122,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       ? {}
       : { deliverNow: (t: string, id: string, ep: string) => inline.start(t, id, ep) }),
   });
+  const processLimited = limitConcurrency(opts.mailConcurrency, processMail);
   const deliverOnce = createWebhookDeliverer({
     store: opts.store,
     log: opts.log,
@@ -133,6 +143,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   const inline = createInlineDelivery({
     deliverOnce: (job) => deliverOnce(job),
     deliveries,
+    pending: createInlinePending(opts.store.redis, opts.store.keys.inlinePending),
     log: opts.log,
     maxInFlight: opts.deliveryConcurrency,
     maxPerEndpoint: Math.max(1, Math.floor((opts.gate?.concurrency ?? DEFAULT_GATE_POLICY.concurrency) / 2)),
@@ -145,10 +156,19 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     { connection, prefix: opts.prefix, concurrency: opts.mailConcurrency, ...lock },
     async (data) => {
       try {
-        const outcome = await processMail(data);
-        if (outcome.kind !== "processed") {
+        const { outcomes } = await processMailRange(
+          {
+            processMail: processLimited,
+            retry: mailRetries,
+            log: opts.log,
+            concurrency: opts.mailConcurrency,
+          },
+          data,
+        );
+        const idle = outcomes.filter((o) => o.kind !== "processed");
+        if (idle.length > 0) {
           opts.log.debug(
-            { mailboxId: data.mailboxId, folder: data.folder, uid: data.uid, outcome: outcome.kind },
+            { mailboxId: data.mailboxId, folder: data.folder, outcomes: idle.map((o) => o.kind) },
             "nothing to deliver",
           );
         }
@@ -259,6 +279,8 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     deliveryWorker.waitUntilReady(),
     actWorker.waitUntilReady(),
   ]);
+  // Always, even with inline attempts off here: another replica may have died mid-attempt.
+  void inline.startSweeping();
   opts.log.info(
     { mailConcurrency: opts.mailConcurrency, deliveryConcurrency: opts.deliveryConcurrency },
     "worker started",
@@ -273,7 +295,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       // First attempts started by the last mail.process jobs finish (or leave their safety job).
       await inline.drain();
       await Promise.all([deliveryWorker.close(), actWorker.close()]);
-      await Promise.all([deliveries.close(), actions.close()]);
+      await Promise.all([deliveries.close(), actions.close(), mailRetries.close()]);
       await sub.quit().catch(() => sub.disconnect());
       await pool.close();
       opts.log.info({}, "worker stopped");

@@ -1,0 +1,42 @@
+import type { Redis } from "ioredis";
+
+/** One first attempt made inline whose outcome is not recorded yet. */
+export interface PendingAttempt {
+  tenantId: string;
+  deliveryId: string;
+}
+
+/**
+ * The safety net of inline first attempts: one sorted set (score: the time by which the attempt
+ * must have an outcome). An attempt is added before it starts and removed once its outcome is
+ * recorded; an entry still there after its deadline belongs to a worker that died mid-attempt, and
+ * any worker's sweep hands it to the delivery queue. Two commands per delivery, against the ~15 of
+ * a delayed BullMQ job added and removed again.
+ */
+export interface InlinePending {
+  add(entry: PendingAttempt, deadline: number): Promise<void>;
+  remove(entry: PendingAttempt): Promise<void>;
+  /** Entries whose deadline passed, oldest first (at most `limit`). */
+  overdue(now: number, limit: number): Promise<PendingAttempt[]>;
+}
+
+const SEP = "\t";
+
+export function createInlinePending(redis: Redis, key: string): InlinePending {
+  const member = (e: PendingAttempt) => `${e.tenantId}${SEP}${e.deliveryId}`;
+  return {
+    async add(entry, deadline) {
+      await redis.zadd(key, deadline, member(entry));
+    },
+    async remove(entry) {
+      await redis.zrem(key, member(entry));
+    },
+    async overdue(now, limit) {
+      const raw = await redis.zrangebyscore(key, "-inf", now, "LIMIT", 0, limit);
+      return raw.flatMap((m) => {
+        const at = m.indexOf(SEP);
+        return at > 0 ? [{ tenantId: m.slice(0, at), deliveryId: m.slice(at + 1) }] : [];
+      });
+    },
+  };
+}
