@@ -118,6 +118,52 @@ function script(redis: Redis, lua: string) {
   };
 }
 
+/** Waits until woken (the first waiter of `key` is called) or `ms` passed, whichever is first. */
+function waitInLine(lines: Map<string, (() => void)[]>, key: string, ms: number): Promise<void> {
+  const line = lines.get(key) ?? [];
+  lines.set(key, line);
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      const i = line.indexOf(done);
+      if (i >= 0) line.splice(i, 1);
+      if (line.length === 0 && lines.get(key) === line) lines.delete(key);
+      resolve();
+    }
+    line.push(done);
+  });
+}
+
+/**
+ * Per-process permits per endpoint (as many as the shared slots): attempts of one process beyond
+ * the endpoint's limit wait here, woken by this process's own releases, until their deadline.
+ * Redis stays the authority across replicas; an attempt that got no permit in time still asks it.
+ */
+function localPermits(limit: number) {
+  const taken = new Map<string, number>();
+  const queued = new Map<string, (() => void)[]>();
+  const tryTake = (key: string) => {
+    const n = taken.get(key) ?? 0;
+    if (n >= limit) return false;
+    taken.set(key, n + 1);
+    return true;
+  };
+  return {
+    /** Tokens whose attempt holds a permit (released by `leave`). */
+    holders: new Set<string>(),
+    tryTake,
+    /** Waits for a permit of `key` to be given back in this process, at most `ms`. */
+    wait: (key: string, ms: number) => waitInLine(queued, key, ms),
+    give(key: string): void {
+      const n = (taken.get(key) ?? 1) - 1;
+      if (n <= 0) taken.delete(key);
+      else taken.set(key, n);
+      queued.get(key)?.[0]?.();
+    },
+  };
+}
+
 export interface CircuitState {
   state: "closed" | "open" | "half-open";
   /** Consecutive failures counted towards opening. */
@@ -150,6 +196,7 @@ export function createEndpointGate(redis: Redis, prefix: string, policy: GatePol
   // how long a wait took (which a busy machine stretches): none released or taken for `hangMs`.
   const maxWaiters = policy.concurrency * 4;
 
+  const local = localPermits(policy.concurrency);
   const acquire = script(redis, ACQUIRE);
   const release = script(redis, RELEASE);
 
@@ -180,24 +227,31 @@ export function createEndpointGate(redis: Redis, prefix: string, policy: GatePol
       const token = randomUUID();
       const key = `${tenantId}/${endpointId}`;
       const deadline = Date.now() + (opts.waitMs ?? 0);
+      // This process's own attempts beyond the endpoint's limit wait for this process's releases
+      // without asking Redis again: a worker at an endpoint's limit then costs one script call per
+      // attempt instead of a poll every 50 ms while its own slots are held.
+      let permit = local.tryTake(key);
+      let entry = await tryEnter(tenantId, endpointId, token);
       for (;;) {
-        const entry = await tryEnter(tenantId, endpointId, token);
+        if (entry.ok) {
+          if (permit) local.holders.add(token);
+          return entry;
+        }
         const left = deadline - Date.now();
-        if (entry.ok || entry.why !== "busy" || entry.congested || left <= 0) return entry;
-        const queue = waiting.get(key) ?? [];
-        if (queue.length >= maxWaiters) return entry;
-        waiting.set(key, queue);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, Math.min(left, 50));
-          function done() {
-            clearTimeout(timer);
-            const i = queue.indexOf(done);
-            if (i >= 0) queue.splice(i, 1);
-            if (queue.length === 0 && waiting.get(key) === queue) waiting.delete(key);
-            resolve();
-          }
-          queue.push(done);
-        });
+        const hopeless = entry.why !== "busy" || entry.congested || left <= 0;
+        if (hopeless || (waiting.get(key)?.length ?? 0) >= maxWaiters) {
+          if (permit) local.give(key);
+          return entry;
+        }
+        if (!permit) {
+          await local.wait(key, left);
+          permit = local.tryTake(key);
+          if (!permit) continue;
+        } else {
+          // Another replica holds the slots: look again soon, or when this process releases one.
+          await waitInLine(waiting, key, Math.min(left, 50));
+        }
+        entry = await tryEnter(tenantId, endpointId, token);
       }
     },
     async leave(
@@ -214,7 +268,9 @@ export function createEndpointGate(redis: Redis, prefix: string, policy: GatePol
         String(policy.maxOpenMs),
         String(stateTtlMs),
       ])) as [string, number];
-      wake(`${tenantId}/${endpointId}`);
+      const key = `${tenantId}/${endpointId}`;
+      if (local.holders.delete(token)) local.give(key);
+      wake(key);
       if (circuit === "opened") return { circuit: "opened", until: Number(until) };
       return { circuit: circuit === "closed" ? "closed" : "unchanged" };
     },
