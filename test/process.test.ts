@@ -61,14 +61,14 @@ rules: []
       await waitUntil(() => /worker started/.test(worker.stdout()), 20_000, "worker to start");
       await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "from a process" }));
       await waitUntil(() => world.receiver.requests.some((q) => q.path === "/proc"), 15_000, "the webhook");
-      expect(await r.get("proc:lease:default/support")).not.toBeNull();
+      expect(await r.get("proc:lease:{default/support}")).not.toBeNull();
 
       watcher.child.kill("SIGTERM");
       worker.child.kill("SIGTERM");
       expect(await watcher.exited).toBe(0);
       expect(await worker.exited).toBe(0);
-      expect(await r.get("proc:lease:default/support")).toBeNull();
-      const status = JSON.parse((await r.hget("proc:status:default/support", "INBOX")) ?? "{}") as {
+      expect(await r.get("proc:lease:{default/support}")).toBeNull();
+      const status = JSON.parse((await r.hget("proc:status:{default/support}", "INBOX")) ?? "{}") as {
         state?: string;
       };
       expect(status.state).toBe("stopped");
@@ -126,7 +126,7 @@ rules:
         20_000,
         "both replicas",
       );
-      const lease = (await r.get("replica:lease:default/shared")) ?? "";
+      const lease = (await r.get("replica:lease:{default/shared}")) ?? "";
       const owner = lease.startsWith("replica-a.") ? a : b;
       const other = owner === a ? b : a;
       expect(lease).toMatch(/^replica-[ab]\./);

@@ -5,6 +5,7 @@ import {
   createSecretBox,
   createStore,
   generateKeySpec,
+  migrateKeyLayout,
   SECRET_OVERLAP_SEC,
   type SeedInput,
   seedFromConfig,
@@ -180,5 +181,28 @@ describe("seeding from the config file", () => {
     expect(signingSecrets(ep, until + 1)).toEqual([b]);
     await seedFromConfig(store, withSecret(b), () => "unused");
     expect(signingSecrets((await store.getEndpoint("acme", "tickets"))!)).toEqual([b, a]);
+  });
+});
+
+describe("key layout", () => {
+  it("renames keys of the layout before hash tags once, and leaves current ones alone", async () => {
+    const { prefix, store } = fresh();
+    await client.hset(`${prefix}:cursor:t/m:INBOX`, "uidValidity", "7", "lastUid", "41");
+    await client.hset(`${prefix}:rules:t`, "r1", "{}");
+    await client.set(`${prefix}:rules-version:t`, "3");
+    await client.zadd(`${prefix}:dead:t/ep1`, 1, "msg_a");
+    await client.hset(`${prefix}:status:t/m`, "INBOX", "{}");
+    await client.zadd(`${prefix}:deliveries:{t}`, 1, "msg_b");
+    expect(await migrateKeyLayout(client, prefix)).toBe(5);
+    expect(await store.getCursor("t", "m", "INBOX")).toMatchObject({ uidValidity: 7, lastUid: 41 });
+    expect(await store.rulesVersion("t")).toBe(3);
+    expect(await client.hkeys(store.keys.rules("t"))).toEqual(["r1"]);
+    expect(await client.zrange(store.keys.dead("t", "ep1"), 0, -1)).toEqual(["msg_a"]);
+    expect(await client.hkeys(store.keys.status("t", "m"))).toEqual(["INBOX"]);
+    expect(await client.zrange(store.keys.deliveries("t"), 0, -1)).toEqual(["msg_b"]);
+    expect(await client.exists(`${prefix}:cursor:t/m:INBOX`, `${prefix}:rules:t`)).toBe(0);
+    // Marked done: a later start does not scan again.
+    await client.set(`${prefix}:rules-version:u`, "1");
+    expect(await migrateKeyLayout(client, prefix)).toBe(0);
   });
 });

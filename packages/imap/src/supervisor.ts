@@ -1,16 +1,22 @@
 import type { Logger } from "@mailhook/log";
 import { type Producer, rangeJobs } from "@mailhook/queue";
-import type { Lease, Leases, Mailbox, Store } from "@mailhook/store";
+import type { Lease, Leases, Mailbox, Member, Membership, Store } from "@mailhook/store";
+import { assignMailboxes, planOwnership } from "./fair-share.js";
 import { FolderWatcher, type WatchTiming } from "./folder-watcher.js";
 
 export interface SupervisorDeps {
   store: Store;
   leases: Leases;
+  membership: Membership;
   producer: Producer<"mail.process">;
   log: Logger;
   ownerId: string;
+  /** Most mailboxes this replica owns (0 = no limit). */
+  capacity?: number;
   /** How often the mailbox list is re-read even without a change notice. */
   reconcileMs?: number;
+  /** How often ownership is checked against the live members (takes over expired leases). */
+  tickMs?: number;
   timing?: Partial<WatchTiming>;
   /** UIDs per `mail.process` job (default 100): one job per range found, not one per message. */
   maxUidsPerJob?: number;
@@ -23,6 +29,8 @@ interface Owned {
   fingerprint: string;
   lease: Lease;
   watchers: FolderWatcher[];
+  /** Status writes of this mailbox, in order; awaited before the lease is released. */
+  statusWrites: Promise<void>;
 }
 
 /** What makes a running watcher obsolete: connection, folders or start position changed. */
@@ -42,22 +50,40 @@ function fingerprint(m: Mailbox): string {
 
 /**
  * Owns mailboxes through leases and runs one FolderWatcher per watched folder of each. Any number
- * of replicas can run: a mailbox is watched by whichever replica holds its lease, and is taken over
- * by another within a lease TTL when its owner dies.
+ * of replicas can run: they register in the membership, and each owns the mailboxes that
+ * rendezvous hashing assigns to it among the live members (capped by its capacity). A joining
+ * replica receives its share by hand-over (the old owner stops, releases and announces it); a dead
+ * one's mailboxes are taken when its heartbeat and leases expire. Leases and the heartbeat are
+ * renewed in one batch on their own timer from start-up, whatever the IMAP connections are doing.
  */
 export function createSupervisor(deps: SupervisorDeps) {
   const owned = new Map<string, Owned>();
   const log = deps.log;
-  let timer: NodeJS.Timeout | null = null;
-  let renewTimer: NodeJS.Timeout | null = null;
-  let reconciling: Promise<void> | null = null;
+  const me = deps.ownerId;
+  const capacity = deps.capacity ?? 0;
+  const ttl = deps.leases.ttlMs;
+  const tickMs = deps.tickMs ?? Math.max(100, Math.min(1_000, Math.floor(ttl / 10)));
+  let mailboxes = new Map<string, Mailbox>();
+  let listStale = true;
+  let memo: { sig: string; assignment: Map<string, string> } | null = null;
+  let memoVersion = 0;
+  const timers: NodeJS.Timeout[] = [];
+  let running: Promise<void> | null = null;
   let again = false;
+  let renewing = false;
   let stopped = false;
 
   const ref = (m: { tenantId: string; id: string }) => `${m.tenantId}/${m.id}`;
 
-  function startWatchers(mailbox: Mailbox, lease: Lease): FolderWatcher[] {
-    return mailbox.folders.map((folder) => {
+  function startOwned(mailbox: Mailbox, lease: Lease): Owned {
+    const o: Owned = {
+      mailbox,
+      fingerprint: fingerprint(mailbox),
+      lease,
+      watchers: [],
+      statusWrites: Promise.resolve(),
+    };
+    o.watchers = mailbox.folders.map((folder) => {
       const mlog = log.child({ tenantId: mailbox.tenantId, mailboxId: mailbox.id, folder });
       const w = new FolderWatcher({
         target: mailbox,
@@ -80,16 +106,21 @@ export function createSupervisor(deps: SupervisorDeps) {
           ),
         onState: (state, detail) => {
           const now = new Date().toISOString();
-          void deps.store
-            .setFolderStatus(mailbox.tenantId, mailbox.id, folder, {
-              state,
-              lastError: detail.error,
-              since: now,
-              idleSince: detail.idleSince ? detail.idleSince.toISOString() : null,
-              lastEventAt: now,
-              owner: deps.ownerId,
-            })
-            .catch((err: unknown) => mlog.warn({ err: String(err) }, "status write failed"));
+          const status = {
+            state,
+            lastError: detail.error,
+            since: now,
+            idleSince: detail.idleSince ? detail.idleSince.toISOString() : null,
+            lastEventAt: now,
+            owner: me,
+          };
+          // Fenced by the lease: once another replica owns the mailbox, this one's writes are dropped.
+          o.statusWrites = o.statusWrites
+            .then(() => deps.store.setFolderStatus(mailbox.tenantId, mailbox.id, folder, status, lease.token))
+            .then(
+              () => {},
+              (err: unknown) => mlog.warn({ err: String(err) }, "status write failed"),
+            );
           if (state === "auth-failed") {
             void deps.store.recordEvent({
               at: now,
@@ -115,84 +146,157 @@ export function createSupervisor(deps: SupervisorDeps) {
             detail: { previous: previous.uidValidity, next: next.uidValidity, resumeAfterUid: next.lastUid },
           });
         },
-        onFenced: () => void release(ref(mailbox)),
+        onFenced: () => void release([ref(mailbox)], "fenced"),
       });
       w.start();
       return w;
     });
+    return o;
   }
 
-  async function release(key: string): Promise<void> {
-    const o = owned.get(key);
-    if (!o) return;
-    owned.delete(key);
-    await Promise.all(o.watchers.map((w) => w.stop()));
-    await o.lease.release().catch(() => {});
-    log.info({ mailbox: key }, "released mailbox");
-  }
-
-  async function reconcileOnce(): Promise<void> {
-    const mailboxes = (await deps.store.listMailboxes()).filter((m) => m.enabled);
-    const wanted = new Map(mailboxes.map((m) => [ref(m), m]));
-    for (const [key, o] of owned) {
-      const m = wanted.get(key);
-      if (!m || fingerprint(m) !== o.fingerprint) await release(key);
+  /** Stops the mailboxes' watchers (their last status written while the lease still holds), then frees the leases. */
+  async function release(refs: string[], why: string): Promise<number> {
+    const gone: Owned[] = [];
+    for (const key of refs) {
+      const o = owned.get(key);
+      if (!o) continue;
+      owned.delete(key);
+      gone.push(o);
     }
-    for (const [key, m] of wanted) {
-      if (stopped) return;
-      if (owned.has(key)) continue;
-      const lease = await deps.leases.acquire(m.tenantId, m.id);
-      if (!lease) continue;
-      owned.set(key, { mailbox: m, fingerprint: fingerprint(m), lease, watchers: startWatchers(m, lease) });
-      log.info({ mailbox: key, folders: m.folders }, "took mailbox");
-    }
+    if (gone.length === 0) return 0;
+    await Promise.all(
+      gone.map(async (o) => {
+        await Promise.all(o.watchers.map((w) => w.stop()));
+        await o.statusWrites;
+      }),
+    );
+    await deps.leases.releaseMany(gone.map((o) => o.lease)).catch(() => {});
+    log.info({ mailboxes: gone.length, why, first: ref(gone[0]!.mailbox) }, "released mailboxes");
+    return gone.length;
   }
 
-  /** Runs reconcile; concurrent requests collapse into one extra pass. */
-  function reconcile(): Promise<void> {
-    if (reconciling) {
+  async function loadList(): Promise<void> {
+    listStale = false;
+    const list = (await deps.store.listMailboxes()).filter((m) => m.enabled);
+    mailboxes = new Map(list.map((m) => [ref(m), m]));
+    const obsolete = [...owned].filter(([key, o]) => {
+      const m = mailboxes.get(key);
+      return !m || fingerprint(m) !== o.fingerprint;
+    });
+    await release(
+      obsolete.map(([key]) => key),
+      "configuration changed",
+    );
+  }
+
+  function assignmentFor(members: Member[]): Map<string, string> {
+    const sig = JSON.stringify([members.map((m) => [m.id, m.capacity]), mailboxes.size, memoVersion]);
+    if (memo?.sig !== sig) memo = { sig, assignment: assignMailboxes([...mailboxes.keys()], members) };
+    return memo.assignment;
+  }
+  async function balance(): Promise<void> {
+    if (listStale) {
+      await loadList();
+      memoVersion++;
+    }
+    const { members: live } = await deps.membership.live();
+    // This replica counts as live even if its heartbeat has not landed yet.
+    const members = live.some((m) => m.id === me)
+      ? live
+      : [...live, { id: me, capacity, at: 0 }].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const assignment = assignmentFor(members);
+    const plan = planOwnership(me, assignment, new Set(owned.keys()), new Set(members.map((m) => m.id)));
+    if (plan.handOver.length > 0) {
+      const n = await release(plan.handOver, "handed over");
+      if (n > 0) await deps.membership.announceRelease(me, n);
+    }
+    if (stopped || plan.acquire.length === 0) return;
+    const wanted = plan.acquire.map((key) => mailboxes.get(key)).filter((m): m is Mailbox => m !== undefined);
+    const got = await deps.leases.acquireMany(wanted.map((m) => ({ tenantId: m.tenantId, mailboxId: m.id })));
+    let took = 0;
+    wanted.forEach((m, i) => {
+      const lease = got[i];
+      if (!lease) return;
+      if (stopped) {
+        void lease.release();
+        return;
+      }
+      owned.set(ref(m), startOwned(m, lease));
+      took++;
+    });
+    if (took > 0) log.info({ took, owned: owned.size, members: members.length }, "took mailboxes");
+  }
+
+  /** Runs one ownership pass; requests while one runs collapse into one more pass. */
+  function kick(reload = false): Promise<void> {
+    if (reload) listStale = true;
+    if (running) {
       again = true;
-      return reconciling;
+      return running;
     }
-    reconciling = (async () => {
+    running = (async () => {
       do {
         again = false;
         try {
-          await reconcileOnce();
+          await balance();
         } catch (err) {
-          log.error({ err: String(err) }, "reconcile failed");
+          log.error({ err: String(err) }, "ownership pass failed");
         }
       } while (again && !stopped);
-      reconciling = null;
+      running = null;
     })();
-    return reconciling;
+    return running;
   }
 
+  /** Heartbeat and every lease in one batch; never two at once. */
   async function renewAll(): Promise<void> {
-    for (const [key, o] of owned) {
-      const ok = await o.lease.renew().catch(() => false);
-      if (!ok) {
-        log.warn({ mailbox: key }, "lease lost; stopping watchers");
-        await release(key);
+    if (renewing || stopped) return;
+    renewing = true;
+    try {
+      const held = [...owned.values()];
+      const [, ok] = await Promise.all([
+        deps.membership
+          .heartbeat(me, capacity)
+          .catch((err: unknown) => log.warn({ err: String(err) }, "heartbeat failed")),
+        deps.leases.renewMany(held.map((o) => o.lease)),
+      ]);
+      const lost = held
+        .filter((o, i) => !ok[i] && owned.get(ref(o.mailbox)) === o)
+        .map((o) => ref(o.mailbox));
+      if (lost.length > 0) {
+        log.warn({ mailboxes: lost.length, first: lost[0] }, "leases lost; stopping their watchers");
+        await release(lost, "lease lost");
       }
+    } catch (err) {
+      log.warn({ err: String(err) }, "lease renewal failed");
+    } finally {
+      renewing = false;
     }
   }
 
   return {
     async start(): Promise<void> {
       stopped = false;
-      await reconcile();
-      timer = setInterval(() => void reconcile(), deps.reconcileMs ?? 5_000);
-      renewTimer = setInterval(() => void renewAll(), Math.max(250, Math.floor(deps.leases.ttlMs / 3)));
+      await loadList();
+      await deps.membership.heartbeat(me, capacity);
+      timers.push(setInterval(() => void renewAll(), Math.max(100, Math.floor(ttl / 3))));
+      timers.push(setInterval(() => void kick(), tickMs));
+      timers.push(setInterval(() => void kick(true), deps.reconcileMs ?? 5_000));
+      // Replicas started together see each other before the first assignment: one tick to settle.
+      await new Promise((r) => setTimeout(r, tickMs));
+      await kick();
     },
     /** Re-reads the mailbox list now (called on change notices). */
-    reconcile,
+    reconcile: () => kick(true),
+    /** Checks ownership now (called when another replica released mailboxes). */
+    rebalance: () => kick(),
     async stop(): Promise<void> {
       stopped = true;
-      if (timer) clearInterval(timer);
-      if (renewTimer) clearInterval(renewTimer);
-      await reconciling;
-      await Promise.all([...owned.keys()].map((k) => release(k)));
+      for (const t of timers.splice(0)) clearInterval(t);
+      await running;
+      await deps.membership.leave(me).catch(() => {});
+      const n = await release([...owned.keys()], "shutting down");
+      if (n > 0) await deps.membership.announceRelease(me, n).catch(() => {});
     },
     owned(): string[] {
       return [...owned.keys()];

@@ -1,8 +1,8 @@
 import { messageKey } from "@mailhook/model";
 import type { Producer } from "@mailhook/queue";
+import type { RedisClient } from "@mailhook/store";
 import { type BackfillRecord, type Backfills, fromRanges, toRanges } from "@mailhook/store";
 import type { ImapFlow } from "imapflow";
-import type { Redis } from "ioredis";
 
 /** Most messages one backfill may enqueue: a tenant's request stays bounded in Redis and IMAP work. */
 export const MAX_BACKFILL_MESSAGES = 20_000;
@@ -11,7 +11,7 @@ export interface BackfillDeps {
   backfills: Backfills;
   producer: Producer<"mail.process">;
   /** The Redis the queue lives in (progress reads the job keys). */
-  redis: Redis;
+  redis: RedisClient;
 }
 
 export interface BackfillProgress {

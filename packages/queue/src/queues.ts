@@ -14,8 +14,12 @@ export interface QueueOptions {
   prefix: string;
 }
 
-function bullPrefix(prefix: string): string {
-  return `{${prefix}}`;
+/**
+ * BullMQ's scripts touch many keys of one queue, so on Redis Cluster the prefix must be a hash tag.
+ * A prefix that already holds one (`{mh}`) is used as it is.
+ */
+export function bullPrefix(prefix: string): string {
+  return prefix.includes("{") ? prefix : `{${prefix}}`;
 }
 
 /** A typed producer for one queue of the catalog. */

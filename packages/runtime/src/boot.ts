@@ -1,24 +1,36 @@
 import { ConfigError, type LoadedConfig, loadConfigFile } from "@mailhook/config";
 import type { Logger } from "@mailhook/log";
-import { createSecretBox, createStore, type Quotas, type Store, seedFromConfig } from "@mailhook/store";
+import type { QueueOptions } from "@mailhook/queue";
+import {
+  createSecretBox,
+  createStore,
+  migrateKeyLayout,
+  type Quotas,
+  type RedisClient,
+  type Store,
+  seedFromConfig,
+} from "@mailhook/store";
 import { generateSecret } from "@mailhook/webhook";
-import { Redis } from "ioredis";
 import type { Env } from "./env.js";
+import { connectRedis } from "./redis.js";
 
 export interface Runtime {
-  redis: Redis;
+  redis: RedisClient;
   store: Store;
-  /** ioredis options for BullMQ (which needs its own connections: `maxRetriesPerRequest: null`). */
-  bullConnection: { url: string; maxRetriesPerRequest: null };
+  /** BullMQ's connection: options for its own connections, or the shared Cluster client. */
+  bullConnection: QueueOptions["connection"];
   close(): Promise<void>;
 }
 
 /** Connects to Redis and builds the store. Warns when Redis is set up so that jobs could be lost. */
 export async function createRuntime(env: Env, log: Logger): Promise<Runtime> {
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: true });
-  redis.on("error", (err) => log.warn({ err: err.message }, "redis connection error"));
+  const { redis, bull, mode } = connectRedis(env);
+  redis.on("error", (err: Error) => log.warn({ err: err.message }, "redis connection error"));
   await redis.connect();
+  log.info({ mode }, "connected to Redis");
   await checkRedisDurability(redis, log);
+  const moved = await migrateKeyLayout(redis, env.MAILHOOK_PREFIX);
+  if (moved > 0) log.info({ moved }, "renamed Redis keys to the hash-tagged layout");
   const store = createStore({
     redis,
     prefix: env.MAILHOOK_PREFIX,
@@ -29,7 +41,7 @@ export async function createRuntime(env: Env, log: Logger): Promise<Runtime> {
   return {
     redis,
     store,
-    bullConnection: { url: env.REDIS_URL, maxRetriesPerRequest: null },
+    bullConnection: bull,
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },
@@ -48,7 +60,7 @@ export function quotaDefaults(env: Env): Quotas {
   };
 }
 
-async function checkRedisDurability(redis: Redis, log: Logger): Promise<void> {
+async function checkRedisDurability(redis: RedisClient, log: Logger): Promise<void> {
   try {
     const policy = (await redis.config("GET", "maxmemory-policy")) as string[];
     const aof = (await redis.config("GET", "appendonly")) as string[];

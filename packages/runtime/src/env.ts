@@ -30,12 +30,41 @@ const bool = (def: boolean) =>
  * Every environment variable mailhook reads, validated once at boot (docs/configuration.md lists
  * them). Nothing else in the code base reads process.env.
  */
+const hostPorts = list.transform((l, ctx) => {
+  const out: { host: string; port: number }[] = [];
+  for (const item of l) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[^:\s]+):(\d{1,5})$/.exec(item);
+    if (!m) ctx.addIssue({ code: "custom", message: `"${item}" is not host:port` });
+    else out.push({ host: (m[1] as string).replace(/^\[|\]$/g, ""), port: Number(m[2]) });
+  }
+  return out;
+});
+
 export const Env = z.object({
+  /** A single Redis (`redis://` or `rediss://`, credentials in the URL). Ignored when cluster nodes or sentinels are set. */
   REDIS_URL: z.string().url().default("redis://127.0.0.1:6379"),
-  /** Key prefix in Redis: several installations (or test runs) can share one Redis. */
+  /** Redis Cluster: comma-separated `host:port` seed nodes (any few masters; the rest is discovered). */
+  REDIS_CLUSTER_NODES: hostPorts,
+  /** Redis Sentinel: comma-separated `host:port` sentinels, and the name of the monitored primary. */
+  REDIS_SENTINELS: hostPorts,
+  REDIS_SENTINEL_NAME: z.string().min(1).default("mymaster"),
+  REDIS_SENTINEL_PASSWORD: z.string().optional(),
+  /** Credentials of the Cluster nodes or of the primary behind Sentinel (REDIS_URL carries its own). */
+  REDIS_USERNAME: z.string().optional(),
+  REDIS_PASSWORD: z.string().optional(),
+  /** TLS to Cluster nodes / the Sentinel primary. */
+  REDIS_TLS: bool(false),
+  /**
+   * Key prefix in Redis: several installations (or test runs) can share one Redis. It may hold one
+   * hash tag (`{mh}`): then every key is in one Cluster slot (see docs/scaling.md).
+   */
   MAILHOOK_PREFIX: z
     .string()
-    .regex(/^[A-Za-z0-9_.-]+$/)
+    .regex(
+      /^[A-Za-z0-9_.-]*(\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.-]*$/,
+      "letters, digits, _ . - and at most one {tag}",
+    )
+    .min(1)
     .default("mh"),
   MAILHOOK_CONFIG: z.string().optional(),
   /** `kid:base64key[,kid:base64key…]`, first one current. 32-byte keys. */
@@ -87,7 +116,17 @@ export const Env = z.object({
   API_CORS_ORIGINS: list,
 
   WATCHER_ID: z.string().default(`${hostname()}-${process.pid}`),
-  WATCHER_LEASE_TTL_MS: int(15_000),
+  /** A dead replica's mailboxes are taken over within about this long (+ ~1 s to reconnect). */
+  WATCHER_LEASE_TTL_MS: int(10_000).refine((n) => n >= 1_000, "must be at least 1000"),
+  /** Most mailboxes one watcher replica owns; 0 = no limit (the live replicas share them evenly). */
+  WATCHER_CAPACITY: int(0),
+  /** How often a replica checks ownership against the live replicas (default: TTL/10, at most 1 s). */
+  WATCHER_TICK_MS: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .refine((n) => n >= 50, "must be at least 50")
+    .optional(),
   WATCHER_RECONCILE_MS: int(5_000),
   WATCHER_HEALTHCHECK_MS: int(60_000),
   WATCHER_NOOP_TIMEOUT_MS: int(15_000),

@@ -8,3 +8,5 @@ export {
   seedConfig,
 } from "./boot.js";
 export { Env, parseEnv } from "./env.js";
+export type { RedisConnection } from "./redis.js";
+export { connectRedis } from "./redis.js";

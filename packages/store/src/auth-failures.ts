@@ -1,9 +1,9 @@
-import type { Redis } from "ioredis";
 import { apiKeys } from "./api-keys.js";
 import type { RateDecision } from "./rate-limit.js";
+import type { RedisClient } from "./redis-client.js";
 
 export interface AuthFailuresOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Failed attempts allowed per address within one window. */
   limit: number;

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import { z } from "zod";
 import { apiKeys } from "./api-keys.js";
+import type { RedisClient } from "./redis-client.js";
 
 /** UIDs as inclusive ranges, so a backfill of 20,000 messages stays a small record. */
 const UidRanges = z.array(z.tuple([z.number().int().positive(), z.number().int().positive()]));
@@ -41,7 +41,7 @@ export function fromRanges(ranges: readonly (readonly [number, number])[]): numb
 }
 
 export interface BackfillsOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** How long a backfill's record stays readable (seconds); default 7 days. */
   ttlSec?: number;

@@ -1,4 +1,5 @@
 import type { DeliveryRecord, DeliveryStatus } from "./records.js";
+import { getMany } from "./redis-client.js";
 import type { Store } from "./store.js";
 
 export interface DeliveryFilter {
@@ -67,7 +68,12 @@ export async function queryDeliveries(
       skipUpTo = lowest;
       continue;
     }
-    const records = fresh.length ? await redis.mget(...fresh.map((e) => k.delivery(e.id))) : [];
+    const records = fresh.length
+      ? await getMany(
+          redis,
+          fresh.map((e) => k.delivery(e.id)),
+        )
+      : [];
     const expired: string[] = [];
     for (let i = 0; i < fresh.length; i++) {
       const e = fresh[i] as DeliveryCursor;

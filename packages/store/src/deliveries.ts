@@ -1,6 +1,6 @@
-import type { ChainableCommander, Redis } from "ioredis";
 import type { Keys } from "./keys.js";
 import { DeliveryRecord, type DeliveryStatus, type FollowUp } from "./records.js";
+import type { RedisClient } from "./redis-client.js";
 
 /** `mail.act` progress markers outlive every retry of a job (BullMQ gives up within the hour). */
 const ACT_STEPS_TTL_SEC = 7 * 24 * 3600;
@@ -10,7 +10,7 @@ const TRIM_LOOKAHEAD = 100;
  * The parts of the delivery ledger beyond create/get/recordAttempt: the dead-letter index per
  * endpoint, replays, ack-then-act follow-ups, and the step markers that make `mail.act` idempotent.
  */
-export function deliveryLedger(redis: Redis, k: Keys, retentionSec: number) {
+export function deliveryLedger(redis: RedisClient, k: Keys, retentionSec: number) {
   const load = async (id: string): Promise<DeliveryRecord | null> => {
     const raw = await redis.get(k.delivery(id));
     return raw ? DeliveryRecord.parse(JSON.parse(raw)) : null;
@@ -23,10 +23,11 @@ export function deliveryLedger(redis: Redis, k: Keys, retentionSec: number) {
   return {
     /**
      * Keeps the indexes in step with a status change: failed and dead deliveries are listed per
-     * endpoint (until the record expires); delivered or replayed ones leave that list. Adds its
-     * commands to the caller's MULTI, so the status and the index change together.
+     * endpoint (until the record expires); delivered or replayed ones leave that list. One
+     * transaction on the tenant's slot; the caller orders it around the record write.
      */
-    indexStatus(m: ChainableCommander, rec: DeliveryRecord, status: DeliveryStatus): void {
+    async writeStatusIndex(rec: DeliveryRecord, status: DeliveryStatus): Promise<void> {
+      const m = redis.multi();
       const dead = k.dead(rec.tenantId, rec.endpointId);
       const cutoff = Date.now() - retentionSec * 1000;
       if (status === "dead" || status === "failed") m.zadd(dead, Date.now(), rec.id);
@@ -34,6 +35,7 @@ export function deliveryLedger(redis: Redis, k: Keys, retentionSec: number) {
       // Records expire on their own; their index entries are trimmed here, by age.
       m.zremrangebyscore(dead, "-inf", cutoff);
       if (status !== "pending") m.zremrangebyscore(k.deliveries(rec.tenantId), "-inf", cutoff);
+      await m.exec();
     },
 
     /**
@@ -85,11 +87,10 @@ export function deliveryLedger(redis: Redis, k: Keys, retentionSec: number) {
         attemptOffset: rec.attempts.length,
         updatedAt: new Date().toISOString(),
       };
-      await redis
-        .multi()
-        .set(k.delivery(id), JSON.stringify(DeliveryRecord.parse(next)))
-        .zrem(k.dead(rec.tenantId, rec.endpointId), id)
-        .exec();
+      // Record first, then the index (its own slot): a crash in between leaves a pending record
+      // listed as dead, which a replay finds not dead and skips.
+      await redis.set(k.delivery(id), JSON.stringify(DeliveryRecord.parse(next)));
+      await redis.zrem(k.dead(rec.tenantId, rec.endpointId), id);
       return { replayed: true, record: next };
     },
 

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import { keys } from "./keys.js";
+import type { RedisClient } from "./redis-client.js";
 
 /** Limits shared by every worker replica (the state lives in Redis). */
 export interface GatePolicy {
@@ -106,7 +106,7 @@ return {'unchanged', 0}`;
  * Runs a script by its SHA (EVALSHA), loading it on the first NOSCRIPT: two scripts run per delivery,
  * and sending their text every time costs both sides more than the work they do.
  */
-function script(redis: Redis, lua: string) {
+function script(redis: RedisClient, lua: string) {
   const sha = createHash("sha1").update(lua).digest("hex");
   return async (keys: readonly string[], args: string[]): Promise<unknown> => {
     try {
@@ -182,7 +182,11 @@ export interface CircuitState {
  * (after `failureThreshold` consecutive failures no attempt is made until `openMs` passed; then one
  * probe decides: success closes it, failure reopens it for twice as long, up to `maxOpenMs`).
  */
-export function createEndpointGate(redis: Redis, prefix: string, policy: GatePolicy = DEFAULT_GATE_POLICY) {
+export function createEndpointGate(
+  redis: RedisClient,
+  prefix: string,
+  policy: GatePolicy = DEFAULT_GATE_POLICY,
+) {
   const k = keys(prefix);
   const keysOf = (tenantId: string, endpointId: string) =>
     [k.circuit(tenantId, endpointId), k.slots(tenantId, endpointId)] as const;

@@ -1,6 +1,6 @@
-import type { Redis } from "ioredis";
 import { z } from "zod";
 import { apiKeys } from "./api-keys.js";
+import type { RedisClient } from "./redis-client.js";
 import { Sealed, type SecretBox, type SecretContext } from "./secret-box.js";
 
 /** A response remembered for an Idempotency-Key. */
@@ -17,7 +17,7 @@ export type IdempotencyClaim =
   | { kind: "mismatch" };
 
 export interface IdempotencyOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   secrets: SecretBox;
   /** How long a key and its response are remembered (seconds). */
@@ -111,7 +111,7 @@ export type Idempotency = ReturnType<typeof createIdempotency>;
  * fail). Records under the current key stay. Returns how many were expired.
  */
 export async function expireStaleIdempotency(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   secrets: SecretBox,
 ): Promise<number> {

@@ -19,11 +19,15 @@ export type { Idempotency, IdempotencyClaim, IdempotencyOptions, RememberedRespo
 export { createIdempotency } from "./idempotency.js";
 export type { InlinePending, PendingAttempt } from "./inline-pending.js";
 export { createInlinePending } from "./inline-pending.js";
+export type { Keys } from "./keys.js";
 export { keys } from "./keys.js";
-export type { Lease, Leases } from "./lease.js";
-export { createLeases } from "./lease.js";
+export type { Lease, LeaseRef, Leases } from "./lease.js";
+export { batch, createLeases } from "./lease.js";
 export type { MailboxOAuth, MailboxOAuthStore } from "./mailbox-oauth.js";
 export { createMailboxOAuth } from "./mailbox-oauth.js";
+export type { Membership } from "./membership.js";
+export { createMembership, Member } from "./membership.js";
+export { migrateKeyLayout } from "./migrate-keys.js";
 export type { QuotaName, QuotasOptions, TenantQuotas } from "./quotas.js";
 export { createQuotas, DEFAULT_QUOTAS, QuotaOverrides, Quotas, tenantRateSubject } from "./quotas.js";
 export type { RateDecision, RateLimiter, RateLimitOptions } from "./rate-limit.js";
@@ -42,6 +46,8 @@ export {
   signingSecrets,
   TlsMode,
 } from "./records.js";
+export type { RedisClient } from "./redis-client.js";
+export { duplicateClient, getMany, isCluster } from "./redis-client.js";
 export type { ResealResult } from "./reseal.js";
 export { resealSecrets } from "./reseal.js";
 export type { CasResult, RuleWrite, RuleWriter, StoredRule } from "./rules-cas.js";

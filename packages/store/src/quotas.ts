@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import { z } from "zod";
 import { apiKeys } from "./api-keys.js";
+import type { RedisClient } from "./redis-client.js";
 
 const Limit = z.number().int().min(0).max(1_000_000_000);
 
@@ -42,7 +42,7 @@ const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call(
 export const tenantRateSubject = (tenantId: string) => `tenant:${tenantId}`;
 
 export interface QuotasOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   defaults?: Partial<Quotas>;
   /** How long a replica trusts its copy of a tenant's overrides (ms). */

@@ -1,8 +1,8 @@
-import type { Redis } from "ioredis";
 import { apiKeys } from "./api-keys.js";
+import type { RedisClient } from "./redis-client.js";
 
 export interface RateLimitOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   /** Requests allowed per window. */
   limit: number;

@@ -40,7 +40,6 @@ for i = 0, n - 1 do
   table.insert(out, json == '' and '' or redis.sha1hex(json))
 end
 redis.call('INCR', KEYS[2])
-redis.call('SADD', KEYS[3], ARGV[1])
 return out`;
 
 /** The ETag of stored rule JSON (what Redis's sha1hex computes on the same bytes). */
@@ -66,7 +65,9 @@ export function createRuleWriter(store: Store) {
       if (writes.length === 0) return { ok: true, etags: {} };
       const args: string[] = [tenantId, String(writes.length)];
       for (const w of writes) args.push(w.id, w.expect, w.rule ? JSON.stringify(w.rule) : "");
-      const r = (await redis.eval(CAS, 3, k.rules(tenantId), k.rulesVersion(tenantId), k.tenants, ...args)) as
+      // The tenant registry is global (another slot on Redis Cluster): registered first, outside the script.
+      await redis.sadd(k.tenants, tenantId);
+      const r = (await redis.eval(CAS, 2, k.rules(tenantId), k.rulesVersion(tenantId), ...args)) as
         | string[]
         | null;
       if (r?.[0] !== "ok") {

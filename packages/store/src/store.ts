@@ -1,5 +1,4 @@
 import type { Rule } from "@mailhook/rules";
-import type { Redis } from "ioredis";
 import { deliveryLedger } from "./deliveries.js";
 import { keys } from "./keys.js";
 import { createQuotas, type Quotas } from "./quotas.js";
@@ -15,10 +14,11 @@ import {
   StoredEndpoint,
   StoredMailbox,
 } from "./records.js";
+import type { RedisClient } from "./redis-client.js";
 import type { SecretBox, SecretContext } from "./secret-box.js";
 
 export interface StoreOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   secrets: SecretBox;
   /** How long finished delivery records are kept (seconds). */
@@ -43,6 +43,11 @@ if ARGV[4] == '1' or (uv == ARGV[2] and tonumber(ARGV[3]) > last) then
   return 1
 end
 return 0`;
+
+const FENCED_STATUS = `
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+return 1`;
 
 /**
  * The Redis store: configuration (mailboxes, endpoints, rules), per-folder cursors and status,
@@ -97,11 +102,10 @@ export function createStore(opts: StoreOptions) {
         ...m,
         password: secrets.seal(m.password, pw(m.tenantId, m.id)),
       });
-      await redis
-        .multi()
-        .hset(k.mailboxes, k.ref(m.tenantId, m.id), JSON.stringify(stored))
-        .sadd(k.tenants, m.tenantId)
-        .exec();
+      // The tenant registry is global and the mailbox table is one key: two writes, registry first
+      // (on Redis Cluster they live in different slots; a registered tenant with nothing is harmless).
+      await redis.sadd(k.tenants, m.tenantId);
+      await redis.hset(k.mailboxes, k.ref(m.tenantId, m.id), JSON.stringify(stored));
       await notify({ kind: "mailbox", tenantId: m.tenantId, id: m.id });
     },
     async getMailbox(tenantId: string, id: string): Promise<Mailbox | null> {
@@ -141,11 +145,8 @@ export function createStore(opts: StoreOptions) {
             ? secrets.seal(JSON.stringify(headers), ep(e.tenantId, e.id, "endpoint.headers"))
             : undefined,
       });
-      await redis
-        .multi()
-        .hset(k.endpoints(e.tenantId), e.id, JSON.stringify(stored))
-        .sadd(k.tenants, e.tenantId)
-        .exec();
+      await redis.sadd(k.tenants, e.tenantId);
+      await redis.hset(k.endpoints(e.tenantId), e.id, JSON.stringify(stored));
       await notify({ kind: "endpoint", tenantId: e.tenantId, id: e.id });
     },
     async getEndpoint(tenantId: string, id: string): Promise<Endpoint | null> {
@@ -206,9 +207,11 @@ export function createStore(opts: StoreOptions) {
     /** Replaces the listed rules (upsert by id) and bumps the tenant's rules version. */
     async putRules(tenantId: string, rules: Rule[]): Promise<void> {
       if (rules.length === 0) return;
+      await redis.sadd(k.tenants, tenantId);
+      // Rules and their version share the tenant's hash tag: one transaction, one slot.
       const m = redis.multi();
       for (const r of rules) m.hset(k.rules(tenantId), r.id, JSON.stringify(r));
-      m.incr(k.rulesVersion(tenantId)).sadd(k.tenants, tenantId);
+      m.incr(k.rulesVersion(tenantId));
       await m.exec();
       await notify({ kind: "rules", tenantId, id: null });
     },
@@ -285,13 +288,33 @@ export function createStore(opts: StoreOptions) {
       );
     },
 
+    /**
+     * Writes a folder's status. With `leaseToken`, only while that lease holds the mailbox (same
+     * script, same slot), so a replica that lost the mailbox cannot write `stopped` over the new
+     * owner's `connected`. Returns false when fenced out.
+     */
     async setFolderStatus(
       tenantId: string,
       mailboxId: string,
       folder: string,
       status: FolderStatus,
-    ): Promise<void> {
-      await redis.hset(k.status(tenantId, mailboxId), folder, JSON.stringify(status));
+      leaseToken?: string,
+    ): Promise<boolean> {
+      const json = JSON.stringify(FolderStatus.parse(status));
+      if (leaseToken === undefined) {
+        await redis.hset(k.status(tenantId, mailboxId), folder, json);
+        return true;
+      }
+      const r = await redis.eval(
+        FENCED_STATUS,
+        2,
+        k.status(tenantId, mailboxId),
+        k.lease(tenantId, mailboxId),
+        leaseToken,
+        folder,
+        json,
+      );
+      return r === 1;
     },
     async getFolderStatuses(tenantId: string, mailboxId: string): Promise<Record<string, FolderStatus>> {
       const h = await redis.hgetall(k.status(tenantId, mailboxId));
@@ -329,11 +352,9 @@ export function createStore(opts: StoreOptions) {
       if (existing?.stage === "fetch" && rec.stage !== "fetch") {
         // A message that could not be fetched before now can: its real delivery takes the place of
         // the fetch-failure record (same id), leaving the failed list.
-        await redis
-          .multi()
-          .set(key, JSON.stringify(DeliveryRecord.parse(rec)))
-          .zrem(k.dead(rec.tenantId, rec.endpointId), rec.id)
-          .exec();
+        // Record first, then the index (another slot on Cluster); the dead index is a superset.
+        await redis.set(key, JSON.stringify(DeliveryRecord.parse(rec)));
+        await redis.zrem(k.dead(rec.tenantId, rec.endpointId), rec.id);
         return { created: true, record: rec };
       }
       return { created: false, record: existing ?? rec };
@@ -360,11 +381,17 @@ export function createStore(opts: StoreOptions) {
         attempts: attempt ? [...rec.attempts, attempt] : rec.attempts,
         updatedAt: new Date().toISOString(),
       };
+      // The record (its own slot) and the tenant's indexes (the tenant's slot) are two transactions.
+      // The dead-letter index is a superset of the dead records: entries are added before the record
+      // turns dead and removed after it left that state; readers check the record itself.
+      const changed = status !== rec.status;
+      const listed = status === "dead" || status === "failed";
+      if (changed && listed) await ledger.writeStatusIndex(next, status);
       const m = redis.multi().set(k.delivery(id), JSON.stringify(next));
       if (status !== "pending") m.expire(k.delivery(id), retention);
       else m.persist(k.delivery(id));
-      if (status !== rec.status) ledger.indexStatus(m, next, status);
       await m.exec();
+      if (changed && !listed) await ledger.writeStatusIndex(next, status);
       return next;
     },
     async listDeliveryIds(tenantId: string, limit = 100): Promise<string[]> {

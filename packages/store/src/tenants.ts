@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import { z } from "zod";
 import { apiKeys } from "./api-keys.js";
+import type { RedisClient } from "./redis-client.js";
 
 export const TenantId = z
   .string()
@@ -18,7 +18,7 @@ export const Tenant = z.object({
 export type Tenant = z.infer<typeof Tenant>;
 
 export interface TenantsOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
 }
 

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
 import { z } from "zod";
 import { apiKeys } from "./api-keys.js";
+import type { RedisClient } from "./redis-client.js";
 
 export const ApiToken = z.object({
   id: z.string(),
@@ -16,7 +16,7 @@ export const ApiToken = z.object({
 export type ApiToken = z.infer<typeof ApiToken>;
 
 export interface TokensOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
 }
 
@@ -51,11 +51,9 @@ export function createTokens(opts: TokensOptions) {
         createdAt: new Date().toISOString(),
         revokedAt: null,
       };
-      await redis
-        .multi()
-        .hset(k.tokenHashes, hash, JSON.stringify(record))
-        .hset(k.tenantTokens(args.tenantId), id, JSON.stringify({ ...record, hash }))
-        .exec();
+      // Two keys in two Cluster slots: listed first, valid second, so a valid token is always listed.
+      await redis.hset(k.tenantTokens(args.tenantId), id, JSON.stringify({ ...record, hash }));
+      await redis.hset(k.tokenHashes, hash, JSON.stringify(record));
       return { token, record };
     },
     /** The live token record for a presented token, or null (unknown or revoked). */
@@ -82,11 +80,9 @@ export function createTokens(opts: TokensOptions) {
         ...stored,
         revokedAt: stored.revokedAt ?? new Date().toISOString(),
       });
-      await redis
-        .multi()
-        .hdel(k.tokenHashes, stored.hash)
-        .hset(k.tenantTokens(tenantId), id, JSON.stringify({ ...record, hash: stored.hash }))
-        .exec();
+      // Invalid first, then marked revoked in the listing.
+      await redis.hdel(k.tokenHashes, stored.hash);
+      await redis.hset(k.tenantTokens(tenantId), id, JSON.stringify({ ...record, hash: stored.hash }));
       return record;
     },
   };

@@ -1,8 +1,7 @@
 import type dns from "node:dns";
 import type { Logger } from "@mailhook/log";
 import type { Producer } from "@mailhook/queue";
-import type { Quotas, SecretBox, Store } from "@mailhook/store";
-import type { Redis } from "ioredis";
+import type { Quotas, RedisClient, SecretBox, Store } from "@mailhook/store";
 import type { MailboxProbe } from "./verify-mailbox.js";
 
 export interface ApiLimits {
@@ -28,7 +27,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
 };
 
 export interface ApiDeps {
-  redis: Redis;
+  redis: RedisClient;
   store: Store;
   /** The Redis key prefix the store was built with (the API keeps its own records beside it). */
   prefix: string;

@@ -1,4 +1,4 @@
-import { type DeliveryRecord, FolderStatus, type Store } from "@mailhook/store";
+import { type DeliveryRecord, FolderStatus, getMany, type Store } from "@mailhook/store";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export interface MetricsOptions {
@@ -122,7 +122,10 @@ export function createMetrics(opts: MetricsOptions) {
     for (const tenantId of await store.listTenants()) {
       const ids = await store.listDeliveryIds(tenantId, recent);
       if (ids.length === 0) continue;
-      const raws = await store.redis.mget(...ids.map((id) => store.keys.delivery(id)));
+      const raws = await getMany(
+        store.redis,
+        ids.map((id) => store.keys.delivery(id)),
+      );
       for (const raw of raws) {
         if (!raw) continue;
         const d = JSON.parse(raw) as DeliveryRecord;

@@ -15,13 +15,15 @@ const config = await loadConfig(env).catch((err: unknown) => exitOnConfigError(e
 const runtime = await createRuntime(env, log);
 await seedConfig(config, runtime.store, log);
 const service = await startWatcherService({
-  redisUrl: env.REDIS_URL,
+  connection: runtime.bullConnection,
   prefix: env.MAILHOOK_PREFIX,
   store: runtime.store,
   log,
   ownerId: env.WATCHER_ID,
   leaseTtlMs: env.WATCHER_LEASE_TTL_MS,
   reconcileMs: env.WATCHER_RECONCILE_MS,
+  capacity: env.WATCHER_CAPACITY,
+  ...(env.WATCHER_TICK_MS !== undefined ? { tickMs: env.WATCHER_TICK_MS } : {}),
   timing: {
     healthCheckMs: env.WATCHER_HEALTHCHECK_MS,
     noopTimeoutMs: env.WATCHER_NOOP_TIMEOUT_MS,

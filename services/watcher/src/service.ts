@@ -1,17 +1,22 @@
 import { createSupervisor, type WatchTiming } from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
-import { createProducer } from "@mailhook/queue";
-import { createLeases, type Store } from "@mailhook/store";
-import { Redis } from "ioredis";
+import { createProducer, type QueueOptions } from "@mailhook/queue";
+import { createLeases, createMembership, duplicateClient, type Store } from "@mailhook/store";
 
 export interface WatcherServiceOptions {
-  redisUrl: string;
+  /** A single Redis for BullMQ; or `connection` (the runtime's `bullConnection`, e.g. the Cluster client). */
+  redisUrl?: string;
+  connection?: QueueOptions["connection"];
   prefix: string;
   store: Store;
   log: Logger;
   ownerId: string;
   leaseTtlMs: number;
   reconcileMs: number;
+  /** Most mailboxes this replica owns (0 = no limit). */
+  capacity?: number;
+  /** Ownership check interval (default: TTL/10, at most 1 s). */
+  tickMs?: number;
   timing?: Partial<WatchTiming>;
 }
 
@@ -22,7 +27,7 @@ export interface WatcherServiceOptions {
  */
 export async function startWatcherService(opts: WatcherServiceOptions) {
   const producer = createProducer("mail.process", {
-    connection: { url: opts.redisUrl, maxRetriesPerRequest: null },
+    connection: opts.connection ?? { url: opts.redisUrl, maxRetriesPerRequest: null },
     prefix: opts.prefix,
   });
   const supervisor = createSupervisor({
@@ -33,17 +38,22 @@ export async function startWatcherService(opts: WatcherServiceOptions) {
       ownerId: opts.ownerId,
       ttlMs: opts.leaseTtlMs,
     }),
+    membership: createMembership({ redis: opts.store.redis, prefix: opts.prefix, ttlMs: opts.leaseTtlMs }),
     producer,
     log: opts.log,
     ownerId: opts.ownerId,
     reconcileMs: opts.reconcileMs,
+    ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
+    ...(opts.tickMs !== undefined ? { tickMs: opts.tickMs } : {}),
     ...(opts.timing ? { timing: opts.timing } : {}),
   });
-  const sub = new Redis(opts.redisUrl, { maxRetriesPerRequest: null });
-  sub.on("error", (err) => opts.log.warn({ err: err.message }, "redis subscriber error"));
-  await sub.subscribe(opts.store.keys.changes);
-  sub.on("message", (_channel, message: string) => {
-    if (message.includes('"kind":"mailbox"')) void supervisor.reconcile();
+  const sub = duplicateClient(opts.store.redis);
+  sub.on("error", (err: Error) => opts.log.warn({ err: err.message }, "redis subscriber error"));
+  await sub.subscribe(opts.store.keys.changes, opts.store.keys.released);
+  sub.on("message", (channel: string, message: string) => {
+    // Another replica released mailboxes (hand-over, shutdown): their new owner takes them now.
+    if (channel === opts.store.keys.released) void supervisor.rebalance();
+    else if (message.includes('"kind":"mailbox"')) void supervisor.reconcile();
   });
   await supervisor.start();
   opts.log.info({ owner: opts.ownerId, mailboxes: supervisor.owned().length }, "watcher started");

@@ -6,7 +6,7 @@ const env = parseEnv(process.env);
 const log = createLogger({ name: "worker", level: env.LOG_LEVEL });
 const runtime = await createRuntime(env, log);
 const service = await startWorkerService({
-  redisUrl: env.REDIS_URL,
+  connection: runtime.bullConnection,
   prefix: env.MAILHOOK_PREFIX,
   store: runtime.store,
   log,

@@ -14,17 +14,26 @@ import {
   MailActError,
   processMailRange,
 } from "@mailhook/pipeline";
-import { createConsumer, createProducer, DelayedError, UnrecoverableError } from "@mailhook/queue";
+import {
+  createConsumer,
+  createProducer,
+  DelayedError,
+  type QueueOptions,
+  UnrecoverableError,
+} from "@mailhook/queue";
 import {
   createEndpointGate,
   createInlinePending,
   DEFAULT_GATE_POLICY,
+  duplicateClient,
   type GatePolicy,
   type Store,
 } from "@mailhook/store";
 
 export interface WorkerServiceOptions {
-  redisUrl: string;
+  /** A single Redis for BullMQ; or `connection` (the runtime's `bullConnection`, e.g. the Cluster client). */
+  redisUrl?: string;
+  connection?: QueueOptions["connection"];
   prefix: string;
   store: Store;
   log: Logger;
@@ -69,7 +78,7 @@ export interface WorkerServiceOptions {
  * in-flight jobs finish before connections close.
  */
 export async function startWorkerService(opts: WorkerServiceOptions) {
-  const connection = { url: opts.redisUrl, maxRetriesPerRequest: null };
+  const connection = opts.connection ?? { url: opts.redisUrl, maxRetriesPerRequest: null };
   const deliveries = createProducer("webhook.deliver", { connection, prefix: opts.prefix });
   const actions = createProducer("mail.act", { connection, prefix: opts.prefix });
   const mailRetries = createProducer("mail.process", { connection, prefix: opts.prefix });
@@ -216,7 +225,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       );
   });
   // Endpoint and mailbox edits (API, config file, another replica's 410) reach the caches at once.
-  const sub = opts.store.redis.duplicate({ maxRetriesPerRequest: null });
+  const sub = duplicateClient(opts.store.redis);
   sub.on("error", (err) => opts.log.warn({ err: err.message }, "redis subscriber error"));
   await sub.subscribe(opts.store.keys.changes);
   sub.on("message", (_channel, message: string) => {

@@ -1,0 +1,52 @@
+import type { QueueOptions } from "@mailhook/queue";
+import type { RedisClient } from "@mailhook/store";
+import { Cluster, Redis, type RedisOptions } from "ioredis";
+import type { Env } from "./env.js";
+
+export interface RedisConnection {
+  /** The client for the store, leases and membership. */
+  redis: RedisClient;
+  /** What BullMQ connects with: on Cluster the same client (BullMQ duplicates it for blocking calls). */
+  bull: QueueOptions["connection"];
+  mode: "single" | "cluster" | "sentinel";
+}
+
+/**
+ * One place that knows the three ways to reach Redis: a single server (`REDIS_URL`), a Redis
+ * Cluster (`REDIS_CLUSTER_NODES`), or a primary behind Sentinel (`REDIS_SENTINELS`).
+ */
+export function connectRedis(env: Env): RedisConnection {
+  const auth: Pick<RedisOptions, "username" | "password" | "tls"> = {
+    ...(env.REDIS_USERNAME ? { username: env.REDIS_USERNAME } : {}),
+    ...(env.REDIS_PASSWORD ? { password: env.REDIS_PASSWORD } : {}),
+    ...(env.REDIS_TLS ? { tls: {} } : {}),
+  };
+  if (env.REDIS_CLUSTER_NODES.length > 0) {
+    // BullMQ's workers need maxRetriesPerRequest null; the store shares the client, so it waits
+    // out a failover instead of failing a command after three tries.
+    const cluster = new Cluster(env.REDIS_CLUSTER_NODES, {
+      lazyConnect: true,
+      enableAutoPipelining: true,
+      redisOptions: { ...auth, maxRetriesPerRequest: null },
+    });
+    return { redis: cluster, bull: cluster, mode: "cluster" };
+  }
+  if (env.REDIS_SENTINELS.length > 0) {
+    const options = {
+      ...auth,
+      sentinels: env.REDIS_SENTINELS,
+      name: env.REDIS_SENTINEL_NAME,
+      ...(env.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: env.REDIS_SENTINEL_PASSWORD } : {}),
+    };
+    return {
+      redis: new Redis({ ...options, maxRetriesPerRequest: 3, lazyConnect: true }),
+      bull: { ...options, maxRetriesPerRequest: null },
+      mode: "sentinel",
+    };
+  }
+  return {
+    redis: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: true }),
+    bull: { url: env.REDIS_URL, maxRetriesPerRequest: null },
+    mode: "single",
+  };
+}
