@@ -1,6 +1,6 @@
 import type { Keys } from "./keys.js";
 import { DeliveryRecord, type DeliveryStatus, type FollowUp } from "./records.js";
-import type { RedisClient } from "./redis-client.js";
+import { delMany, getMany, type RedisClient } from "./redis-client.js";
 
 /** `mail.act` progress markers outlive every retry of a job (BullMQ gives up within the hour). */
 const ACT_STEPS_TTL_SEC = 7 * 24 * 3600;
@@ -46,20 +46,26 @@ export function deliveryLedger(redis: RedisClient, k: Keys, retentionSec: number
       // Pending ones are skipped, so look a little past the excess for finished ones to drop.
       const ids = await redis.zrange(k.deliveries(tenantId), 0, excess - 1 + TRIM_LOOKAHEAD);
       if (ids.length === 0) return 0;
-      const raws = await redis.mget(...ids.map((id) => k.delivery(id)));
+      const raws = await getMany(
+        redis,
+        ids.map((id) => k.delivery(id)),
+      );
+      // The indexes share the tenant's slot (one MULTI); the records are single keys of their own.
       const m = redis.multi();
-      let dropped = 0;
+      const drop: string[] = [];
       raws.forEach((raw, i) => {
-        if (dropped >= excess) return;
+        if (drop.length >= excess) return;
         const id = ids[i] as string;
         const rec = raw ? DeliveryRecord.safeParse(JSON.parse(raw)) : null;
         if (rec?.success && rec.data.status === "pending") return;
-        m.zrem(k.deliveries(tenantId), id).del(k.delivery(id));
+        m.zrem(k.deliveries(tenantId), id);
         if (rec?.success) m.zrem(k.dead(tenantId, rec.data.endpointId), id);
-        dropped++;
+        drop.push(k.delivery(id));
       });
+      if (drop.length === 0) return 0;
       await m.exec();
-      return dropped;
+      await delMany(redis, drop);
+      return drop.length;
     },
 
     /** Failed and dead-lettered deliveries of one endpoint, newest first. */

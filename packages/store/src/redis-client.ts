@@ -26,3 +26,32 @@ export function duplicateClient(redis: RedisClient): RedisClient {
   }
   return redis.duplicate({ maxRetriesPerRequest: null });
 }
+
+/** DEL of many keys: one command on a single Redis, one per key (pipelined per node) on Cluster. */
+export async function delMany(redis: RedisClient, keys: string[]): Promise<number> {
+  if (keys.length === 0) return 0;
+  if (!isCluster(redis)) return redis.del(...keys);
+  const n = await Promise.all(keys.map((key) => redis.del(key)));
+  return n.reduce((a, b) => a + b, 0);
+}
+
+/** How many of the keys exist (EXISTS of many keys needs one slot on Cluster). */
+export async function existsMany(redis: RedisClient, keys: string[]): Promise<number> {
+  if (keys.length === 0) return 0;
+  if (!isCluster(redis)) return redis.exists(...keys);
+  const n = await Promise.all(keys.map((key) => redis.exists(key)));
+  return n.reduce((a, b) => a + b, 0);
+}
+
+/** Every key matching `match`: SCAN on a single Redis, SCAN of every master on Cluster. */
+export async function scanKeys(redis: RedisClient, match: string, each: (keys: string[]) => Promise<void>) {
+  const nodes = isCluster(redis) ? redis.nodes("master") : [redis];
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      const [next, found] = await node.scan(cursor, "MATCH", match, "COUNT", 1000);
+      cursor = next;
+      if (found.length > 0) await each(found);
+    } while (cursor !== "0");
+  }
+}

@@ -1,6 +1,7 @@
 import { apiKeys } from "./api-keys.js";
 import { keys } from "./keys.js";
 import { tenantRateSubject } from "./quotas.js";
+import { delMany, existsMany, getMany, scanKeys } from "./redis-client.js";
 import type { Store } from "./store.js";
 import { listTenantMailboxes } from "./tenant-mailboxes.js";
 
@@ -47,6 +48,7 @@ function tenantKeyPatterns(prefix: string, tenantId: string, tokenIds: string[])
     k.cursor(tenantId, ANY, ANY),
     k.status(tenantId, ANY),
     k.lease(tenantId, ANY),
+    k.sessions(tenantId, ANY),
     k.events(tenantId),
     k.deliveries(tenantId),
     k.dead(tenantId, ANY),
@@ -119,7 +121,7 @@ export async function deleteTenant(
   const deadline = Date.now() + (opts.releaseTimeoutMs ?? 20_000);
   const leaseKeys = mailboxes.map((m) => k.lease(tenantId, m.id));
   while (leaseKeys.length > 0) {
-    const held = await redis.exists(...leaseKeys);
+    const held = await existsMany(redis, leaseKeys);
     result.leasesLeft = held;
     if (held === 0 || Date.now() > deadline) break;
     await sleep(opts.pollMs ?? 100);
@@ -136,16 +138,22 @@ export async function deleteTenant(
   const actJobs = new Set(jobIds);
   for (let i = 0; i < unique.length; i += 500) {
     const batch = unique.slice(i, i + 500);
-    const raws = await redis.mget(...batch.map((id) => k.delivery(id)));
+    const raws = await getMany(
+      redis,
+      batch.map((id) => k.delivery(id)),
+    );
     for (const raw of raws) {
       if (!raw) continue;
       const rec = JSON.parse(raw) as { tenantId?: string; followUps?: { jobId: string }[] };
       for (const f of rec.followUps ?? []) actJobs.add(f.jobId);
     }
-    result.deliveries += await redis.del(...batch.map((id) => k.delivery(id)));
+    result.deliveries += await delMany(
+      redis,
+      batch.map((id) => k.delivery(id)),
+    );
   }
   const markers = [...actJobs].map((id) => k.actSteps(id));
-  for (let i = 0; i < markers.length; i += 500) await redis.del(...markers.slice(i, i + 500));
+  for (let i = 0; i < markers.length; i += 500) await delMany(redis, markers.slice(i, i + 500));
 
   // 6. Every other key of the tenant, found by its family's pattern.
   const patterns = tenantKeyPatterns(
@@ -153,15 +161,14 @@ export async function deleteTenant(
     tenantId,
     tokens.map((t) => t.id),
   );
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
+  await scanKeys(redis, `${prefix}:*`, async (found) => {
     const mine = found.filter((key) => patterns.some((p) => p.test(key)));
-    if (mine.length > 0) result.keys += await redis.del(...mine);
-  } while (cursor !== "0");
+    result.keys += await delMany(redis, mine);
+  });
 
   // 7. The tenant itself.
-  await redis.multi().srem(k.tenants, tenantId).hdel(a.tenantRecords, tenantId).exec();
+  // Two slots on Cluster: the record goes last, so a half-deleted tenant can be deleted again.
+  await redis.srem(k.tenants, tenantId);
+  await redis.hdel(a.tenantRecords, tenantId);
   return result;
 }
