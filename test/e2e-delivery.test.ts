@@ -186,6 +186,13 @@ describe("new mail becomes a signed webhook", () => {
     await world.dovecot.createFolder(user.user, "Tickets");
     await restoreOldMail(user, 3);
     await uvEvent(stack, "uv");
+    // The event is recorded before the cursor's reset is written: wait for the cursor itself.
+    await waitUntil(
+      async () =>
+        (await stack.store.getCursor("default", "uv", "Tickets"))?.uidValidity !== before?.uidValidity,
+      20_000,
+      "cursor reset to the new UIDVALIDITY",
+    );
     const after = await stack.store.getCursor("default", "uv", "Tickets");
     expect(after?.uidValidity).not.toBe(before?.uidValidity);
     expect(after?.lastUid).toBeGreaterThanOrEqual(3);

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis-client.js";
 
 /** One first attempt made inline whose outcome is not recorded yet. */
 export interface PendingAttempt {
@@ -22,7 +22,7 @@ export interface InlinePending {
 
 const SEP = "\t";
 
-export function createInlinePending(redis: Redis, key: string): InlinePending {
+export function createInlinePending(redis: RedisClient, key: string): InlinePending {
   const member = (e: PendingAttempt) => `${e.tenantId}${SEP}${e.deliveryId}`;
   return {
     async add(entry, deadline) {
