@@ -1,6 +1,17 @@
 import type { JobType, Queue } from "bullmq";
+import type { Cluster, Redis } from "ioredis";
+
+/** One client or a Cluster: event streams are single keys, so either works. */
+type StreamClient = Pick<Redis | Cluster, "xrange" | "xdel">;
 
 export interface PurgeOptions {
+  /** When given, the queues' event streams lose the entries of the tenant's jobs as well. */
+  redis?: StreamClient;
+  /**
+   * Ids of the tenant's jobs that are gone already (completed jobs are not kept) but still named in
+   * the event streams: its delivery ids, `mail.act` ids, `mail.process` ids of its mailboxes.
+   */
+  isTenantJob?: (jobId: string) => boolean;
   /** How long to wait for the tenant's running jobs to finish (they cannot be removed while locked). */
   timeoutMs?: number;
   pollMs?: number;
@@ -52,7 +63,32 @@ export async function purgeTenantJobs(
         }
       }
     }
-    if (found === 0 || Date.now() > deadline) return [...seen];
+    if (found === 0 || Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 100));
   }
+  if (opts.redis) {
+    for (const q of queues) {
+      const stream = q.keys.events;
+      if (stream)
+        await dropEvents(opts.redis, stream, (id) => seen.has(id) || (opts.isTenantJob?.(id) ?? false));
+    }
+  }
+  return [...seen];
+}
+
+/** Deletes the event-stream entries (added, completed, …) that name one of these jobs. */
+async function dropEvents(
+  redis: StreamClient,
+  stream: string,
+  mine: (jobId: string) => boolean,
+): Promise<void> {
+  // BullMQ trims its event streams (10,000 entries by default), so reading one whole is bounded.
+  const entries = await redis.xrange(stream, "-", "+");
+  const ids = entries
+    .filter(([, fields]) => {
+      const at = fields.indexOf("jobId");
+      return at >= 0 && at % 2 === 0 && mine(fields[at + 1] ?? "");
+    })
+    .map(([id]) => id);
+  for (let i = 0; i < ids.length; i += 500) await redis.xdel(stream, ...ids.slice(i, i + 500));
 }

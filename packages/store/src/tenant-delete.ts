@@ -9,8 +9,9 @@ export interface TenantDeleteOptions {
   /**
    * Removes the tenant's queued jobs (every queue, every state) and resolves once none of them is
    * running; returns the ids of the jobs it saw (their `mail.act` progress markers go too).
+   * `isTenantJob` knows the ids of its jobs that are gone already (for the queues' event streams).
    */
-  purgeJobs?: (tenantId: string) => Promise<string[]>;
+  purgeJobs?: (tenantId: string, isTenantJob: (jobId: string) => boolean) => Promise<string[]>;
   /** How long to wait for watchers to let go of the tenant's mailboxes (their lease TTL). */
   releaseTimeoutMs?: number;
   /** Polling interval while waiting (tests shorten it). */
@@ -127,31 +128,41 @@ export async function deleteTenant(
     await sleep(opts.pollMs ?? 100);
   }
 
-  // 4. Jobs: queued ones removed, running ones awaited (they find nothing left to work on).
-  const jobIds = opts.purgeJobs ? await opts.purgeJobs(tenantId) : [];
-  result.jobs = jobIds.length;
-
-  // 5. Delivery records (listed by the tenant's index), with the progress markers of their actions.
-  const deliveryIds = await redis.zrange(k.deliveries(tenantId), 0, -1);
-  for (const id of endpoints) deliveryIds.push(...(await redis.zrange(k.dead(tenantId, id), 0, -1)));
-  const unique = [...new Set(deliveryIds)];
-  const actJobs = new Set(jobIds);
-  for (let i = 0; i < unique.length; i += 500) {
-    const batch = unique.slice(i, i + 500);
-    const raws = await getMany(
-      redis,
-      batch.map((id) => k.delivery(id)),
-    );
-    for (const raw of raws) {
-      if (!raw) continue;
-      const rec = JSON.parse(raw) as { tenantId?: string; followUps?: { jobId: string }[] };
-      for (const f of rec.followUps ?? []) actJobs.add(f.jobId);
+  // 4. Delivery records (listed by the tenant's index) and the `mail.act` jobs they wait for.
+  const deliveryIds = new Set<string>();
+  const actJobs = new Set<string>();
+  const collect = async () => {
+    const ids = await redis.zrange(k.deliveries(tenantId), 0, -1);
+    for (const id of endpoints) ids.push(...(await redis.zrange(k.dead(tenantId, id), 0, -1)));
+    const fresh = [...new Set(ids)].filter((id) => !deliveryIds.has(id));
+    for (let i = 0; i < fresh.length; i += 500) {
+      const batch = fresh.slice(i, i + 500);
+      const raws = await getMany(
+        redis,
+        batch.map((id) => k.delivery(id)),
+      );
+      for (const raw of raws) {
+        const rec = raw ? (JSON.parse(raw) as { followUps?: { jobId: string }[] }) : null;
+        for (const f of rec?.followUps ?? []) actJobs.add(f.jobId);
+      }
+      for (const id of batch) deliveryIds.add(id);
     }
-    result.deliveries += await delMany(
-      redis,
-      batch.map((id) => k.delivery(id)),
-    );
-  }
+  };
+  await collect();
+
+  // 5. Jobs: queued ones removed, running ones awaited (they find nothing left to work on).
+  const mailboxJob = new RegExp(`^(${mailboxes.map((m) => escapeRegex(m.id)).join("|")})~`);
+  const isTenantJob = (id: string) =>
+    deliveryIds.has(id) || actJobs.has(id) || (mailboxes.length > 0 && mailboxJob.test(id));
+  const jobIds = opts.purgeJobs ? await opts.purgeJobs(tenantId, isTenantJob) : [];
+  result.jobs = jobIds.length;
+  // A purged `mail.act` job may have left progress markers (other ids have none: deleting is a no-op).
+  for (const id of jobIds) actJobs.add(id);
+  // Jobs that were running may have written records meanwhile.
+  await collect();
+  const records = [...deliveryIds].map((id) => k.delivery(id));
+  for (let i = 0; i < records.length; i += 500)
+    result.deliveries += await delMany(redis, records.slice(i, i + 500));
   const markers = [...actJobs].map((id) => k.actSteps(id));
   for (let i = 0; i < markers.length; i += 500) await delMany(redis, markers.slice(i, i + 500));
 

@@ -58,8 +58,11 @@ export interface ApiDeps {
   mailJobs?: Producer<"mail.process">;
   /** The `webhook.deliver` producer replays go to; absent: replay routes answer 501. */
   deliveries?: Producer<"webhook.deliver">;
-  /** Removes a tenant's jobs from every queue (tenant deletion); absent: queued jobs are left to fail. */
-  purgeTenantJobs?: (tenantId: string) => Promise<string[]>;
+  /**
+   * Removes a tenant's jobs from every queue (tenant deletion; `isTenantJob` knows the ids of its
+   * finished jobs, for the event streams); absent: queued jobs are left to fail.
+   */
+  purgeTenantJobs?: (tenantId: string, isTenantJob: (jobId: string) => boolean) => Promise<string[]>;
   /** Watchers' lease TTL: how long tenant deletion waits for them to let go of its mailboxes. */
   leaseTtlMs?: number;
   /** Logs in and lists folders; tests may pass a fake. Defaults to a real IMAP login. */

@@ -41,10 +41,11 @@ const app = createApp({
   corsOrigins: env.API_CORS_ORIGINS,
   trustedProxies: env.API_TRUSTED_PROXIES,
   quotas: quotaDefaults(env),
-  purgeTenantJobs: (tenantId) =>
+  purgeTenantJobs: (tenantId, isTenantJob) =>
     purgeTenantJobs(
       allQueues.map((q) => q.queue),
       tenantId,
+      { redis: runtime.redis, isTenantJob },
     ),
   leaseTtlMs: env.WATCHER_LEASE_TTL_MS,
   limits: {
