@@ -12,6 +12,11 @@ export interface QueueOptions {
   connection: ConnectionOptions;
   /** Redis key prefix for every queue (the hash tag keeps one queue's keys in one Cluster slot). */
   prefix: string;
+  /**
+   * Connection errors of the producer's Redis clients (Redis down, reconnecting). Always handled:
+   * without a listener BullMQ's 'error' event would print a raw stack trace, or crash the process.
+   */
+  onError?: (err: Error) => void;
 }
 
 /**
@@ -40,6 +45,7 @@ export function createProducer<N extends JobName>(name: N, opts: QueueOptions): 
     prefix: bullPrefix(opts.prefix),
     defaultJobOptions: entry.options,
   });
+  queue.on("error", (err: Error) => opts.onError?.(err));
   return {
     queue,
     async add(jobId, data, o) {

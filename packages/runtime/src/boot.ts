@@ -1,5 +1,5 @@
 import { ConfigError, type LoadedConfig, loadConfigFile } from "@mailhook/config";
-import type { Logger } from "@mailhook/log";
+import { createLogger, type Logger } from "@mailhook/log";
 import type { QueueOptions } from "@mailhook/queue";
 import {
   createSecretBox,
@@ -11,7 +11,7 @@ import {
   seedFromConfig,
 } from "@mailhook/store";
 import { generateSecret } from "@mailhook/webhook";
-import type { Env } from "./env.js";
+import { type Env, parseEnv } from "./env.js";
 import { connectRedis } from "./redis.js";
 
 export interface Runtime {
@@ -26,7 +26,12 @@ export interface Runtime {
 export async function createRuntime(env: Env, log: Logger): Promise<Runtime> {
   const { redis, bull, mode } = connectRedis(env);
   redis.on("error", (err: Error) => log.warn({ err: err.message }, "redis connection error"));
-  await redis.connect();
+  // Redis down at start: ioredis keeps reconnecting (each failure is one warn line above) and the
+  // service starts once it answers, instead of dying with a stack trace.
+  await redis.connect().catch(async () => {
+    log.warn({}, "waiting for Redis");
+    await new Promise<void>((resolve) => redis.once("ready", () => resolve()));
+  });
   log.info({ mode }, "connected to Redis");
   await checkRedisDurability(redis, log);
   const moved = await migrateKeyLayout(redis, env.MAILHOOK_PREFIX);
@@ -98,6 +103,48 @@ export function exitOnConfigError(err: unknown, log: Logger): never {
   log.fatal({ problems }, "configuration rejected");
   process.stderr.write(`mailhook: configuration rejected:\n${message}\n`);
   process.exit(2);
+}
+
+/**
+ * Parses the environment and makes the service's logger. Every failure path logs JSON lines: a
+ * bad environment is one `fatal` line listing the problems (exit 2), and unhandled rejections and
+ * exceptions are logged as `fatal` before the process exits 1 (never a raw stack trace).
+ */
+export function bootService(
+  name: string,
+  source: NodeJS.ProcessEnv = process.env,
+): { env: Env; log: Logger } {
+  let env: Env;
+  try {
+    env = parseEnv(source);
+  } catch (err) {
+    createLogger({ name, level: "info" }).fatal(
+      { err: err instanceof Error ? err.message : String(err) },
+      "invalid environment",
+    );
+    process.exit(2);
+  }
+  const log = createLogger({ name, level: env.LOG_LEVEL });
+  process.on("unhandledRejection", (reason) => exitFatal(log, reason, "unhandled rejection"));
+  process.on("uncaughtException", (err) => exitFatal(log, err, "uncaught exception"));
+  return { env, log };
+}
+
+/** Logs `err` as one fatal JSON line (message and stack as fields) and exits 1. */
+export function exitFatal(log: Logger, err: unknown, msg: string): never {
+  log.fatal(
+    err instanceof Error
+      ? {
+          err: err.message,
+          stack: err.stack
+            ?.split("\n")
+            .slice(1, 8)
+            .map((l) => l.trim()),
+        }
+      : { err: String(err) },
+    msg,
+  );
+  process.exit(1);
 }
 
 /** Runs `stop` once on SIGTERM/SIGINT, then exits; a second signal exits at once. */

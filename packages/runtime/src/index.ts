@@ -1,6 +1,8 @@
 export type { Runtime } from "./boot.js";
 export {
+  bootService,
   createRuntime,
+  exitFatal,
   exitOnConfigError,
   loadConfig,
   onShutdown,

@@ -1,25 +1,27 @@
 import { serve } from "@hono/node-server";
-import { createLogger } from "@mailhook/log";
 import { createProducer, purgeTenantJobs } from "@mailhook/queue";
-import { createRuntime, onShutdown, parseEnv, quotaDefaults } from "@mailhook/runtime";
+import { createRuntime, onShutdown, bootService, quotaDefaults } from "@mailhook/runtime";
 import { createMailboxOAuth, createSecretBox } from "@mailhook/store";
 import { createApp } from "./app.js";
 import { startOAuthRefresher } from "./oauth-refresh.js";
 
-const env = parseEnv(process.env);
-const log = createLogger({ name: "api", level: env.LOG_LEVEL });
+// JSON lines on every failure path, including a rejected top-level await (see bootService).
+const { env, log } = bootService("api");
 const runtime = await createRuntime(env, log);
 const mailQueue = createProducer("mail.process", {
   connection: runtime.bullConnection,
   prefix: env.MAILHOOK_PREFIX,
+  onError: (err) => log.warn({ err: err.message }, "redis queue error"),
 });
 const deliveries = createProducer("webhook.deliver", {
   connection: runtime.bullConnection,
   prefix: env.MAILHOOK_PREFIX,
+  onError: (err) => log.warn({ err: err.message }, "redis queue error"),
 });
 const actions = createProducer("mail.act", {
   connection: runtime.bullConnection,
   prefix: env.MAILHOOK_PREFIX,
+  onError: (err) => log.warn({ err: err.message }, "redis queue error"),
 });
 const queues = [mailQueue, deliveries];
 // Tenant deletion removes the tenant's jobs from every queue, mail.act included.

@@ -1,38 +1,42 @@
-import { createLogger } from "@mailhook/log";
 import {
+  bootService,
   createRuntime,
+  exitFatal,
   exitOnConfigError,
   loadConfig,
   onShutdown,
-  parseEnv,
   seedConfig,
 } from "@mailhook/runtime";
 import { startWatcherService } from "./service.js";
 
-const env = parseEnv(process.env);
-const log = createLogger({ name: "watcher", level: env.LOG_LEVEL });
-const config = await loadConfig(env).catch((err: unknown) => exitOnConfigError(err, log));
-const runtime = await createRuntime(env, log);
-await seedConfig(config, runtime.store, log);
-const service = await startWatcherService({
-  connection: runtime.bullConnection,
-  prefix: env.MAILHOOK_PREFIX,
-  store: runtime.store,
-  log,
-  ownerId: env.WATCHER_ID,
-  leaseTtlMs: env.WATCHER_LEASE_TTL_MS,
-  reconcileMs: env.WATCHER_RECONCILE_MS,
-  capacity: env.WATCHER_CAPACITY,
-  ...(env.WATCHER_TICK_MS !== undefined ? { tickMs: env.WATCHER_TICK_MS } : {}),
-  timing: {
-    healthCheckMs: env.WATCHER_HEALTHCHECK_MS,
-    noopTimeoutMs: env.WATCHER_NOOP_TIMEOUT_MS,
-    backoffBaseMs: env.WATCHER_BACKOFF_BASE_MS,
-    backoffCapMs: env.WATCHER_BACKOFF_CAP_MS,
-    authBackoffBaseMs: env.WATCHER_AUTH_BACKOFF_BASE_MS,
-  },
-});
-onShutdown(log, async () => {
-  await service.stop();
-  await runtime.close();
-});
+const { env, log } = bootService("watcher");
+
+// Every failure while starting is one JSON line (see bootService), never a raw stack trace.
+async function main(): Promise<void> {
+  const config = await loadConfig(env).catch((err: unknown) => exitOnConfigError(err, log));
+  const runtime = await createRuntime(env, log);
+  await seedConfig(config, runtime.store, log);
+  const service = await startWatcherService({
+    connection: runtime.bullConnection,
+    prefix: env.MAILHOOK_PREFIX,
+    store: runtime.store,
+    log,
+    ownerId: env.WATCHER_ID,
+    leaseTtlMs: env.WATCHER_LEASE_TTL_MS,
+    reconcileMs: env.WATCHER_RECONCILE_MS,
+    capacity: env.WATCHER_CAPACITY,
+    ...(env.WATCHER_TICK_MS !== undefined ? { tickMs: env.WATCHER_TICK_MS } : {}),
+    timing: {
+      healthCheckMs: env.WATCHER_HEALTHCHECK_MS,
+      noopTimeoutMs: env.WATCHER_NOOP_TIMEOUT_MS,
+      backoffBaseMs: env.WATCHER_BACKOFF_BASE_MS,
+      backoffCapMs: env.WATCHER_BACKOFF_CAP_MS,
+      authBackoffBaseMs: env.WATCHER_AUTH_BACKOFF_BASE_MS,
+    },
+  });
+  onShutdown(log, async () => {
+    await service.stop();
+    await runtime.close();
+  });
+}
+main().catch((err: unknown) => exitFatal(log, err, "could not start"));

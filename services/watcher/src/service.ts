@@ -29,6 +29,7 @@ export async function startWatcherService(opts: WatcherServiceOptions) {
   const producer = createProducer("mail.process", {
     connection: opts.connection ?? { url: opts.redisUrl, maxRetriesPerRequest: null },
     prefix: opts.prefix,
+    onError: (err) => opts.log.warn({ queue: "mail.process", err: err.message }, "redis queue error"),
   });
   const supervisor = createSupervisor({
     store: opts.store,

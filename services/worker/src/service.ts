@@ -79,9 +79,23 @@ export interface WorkerServiceOptions {
  */
 export async function startWorkerService(opts: WorkerServiceOptions) {
   const connection = opts.connection ?? { url: opts.redisUrl, maxRetriesPerRequest: null };
-  const deliveries = createProducer("webhook.deliver", { connection, prefix: opts.prefix });
-  const actions = createProducer("mail.act", { connection, prefix: opts.prefix });
-  const mailRetries = createProducer("mail.process", { connection, prefix: opts.prefix });
+  const onError = (queue: string) => (err: Error) =>
+    opts.log.warn({ queue, err: err.message }, "redis queue error");
+  const deliveries = createProducer("webhook.deliver", {
+    connection,
+    prefix: opts.prefix,
+    onError: onError("webhook.deliver"),
+  });
+  const actions = createProducer("mail.act", {
+    connection,
+    prefix: opts.prefix,
+    onError: onError("mail.act"),
+  });
+  const mailRetries = createProducer("mail.process", {
+    connection,
+    prefix: opts.prefix,
+    onError: onError("mail.process"),
+  });
   // Stalled jobs (their worker died) are found by the stalled check and run again elsewhere.
   // A job survives a few worker deaths (BullMQ's default of 1 would fail a delivery for good the
   // second time its worker is killed mid-attempt, leaving its record pending without a job).
