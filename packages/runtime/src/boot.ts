@@ -126,6 +126,7 @@ export function bootService(
   }
   const log = createLogger({ name, level: env.LOG_LEVEL });
   process.on("unhandledRejection", (reason) => exitFatal(log, reason, "unhandled rejection"));
+  // Also what a rejected top-level await of an ES module entry point arrives as.
   process.on("uncaughtException", (err) => exitFatal(log, err, "uncaught exception"));
   return { env, log };
 }

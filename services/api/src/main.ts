@@ -1,6 +1,6 @@
 import { serve } from "@hono/node-server";
 import { createProducer, purgeTenantJobs } from "@mailhook/queue";
-import { createRuntime, onShutdown, bootService, quotaDefaults } from "@mailhook/runtime";
+import { bootService, createRuntime, onShutdown, quotaDefaults } from "@mailhook/runtime";
 import { createMailboxOAuth, createSecretBox } from "@mailhook/store";
 import { createApp } from "./app.js";
 import { startOAuthRefresher } from "./oauth-refresh.js";

@@ -1,7 +1,6 @@
 import {
   bootService,
   createRuntime,
-  exitFatal,
   exitOnConfigError,
   loadConfig,
   onShutdown,
@@ -9,34 +8,30 @@ import {
 } from "@mailhook/runtime";
 import { startWatcherService } from "./service.js";
 
+// JSON lines on every failure path, including a rejected top-level await (see bootService).
 const { env, log } = bootService("watcher");
-
-// Every failure while starting is one JSON line (see bootService), never a raw stack trace.
-async function main(): Promise<void> {
-  const config = await loadConfig(env).catch((err: unknown) => exitOnConfigError(err, log));
-  const runtime = await createRuntime(env, log);
-  await seedConfig(config, runtime.store, log);
-  const service = await startWatcherService({
-    connection: runtime.bullConnection,
-    prefix: env.MAILHOOK_PREFIX,
-    store: runtime.store,
-    log,
-    ownerId: env.WATCHER_ID,
-    leaseTtlMs: env.WATCHER_LEASE_TTL_MS,
-    reconcileMs: env.WATCHER_RECONCILE_MS,
-    capacity: env.WATCHER_CAPACITY,
-    ...(env.WATCHER_TICK_MS !== undefined ? { tickMs: env.WATCHER_TICK_MS } : {}),
-    timing: {
-      healthCheckMs: env.WATCHER_HEALTHCHECK_MS,
-      noopTimeoutMs: env.WATCHER_NOOP_TIMEOUT_MS,
-      backoffBaseMs: env.WATCHER_BACKOFF_BASE_MS,
-      backoffCapMs: env.WATCHER_BACKOFF_CAP_MS,
-      authBackoffBaseMs: env.WATCHER_AUTH_BACKOFF_BASE_MS,
-    },
-  });
-  onShutdown(log, async () => {
-    await service.stop();
-    await runtime.close();
-  });
-}
-main().catch((err: unknown) => exitFatal(log, err, "could not start"));
+const config = await loadConfig(env).catch((err: unknown) => exitOnConfigError(err, log));
+const runtime = await createRuntime(env, log);
+await seedConfig(config, runtime.store, log);
+const service = await startWatcherService({
+  connection: runtime.bullConnection,
+  prefix: env.MAILHOOK_PREFIX,
+  store: runtime.store,
+  log,
+  ownerId: env.WATCHER_ID,
+  leaseTtlMs: env.WATCHER_LEASE_TTL_MS,
+  reconcileMs: env.WATCHER_RECONCILE_MS,
+  capacity: env.WATCHER_CAPACITY,
+  ...(env.WATCHER_TICK_MS !== undefined ? { tickMs: env.WATCHER_TICK_MS } : {}),
+  timing: {
+    healthCheckMs: env.WATCHER_HEALTHCHECK_MS,
+    noopTimeoutMs: env.WATCHER_NOOP_TIMEOUT_MS,
+    backoffBaseMs: env.WATCHER_BACKOFF_BASE_MS,
+    backoffCapMs: env.WATCHER_BACKOFF_CAP_MS,
+    authBackoffBaseMs: env.WATCHER_AUTH_BACKOFF_BASE_MS,
+  },
+});
+onShutdown(log, async () => {
+  await service.stop();
+  await runtime.close();
+});

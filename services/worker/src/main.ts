@@ -1,46 +1,42 @@
-import { bootService, createRuntime, exitFatal, onShutdown } from "@mailhook/runtime";
+import { bootService, createRuntime, onShutdown } from "@mailhook/runtime";
 import { startWorkerService } from "./service.js";
 
+// JSON lines on every failure path, including a rejected top-level await (see bootService).
 const { env, log } = bootService("worker");
-
-// Every failure while starting is one JSON line (see bootService), never a raw stack trace.
-async function main(): Promise<void> {
-  const runtime = await createRuntime(env, log);
-  const service = await startWorkerService({
-    connection: runtime.bullConnection,
-    prefix: env.MAILHOOK_PREFIX,
-    store: runtime.store,
-    log,
-    mailConcurrency: env.WORKER_CONCURRENCY,
-    deliveryConcurrency: env.DELIVERY_CONCURRENCY,
-    imapPoolSize: env.IMAP_POOL_SIZE,
-    imapCommandTimeoutMs: env.IMAP_COMMAND_TIMEOUT_MS,
-    limits: {
-      textBytes: env.FETCH_TEXT_MAX_BYTES,
-      htmlBytes: env.FETCH_HTML_MAX_BYTES,
-      attachmentBytes: env.FETCH_ATTACHMENT_MAX_BYTES,
-    },
-    allow: env.WEBHOOK_ALLOW,
-    schedule: env.WEBHOOK_RETRY_SCHEDULE_MS,
-    timeouts: {
-      connectTimeoutMs: env.WEBHOOK_CONNECT_TIMEOUT_MS,
-      totalTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
-      maxResponseBytes: 4_096,
-    },
-    gate: {
-      concurrency: env.WEBHOOK_ENDPOINT_CONCURRENCY,
-      failureThreshold: env.WEBHOOK_CIRCUIT_FAILURES,
-      openMs: env.WEBHOOK_CIRCUIT_OPEN_MS,
-      maxOpenMs: env.WEBHOOK_CIRCUIT_MAX_OPEN_MS,
-    },
-    jobLockMs: env.WORKER_JOB_LOCK_MS,
-    actConcurrency: env.ACT_CONCURRENCY,
-    createFolders: env.ACT_CREATE_FOLDERS,
-    inlineFirstAttempt: env.WEBHOOK_INLINE_FIRST_ATTEMPT,
-  });
-  onShutdown(log, async () => {
-    await service.stop();
-    await runtime.close();
-  });
-}
-main().catch((err: unknown) => exitFatal(log, err, "could not start"));
+const runtime = await createRuntime(env, log);
+const service = await startWorkerService({
+  connection: runtime.bullConnection,
+  prefix: env.MAILHOOK_PREFIX,
+  store: runtime.store,
+  log,
+  mailConcurrency: env.WORKER_CONCURRENCY,
+  deliveryConcurrency: env.DELIVERY_CONCURRENCY,
+  imapPoolSize: env.IMAP_POOL_SIZE,
+  imapCommandTimeoutMs: env.IMAP_COMMAND_TIMEOUT_MS,
+  limits: {
+    textBytes: env.FETCH_TEXT_MAX_BYTES,
+    htmlBytes: env.FETCH_HTML_MAX_BYTES,
+    attachmentBytes: env.FETCH_ATTACHMENT_MAX_BYTES,
+  },
+  allow: env.WEBHOOK_ALLOW,
+  schedule: env.WEBHOOK_RETRY_SCHEDULE_MS,
+  timeouts: {
+    connectTimeoutMs: env.WEBHOOK_CONNECT_TIMEOUT_MS,
+    totalTimeoutMs: env.WEBHOOK_TIMEOUT_MS,
+    maxResponseBytes: 4_096,
+  },
+  gate: {
+    concurrency: env.WEBHOOK_ENDPOINT_CONCURRENCY,
+    failureThreshold: env.WEBHOOK_CIRCUIT_FAILURES,
+    openMs: env.WEBHOOK_CIRCUIT_OPEN_MS,
+    maxOpenMs: env.WEBHOOK_CIRCUIT_MAX_OPEN_MS,
+  },
+  jobLockMs: env.WORKER_JOB_LOCK_MS,
+  actConcurrency: env.ACT_CONCURRENCY,
+  createFolders: env.ACT_CREATE_FOLDERS,
+  inlineFirstAttempt: env.WEBHOOK_INLINE_FIRST_ATTEMPT,
+});
+onShutdown(log, async () => {
+  await service.stop();
+  await runtime.close();
+});
