@@ -21,6 +21,7 @@ import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { createLogger } from "../packages/log/src/index.js";
 import { deliveryId } from "../packages/model/src/index.js";
+import { createOutboundPolicy } from "../packages/net/src/index.js";
 import { createProducer } from "../packages/queue/src/index.js";
 import { createSecretBox, createStore, generateKeySpec, type Store } from "../packages/store/src/index.js";
 import { freePort, startRedis } from "../packages/testing/src/index.js";
@@ -183,7 +184,7 @@ async function run(
     deliveryConcurrency: CONCURRENCY,
     imapPoolSize: 1,
     limits: { textBytes: 1, htmlBytes: 1, attachmentBytes: 1 },
-    allow: ["127.0.0.1/32"],
+    outbound: createOutboundPolicy({ allow: { http: ["127.0.0.1/32"] } }),
     timeouts: { connectTimeoutMs: 5_000, totalTimeoutMs: 15_000, maxResponseBytes: 4_096 },
     gate: { concurrency: PER_ENDPOINT },
     onDelivered: () => {

@@ -53,7 +53,7 @@ async function startStack(
     imapPoolSize: 2,
     imapOperationTimeoutMs: 5_000,
     limits: DEFAULT_FETCH_LIMITS,
-    allow: ["127.0.0.1/32"],
+    outbound: stack.outbound,
     schedule: [100, 100],
     timeouts: { connectTimeoutMs: 2_000, totalTimeoutMs: 5_000, maxResponseBytes: 4_096 },
     ...opts.worker,
@@ -132,7 +132,7 @@ async function actorFor(server: TestDovecot, user: { user: string; pass: string 
   const stack = new Stack({ redisUrl: redis.url });
   stacks.push(stack);
   await stack.store.putMailbox(mailboxFor(server, user, "mbx"));
-  const pool = createConnectionPool({ log: stack.log, maxPerMailbox: 1 });
+  const pool = createConnectionPool({ log: stack.log, maxPerMailbox: 1, outbound: stack.outbound });
   pools.push(pool);
   return { stack, act: createMailActor({ store: stack.store, pool, log: stack.log }) };
 }

@@ -2,6 +2,7 @@ import { signingSecrets } from "@mailhook/store";
 import { startRedis, type TestRedis } from "@mailhook/testing";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ApiHarness, isErrorShape } from "./support/api.js";
+import { testOutbound } from "./support/outbound.js";
 
 let redis: TestRedis;
 let api: ApiHarness;
@@ -13,7 +14,7 @@ beforeAll(async () => {
   redis = await startRedis();
   api = new ApiHarness({ redisUrl: redis.url });
   // No allow-list: the production default, where loopback is refused too.
-  strict = new ApiHarness({ redisUrl: redis.url, deps: { webhookAllow: [] } });
+  strict = new ApiHarness({ redisUrl: redis.url, deps: { outbound: testOutbound({ allow: {} }) } });
 });
 afterAll(async () => {
   await Promise.all([api?.stop(), strict?.stop()]);

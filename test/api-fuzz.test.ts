@@ -1,9 +1,9 @@
-import type dns from "node:dns";
 import { startRedis, type TestRedis } from "@mailhook/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, ApiHarness, isErrorShape } from "./support/api.js";
 import { fillPath, type ResourceIds, type RouteCase, routeCases } from "./support/api-routes.js";
+import { testOutbound } from "./support/outbound.js";
 
 let redis: TestRedis;
 let api: ApiHarness;
@@ -11,18 +11,17 @@ let token: string;
 let ids: ResourceIds;
 
 // No DNS, no HTTP, no IMAP: fuzzed input must be judged by validation, not by network luck.
-const noDns = ((_host: string, _opts: unknown, cb: (err: Error) => void) =>
-  cb(Object.assign(new Error("no DNS in tests"), { code: "ENOTFOUND" }))) as unknown as typeof dns.lookup;
+// (No name resolves, so no token endpoint is ever contacted.)
+const noDns = async () => {
+  throw Object.assign(new Error("no DNS in tests"), { code: "ENOTFOUND" });
+};
 
 beforeAll(async () => {
   redis = await startRedis();
   api = new ApiHarness({
     redisUrl: redis.url,
     deps: {
-      lookup: noDns,
-      fetch: (async () => {
-        throw new Error("no HTTP in tests");
-      }) as typeof fetch,
+      outbound: testOutbound({ resolve: noDns }),
       probeMailbox: async () => ({
         ok: false,
         folders: [],

@@ -12,6 +12,7 @@ import {
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiHarness } from "./support/api.js";
+import { testOutbound } from "./support/outbound.js";
 import { waitUntil } from "./support/stack.js";
 
 let redis: TestRedis;
@@ -111,7 +112,7 @@ describe("mailboxes on a real Dovecot", () => {
     const strict = new ApiHarness({
       redisUrl: redis.url,
       shared: { prefix: api.prefix, store: api.store, redis: api.redis, secrets: api.secrets },
-      deps: { imapAllow: [] },
+      deps: { outbound: testOutbound({ allow: { http: ["127.0.0.1/32"] } }) },
     });
     try {
       const { token, tenantId } = await strict.tenant("imap-ssrf");
@@ -399,7 +400,7 @@ describe("OAuth2 (XOAUTH2) mailboxes", () => {
       expect(stored).not.toContain("cs-1");
 
       // An explicit refresh sends the rotated refresh token and saves the next one.
-      const deps = { store: h.store, oauth, http: { fetch, allow: ["127.0.0.1/32"] }, log: h.log };
+      const deps = { store: h.store, oauth, http: { outbound: testOutbound() }, log: h.log };
       expect(await refreshMailbox(deps, tenantId, id)).toBe(true);
       expect(tokenEndpoint.seen[1]?.get("refresh_token")).toBe("rt-2");
       expect((await h.store.getMailbox(tenantId, id))?.password).toBe("at-3");
@@ -464,7 +465,10 @@ describe("OAuth2 (XOAUTH2) mailboxes", () => {
   });
 
   it("security: the token endpoint goes through the SSRF guard", async () => {
-    const h = new ApiHarness({ redisUrl: redis.url, deps: { webhookAllow: [] } });
+    const h = new ApiHarness({
+      redisUrl: redis.url,
+      deps: { outbound: testOutbound({ allow: { imap: ["127.0.0.1/32"] } }) },
+    });
     try {
       const { token } = await h.tenant("oauth-ssrf");
       const r = await h.json("POST", "/v1/mailboxes", token, {

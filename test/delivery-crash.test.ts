@@ -31,6 +31,7 @@ describe("a worker killed mid-delivery", () => {
         MAILHOOK_CONFIG: file,
         TEST_IMAP_PASSWORD: user.pass,
         WEBHOOK_ALLOW: "127.0.0.1/32",
+        IMAP_ALLOW: "127.0.0.1/32",
         WEBHOOK_TIMEOUT_MS: timeoutMs,
         WEBHOOK_CONNECT_TIMEOUT_MS: "1000",
         WEBHOOK_INLINE_FIRST_ATTEMPT: inline,

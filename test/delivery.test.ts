@@ -8,6 +8,7 @@ import { generateSecret } from "@mailhook/webhook";
 import { startWorkerService, type WorkerServiceOptions } from "@mailhook/worker";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it } from "vitest";
+import { testOutbound } from "./support/outbound.js";
 import { endpointFor, mailboxFor, rules, type Stack, sleep, waitUntil } from "./support/stack.js";
 import { useWorld } from "./support/world.js";
 
@@ -39,7 +40,7 @@ async function startStack(
     imapPoolSize: 2,
     imapOperationTimeoutMs: 5_000,
     limits: DEFAULT_FETCH_LIMITS,
-    allow: ["127.0.0.1/32"],
+    outbound: testOutbound(),
     schedule: [100, 100, 100],
     timeouts: { connectTimeoutMs: 2_000, totalTimeoutMs: 5_000, maxResponseBytes: 4_096 },
     ...opts.worker,
@@ -189,8 +190,8 @@ describe("SSRF guard, end to end", () => {
       deliveryConcurrency: 4,
       imapPoolSize: 1,
       limits: DEFAULT_FETCH_LIMITS,
-      allow: [], // nothing internal is allowed, not even the test receiver
-      lookup,
+      // Nothing internal is allowed for webhooks, not even the test receiver (Dovecot is, for IMAP).
+      outbound: testOutbound({ allow: { imap: ["127.0.0.1/32"] }, lookup }),
       schedule: [100],
       timeouts: { connectTimeoutMs: 1_000, totalTimeoutMs: 2_000, maxResponseBytes: 1_024 },
     });
@@ -211,12 +212,14 @@ describe("SSRF guard, end to end", () => {
       (await stack.store.listDeliveryIds("default")).map((id) => stack.store.getDelivery(id)),
     );
     const errorOf = (ep: string) => recs.find((r) => r?.endpointId === ep)?.lastError;
-    expect(errorOf("metadata")).toMatch(/destination refused: 169\.254\.169\.254 is link-local/);
-    expect(errorOf("mapped")).toMatch(/destination refused: .*127\.0\.0\.1.*loopback/);
-    expect(errorOf("decimal")).toMatch(/destination refused: 127\.0\.0\.1 is loopback/);
-    expect(errorOf("internal")).toMatch(
-      /destination refused: internal\.example\.test resolves to 10\.1\.2\.3, which is private/,
+    expect(errorOf("metadata")).toMatch(/destination not allowed: 169\.254\.169\.254 is link-local/);
+    expect(errorOf("mapped")).toMatch(/destination not allowed: .*127\.0\.0\.1.*loopback/);
+    expect(errorOf("decimal")).toMatch(/destination not allowed: 127\.0\.0\.1 is loopback.*WEBHOOK_ALLOW/);
+    // What the tenant's DNS name resolved to stays in the operator's log.
+    expect(errorOf("internal")).toBe(
+      "destination not allowed: internal.example.test does not resolve to an allowed address; an operator can allow it (with its port) in WEBHOOK_ALLOW",
     );
+    expect(stack.logs.text()).toMatch(/internal\.example\.test resolves to 10\.1\.2\.3, which is private/);
     for (const r of recs) {
       expect(r?.attempts).toHaveLength(1);
       expect(r?.attempts[0]?.status).toBeNull();
@@ -256,7 +259,7 @@ describe("isolation", () => {
       deliveryConcurrency: 16,
       imapPoolSize: 2,
       limits: DEFAULT_FETCH_LIMITS,
-      allow: ["127.0.0.1/32"],
+      outbound: testOutbound(),
       // Attempts really wait the 30 s: only the per-endpoint limit protects B here.
       timeouts: { connectTimeoutMs: 2_000, totalTimeoutMs: 35_000, maxResponseBytes: 1_024 },
       gate: { concurrency: 4 },

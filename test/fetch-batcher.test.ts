@@ -4,6 +4,7 @@ import { DEFAULT_FETCH_LIMITS, NO_NEEDS } from "@mailhook/model";
 import { createFetchBatcher } from "@mailhook/pipeline";
 import { makeMail, startDovecot, type TestDovecot } from "@mailhook/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testOutbound } from "./support/outbound.js";
 import { mailboxFor } from "./support/stack.js";
 
 let dovecot: TestDovecot;
@@ -24,6 +25,7 @@ describe("fetch batcher", () => {
     const pool = createConnectionPool({
       log: createLogger({ name: "test", level: "silent" }),
       maxPerMailbox: 2,
+      outbound: testOutbound(),
     });
     try {
       const batcher = createFetchBatcher({ pool, limits: DEFAULT_FETCH_LIMITS, parallel: 2 });

@@ -51,6 +51,7 @@ rules: []
       TEST_IMAP_PASSWORD: user.pass,
       TEST_WEBHOOK_SECRET: secret,
       WEBHOOK_ALLOW: "127.0.0.1/32",
+      IMAP_ALLOW: "127.0.0.1/32",
       LOG_LEVEL: "debug",
     };
     const worker = runService("worker", env);
@@ -108,6 +109,7 @@ rules:
       MAILHOOK_CONFIG: file,
       TEST_IMAP_PASSWORD: user.pass,
       WEBHOOK_ALLOW: "127.0.0.1/32",
+      IMAP_ALLOW: "127.0.0.1/32",
       WATCHER_LEASE_TTL_MS: "2000",
       WATCHER_RECONCILE_MS: "300",
       LOG_LEVEL: "debug",

@@ -96,6 +96,7 @@ export async function createInstallation(
       MAILHOOK_ENCRYPTION_KEYS: world.keySpec,
       LOG_LEVEL: "info",
       WEBHOOK_ALLOW: "127.0.0.1/32",
+      IMAP_ALLOW: "127.0.0.1/32",
       ...extraEnv,
     },
     async waitConnected(mailboxIds, timeoutMs) {

@@ -35,6 +35,13 @@ export function routeCases(ids: ResourceIds): RouteCase[] {
     { method: "GET", path: "/v1/tenants/:tenantId", kind: "admin" },
     { method: "POST", path: "/v1/tenants/:tenantId/tokens", kind: "admin", body: { name: "x" } },
     { method: "GET", path: "/v1/tenants/:tenantId/tokens", kind: "admin" },
+    { method: "GET", path: "/v1/tenants/:tenantId/outbound-allow", kind: "admin" },
+    {
+      method: "PUT",
+      path: "/v1/tenants/:tenantId/outbound-allow",
+      kind: "admin",
+      body: { webhookAllow: [], imapAllow: [] },
+    },
     { method: "DELETE", path: "/v1/tenants/:tenantId/tokens/:tokenId", kind: "admin" },
     { method: "POST", path: "/v1/admin/reseal", kind: "admin" },
     {

@@ -3,6 +3,7 @@ import { type ApiDeps, createApp } from "@mailhook/api";
 import { createLogger, type Logger } from "@mailhook/log";
 import { createSecretBox, createStore, generateKeySpec, type SecretBox, type Store } from "@mailhook/store";
 import { Redis } from "ioredis";
+import { testOutbound } from "./outbound.js";
 import { LogCapture } from "./stack.js";
 
 export const ADMIN_TOKEN = `admin-${randomUUID()}-${randomUUID()}`;
@@ -53,8 +54,7 @@ export class ApiHarness {
       log: this.log,
       adminToken: ADMIN_TOKEN,
       workerCounts: async () => ({}),
-      webhookAllow: ["127.0.0.1/32"],
-      imapAllow: ["127.0.0.1/32"],
+      outbound: testOutbound(),
       ...opts.deps,
     });
   }

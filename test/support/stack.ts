@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Writable } from "node:stream";
 import { createLogger, type Logger } from "@mailhook/log";
 import { DEFAULT_FETCH_LIMITS } from "@mailhook/model";
+import type { OutboundPolicy } from "@mailhook/net";
 import { type Rule, validateRules } from "@mailhook/rules";
 import {
   createSecretBox,
@@ -17,6 +18,7 @@ import { startWatcherService, type WatcherService } from "@mailhook/watcher";
 import { generateSecret } from "@mailhook/webhook";
 import { startWorkerService, type WorkerService } from "@mailhook/worker";
 import { Redis } from "ioredis";
+import { testOutbound } from "./outbound.js";
 
 /** Captures JSON log lines in memory so tests can assert on them (and grep them for secrets). */
 export class LogCapture extends Writable {
@@ -48,6 +50,8 @@ export interface StackOptions {
   imapCommandTimeoutMs?: number;
   /** Worker FETCH shape; turning the guards off makes a message the server refuses. */
   fetchShape?: { sectionsPerCommand?: number; fallbackSections?: number };
+  /** The outbound policy of watcher and worker (default: 127.0.0.1 allowed for IMAP and webhooks). */
+  outbound?: OutboundPolicy;
 }
 
 /** A mailbox on the test Dovecot. */
@@ -110,7 +114,10 @@ export class Stack {
   watcher: WatcherService | null = null;
   worker: WorkerService | null = null;
 
+  readonly outbound: OutboundPolicy;
+
   constructor(private readonly opts: StackOptions) {
+    this.outbound = opts.outbound ?? testOutbound();
     this.log = createLogger({ name: "test", level: "debug", destination: this.logs });
     this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
     this.secrets = opts.secrets ?? createSecretBox(generateKeySpec("k1"));
@@ -128,6 +135,7 @@ export class Stack {
       store: this.store,
       log: this.log.child({ service: "watcher", owner: ownerId }),
       ownerId,
+      outbound: this.outbound,
       leaseTtlMs: 3_000,
       reconcileMs: 500,
       timing: {
@@ -157,7 +165,7 @@ export class Stack {
       ...(this.opts.fetchShape ? { fetchShape: this.opts.fetchShape } : {}),
       ...(this.opts.inlineFirstAttempt ? { inlineFirstAttempt: true } : {}),
       limits: DEFAULT_FETCH_LIMITS,
-      allow: ["127.0.0.1/32"],
+      outbound: this.outbound,
       schedule: this.opts.schedule ?? [200, 400, 800],
       timeouts: {
         connectTimeoutMs: 2_000,

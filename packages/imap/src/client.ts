@@ -1,5 +1,6 @@
 import type { Logger } from "@mailhook/log";
-import { ImapFlow } from "imapflow";
+import { type CheckedAddress, describeConnectError, type OutboundPolicy } from "@mailhook/net";
+import { ImapFlow, type ImapFlowOptions } from "imapflow";
 
 /** Where and how to log in: the connection-relevant part of a mailbox. */
 export interface ImapTarget {
@@ -68,17 +69,61 @@ function pickSafe(o: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-export function createClient(target: ImapTarget, opts: ClientOptions): ImapFlow {
-  return new ImapFlow({
-    host: target.host,
-    port: target.port,
+/** A mailbox's host was refused by the outbound policy; `message` is safe to show its tenant. */
+export class DestinationRefused extends Error {
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = "DestinationRefused";
+  }
+}
+
+/**
+ * Asks the outbound policy about a mailbox's server right before a connection: the answer is the
+ * one address that connection may use. Refusals are logged in full and thrown with the tenant-safe
+ * text.
+ */
+export async function checkImapTarget(
+  policy: OutboundPolicy,
+  target: ImapTarget & { tenantId?: string | undefined },
+  log: Logger,
+): Promise<CheckedAddress> {
+  const v = await policy.checkImap(target, { tenantId: target.tenantId });
+  if (v.ok) return v;
+  log.warn({ reason: v.reason, code: v.code }, "imap destination refused");
+  throw new DestinationRefused(v.message, v.code);
+}
+
+/**
+ * The connection part of imapflow's options: the socket goes to the checked address (no DNS
+ * lookup in imapflow or node:net), TLS keeps the mailbox's host name for SNI and the certificate.
+ */
+export function connectionOptions(
+  target: ImapTarget,
+  dest: CheckedAddress,
+): Pick<ImapFlowOptions, "host" | "port" | "servername" | "secure" | "doSTARTTLS" | "tls" | "auth"> {
+  const sni = dest.servername ? { servername: dest.servername } : {};
+  return {
+    host: dest.address,
+    port: dest.port,
+    ...sni,
     secure: target.tls === "implicit",
     doSTARTTLS: target.tls === "starttls" ? true : target.tls === "none" ? false : undefined,
-    tls: { rejectUnauthorized: target.tlsVerify, servername: target.host },
+    tls: { rejectUnauthorized: target.tlsVerify, ...sni },
     auth:
       target.authMethod === "xoauth2"
         ? { user: target.user, accessToken: target.password }
         : { user: target.user, pass: target.password },
+  };
+}
+
+/** An imapflow client connecting to `dest`, the address checkImapTarget answered for `target`. */
+export function createClient(target: ImapTarget, dest: CheckedAddress, opts: ClientOptions): ImapFlow {
+  return new ImapFlow({
+    ...connectionOptions(target, dest),
     logger: adaptLogger(opts.log),
     disableAutoIdle: !opts.idle,
     autoIdleDelay: opts.idle ? 0 : undefined,
@@ -101,7 +146,23 @@ export function isAuthFailure(err: unknown): boolean {
   );
 }
 
-/** A short, credential-free description of an IMAP error for status and logs. */
+/**
+ * What a tenant may read about a failed IMAP connection (folder status, mailbox test): the policy's
+ * refusal, "authentication failed", the server's own answer to a command, or "connection failed"
+ * for everything before the server's greeting — the same words for a closed, filtered or
+ * non-IMAP port, and never an address. describeError is the operator's version.
+ */
+export function describeErrorForTenant(err: unknown): string {
+  if (err instanceof DestinationRefused) return err.message;
+  if (isAuthFailure(err)) return "authentication failed: the server refused the credentials";
+  const e = (err ?? {}) as { responseText?: string; responseStatus?: string; code?: string };
+  // Only an IMAP server answers a command with a status: the connection got past the greeting.
+  if (typeof e.responseText === "string" && e.responseStatus)
+    return `the server answered ${e.responseStatus}: ${e.responseText.slice(0, 200)}`;
+  return describeConnectError(err);
+}
+
+/** A short, credential-free description of an IMAP error for the operator's logs. */
 export function describeError(err: unknown): string {
   if (!err || typeof err !== "object") return String(err);
   const e = err as { message?: string; responseText?: string; code?: string };

@@ -1,7 +1,15 @@
 import type { Logger } from "@mailhook/log";
+import type { OutboundPolicy } from "@mailhook/net";
 import type { ImapFlow } from "imapflow";
 import { backoffDelay } from "./backoff.js";
-import { createClient, describeError, type ImapTarget, isAuthFailure } from "./client.js";
+import {
+  checkImapTarget,
+  createClient,
+  describeError,
+  describeErrorForTenant,
+  type ImapTarget,
+  isAuthFailure,
+} from "./client.js";
 
 export interface Cursor {
   uidValidity: number;
@@ -50,7 +58,9 @@ export const DEFAULT_WATCH_TIMING: WatchTiming = {
 };
 
 export interface FolderWatcherDeps {
-  target: ImapTarget;
+  target: ImapTarget & { tenantId?: string | undefined };
+  /** Asked before every connect; the connection goes to the address it checked. */
+  outbound: OutboundPolicy;
   folder: string;
   start: StartPosition;
   log: Logger;
@@ -137,9 +147,12 @@ export class FolderWatcher {
       } catch (err) {
         if (this.stopped) break;
         authFailed = isAuthFailure(err);
-        const message = describeError(err);
-        this.setState(authFailed ? "auth-failed" : "error", message, null);
-        this.deps.log.warn({ err: message, attempt: this.attempt, authFailed }, "imap connection failed");
+        // The folder status is the tenant's to read; the log keeps addresses and codes.
+        this.setState(authFailed ? "auth-failed" : "error", describeErrorForTenant(err), null);
+        this.deps.log.warn(
+          { err: describeError(err), attempt: this.attempt, authFailed },
+          "imap connection failed",
+        );
       }
       if (this.stopped) break;
       const base = authFailed ? this.timing.authBackoffBaseMs : this.timing.backoffBaseMs;
@@ -160,7 +173,9 @@ export class FolderWatcher {
   private async session(): Promise<void> {
     const { folder, log } = this.deps;
     this.setState("connecting", null, null);
-    const client = createClient(this.deps.target, {
+    const dest = await checkImapTarget(this.deps.outbound, this.deps.target, log);
+    if (this.stopped) return;
+    const client = createClient(this.deps.target, dest, {
       log,
       idle: true,
       connectTimeoutMs: this.timing.connectTimeoutMs,

@@ -1,6 +1,14 @@
 export { backoffDelay } from "./backoff.js";
 export type { ClientOptions, ImapTarget } from "./client.js";
-export { createClient, describeError, isAuthFailure } from "./client.js";
+export {
+  checkImapTarget,
+  connectionOptions,
+  createClient,
+  DestinationRefused,
+  describeError,
+  describeErrorForTenant,
+  isAuthFailure,
+} from "./client.js";
 export type { FolderWatcherDeps, StartPosition, WatchState, WatchTiming } from "./folder-watcher.js";
 export { DEFAULT_WATCH_TIMING, FolderWatcher } from "./folder-watcher.js";
 export type { ConnectionPool } from "./pool.js";

@@ -1,9 +1,12 @@
 import type { Logger } from "@mailhook/log";
+import type { OutboundPolicy } from "@mailhook/net";
 import type { ImapFlow } from "imapflow";
-import { createClient, type ImapTarget } from "./client.js";
+import { checkImapTarget, createClient, type ImapTarget } from "./client.js";
 
 export interface PoolOptions {
   log: Logger;
+  /** Asked before every new connection; the connection goes to the address it checked. */
+  outbound: OutboundPolicy;
   /** Connections per mailbox for fetches and actions, besides the watcher's IDLE one. Providers cap
    * connections per account (Gmail 15, many hosts 10), so the default is low. */
   maxPerMailbox?: number;
@@ -122,7 +125,7 @@ export function createConnectionPool(opts: PoolOptions) {
     return ok;
   }
 
-  async function acquire(slot: Slot, target: ImapTarget, log: Logger): Promise<Conn> {
+  async function acquire(slot: Slot, target: ImapTarget & { tenantId: string }, log: Logger): Promise<Conn> {
     for (;;) {
       if (closed) throw new Error("connection pool closed");
       const free = slot.conns.find((c) => !c.busy && c.client.usable);
@@ -135,7 +138,10 @@ export function createConnectionPool(opts: PoolOptions) {
       }
       for (const dead of slot.conns.filter((c) => !c.busy && !c.client.usable)) drop(slot, dead, false);
       if (slot.conns.length < max) {
-        const client = createClient(target, {
+        const dest = await checkImapTarget(opts.outbound, target, log);
+        // Another job may have opened a connection while the check ran: look again.
+        if (closed || slot.conns.length >= max) continue;
+        const client = createClient(target, dest, {
           log,
           idle: false,
           connectTimeoutMs: opts.connectTimeoutMs ?? 30_000,

@@ -1,4 +1,5 @@
 import type { Logger } from "@mailhook/log";
+import type { OutboundPolicy } from "@mailhook/net";
 import { type Producer, rangeJobs } from "@mailhook/queue";
 import type { Lease, Leases, Mailbox, Member, Membership, Store } from "@mailhook/store";
 import { assignMailboxes, planOwnership } from "./fair-share.js";
@@ -13,6 +14,8 @@ export interface SupervisorDeps {
   ownerId: string;
   /** Most mailboxes this replica owns (0 = no limit). */
   capacity?: number;
+  /** Asked before every IDLE connection (IMAP_ALLOW, the tenant's allow-list, the TLS switches). */
+  outbound: OutboundPolicy;
   /** How often the mailbox list is re-read even without a change notice. */
   reconcileMs?: number;
   /** How often ownership is checked against the live members (takes over expired leases). */
@@ -87,6 +90,7 @@ export function createSupervisor(deps: SupervisorDeps) {
       const mlog = log.child({ tenantId: mailbox.tenantId, mailboxId: mailbox.id, folder });
       const w = new FolderWatcher({
         target: mailbox,
+        outbound: deps.outbound,
         folder,
         start: mailbox.start,
         log: mlog,

@@ -1,5 +1,5 @@
-import type dns from "node:dns";
 import type { Logger } from "@mailhook/log";
+import type { OutboundPolicy, UrlVerdict } from "@mailhook/net";
 import type { Producer, WebhookDeliverJob } from "@mailhook/queue";
 import {
   type DeliveryAttempt,
@@ -11,7 +11,6 @@ import {
 } from "@mailhook/store";
 import {
   type AttemptClass,
-  checkDestination,
   classifyAttempt,
   DEFAULT_RETRY_SCHEDULE_MS,
   type DeliveryAgents,
@@ -36,8 +35,8 @@ export const DEFAULT_DELIVERY_TIMEOUTS: DeliveryTimeouts = {
 export interface WebhookDeliverDeps {
   store: Store;
   log: Logger;
-  /** Allow-list for internal destinations (CIDRs or host names); everything private is refused otherwise. */
-  allow: string[];
+  /** Resolves and checks every endpoint URL right before each attempt (WEBHOOK_ALLOW, the tenant's list). */
+  outbound: OutboundPolicy;
   schedule?: number[];
   timeouts?: DeliveryTimeouts;
   agents?: DeliveryAgents;
@@ -46,8 +45,6 @@ export interface WebhookDeliverDeps {
    * Without it every attempt goes out at once (fine for a single endpoint, not for isolation).
    */
   gate?: EndpointGate;
-  /** DNS resolver for the SSRF check (tests resolve names to chosen addresses); the system's by default. */
-  lookup?: typeof dns.lookup;
   /** Enqueues ack-then-act IMAP actions once every webhook of their rule was delivered. */
   actions?: Producer<"mail.act">;
   /** Observes every successful delivery's end-to-end latency (ms from the watcher seeing the UID). */
@@ -88,18 +85,10 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
   const timeouts = deps.timeouts ?? DEFAULT_DELIVERY_TIMEOUTS;
   const random = deps.random ?? Math.random;
   const cacheMs = deps.endpointCacheMs ?? 1_000;
-  // A URL with an IP literal involves no DNS: its verdict never changes, so it is judged once.
-  const literalVerdicts = new Map<string, Awaited<ReturnType<typeof checkDestination>>>();
-  const destinationOf = async (url: string) => {
-    const known = literalVerdicts.get(url);
-    if (known) return known;
-    const dest = await checkDestination(url, {
-      allow: deps.allow,
-      ...(deps.lookup ? { lookup: deps.lookup } : {}),
-    });
-    if (isIpLiteralUrl(url) && literalVerdicts.size < 10_000) literalVerdicts.set(url, dest);
-    return dest;
-  };
+  // Every attempt asks the policy again: DNS may have moved the name since the last one, and the
+  // operator may have changed the tenant's allow-list.
+  const destinationOf = (url: string, tenantId: string): Promise<UrlVerdict> =>
+    deps.outbound.checkUrl(url, { tenantId });
   const endpoints = new Map<string, { at: number; value: Promise<Endpoint | null> }>();
   const getEndpoint = (tenantId: string, id: string): Promise<Endpoint | null> => {
     const key = `${tenantId}/${id}`;
@@ -135,9 +124,11 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
     if (!endpoint.enabled)
       return fail(null, `endpoint disabled${endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ""}`);
 
-    const dest = await destinationOf(endpoint.url);
+    const dest = await destinationOf(endpoint.url, rec.tenantId);
     if (!dest.ok) {
-      const attempt = noResponse(`destination refused: ${dest.reason}`);
+      // The record is the tenant's to read: it gets the policy's tenant-safe words, the log the detail.
+      log.warn({ reason: dest.reason, code: dest.code }, "destination refused");
+      const attempt = noResponse(dest.message);
       if (!dest.retryable) return fail(attempt, attempt.error!);
       return retryOrDie(attempt);
     }
@@ -169,6 +160,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
         body: rec.body,
         ...timeouts,
         ...(deps.agents ? { agents: deps.agents } : {}),
+        onError: (detail) => log.info({ detail, address: dest.address }, "webhook connection failed"),
       });
       cls = classifyAttempt(attempt);
       verdict = cls === "retry" ? "down" : "up";
@@ -266,15 +258,6 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
 
   function followDeps() {
     return { store: deps.store, log: deps.log, ...(deps.actions ? { actions: deps.actions } : {}) };
-  }
-}
-
-function isIpLiteralUrl(url: string): boolean {
-  try {
-    const host = new URL(url).hostname;
-    return host.startsWith("[") || /^[\d.]+$/.test(host);
-  } catch {
-    return false;
   }
 }
 

@@ -1,5 +1,6 @@
 import { ConfigError, type LoadedConfig, loadConfigFile } from "@mailhook/config";
 import { createLogger, type Logger } from "@mailhook/log";
+import type { OutboundPolicy } from "@mailhook/net";
 import type { QueueOptions } from "@mailhook/queue";
 import {
   createSecretBox,
@@ -13,12 +14,15 @@ import {
 import { generateSecret } from "@mailhook/webhook";
 import { type Env, parseEnv } from "./env.js";
 import { connectRedis } from "./redis.js";
+import { createOutbound } from "./outbound.js";
 
 export interface Runtime {
   redis: RedisClient;
   store: Store;
   /** BullMQ's connection: options for its own connections, or the shared Cluster client. */
   bullConnection: QueueOptions["connection"];
+  /** The outbound-connection policy every tenant-aimed connection goes through. */
+  outbound: OutboundPolicy;
   close(): Promise<void>;
 }
 
@@ -47,6 +51,7 @@ export async function createRuntime(env: Env, log: Logger): Promise<Runtime> {
     redis,
     store,
     bullConnection: bull,
+    outbound: createOutbound(env, redis),
     async close() {
       await redis.quit().catch(() => redis.disconnect());
     },

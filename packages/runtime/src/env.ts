@@ -110,8 +110,21 @@ export const Env = z.object({
   /** Requests per token per window; over it answers 429 with Retry-After. */
   API_RATE_LIMIT: int(600),
   API_RATE_WINDOW_MS: int(60_000),
-  /** Comma-separated CIDRs or host names the API accepts as IMAP hosts although they are private. */
+  /**
+   * Comma-separated addresses, CIDRs or host names, each with an optional port (`10.0.0.0/8`,
+   * `127.0.0.1:1143`, `[::1]:993`, `imap.corp:993`), that IMAP servers may be on although they are
+   * private. Checked by the API, the watcher and the worker at every connect.
+   */
   IMAP_ALLOW: list,
+  /** Refuse mailboxes with `tls: none` (at save and at connect). */
+  IMAP_REQUIRE_TLS: bool(false),
+  /** Refuse mailboxes with `tlsVerify: false` (at save and at connect). */
+  IMAP_REQUIRE_TLS_VERIFY: bool(false),
+  /**
+   * DNS servers (`10.0.0.53`, `127.0.0.1:5353`, `[::1]:53`) the outbound policy asks for tenant
+   * host names instead of the system resolver. Empty: getaddrinfo (/etc/hosts, search domains).
+   */
+  MAILHOOK_DNS_SERVERS: list,
   /** Comma-separated origins allowed by CORS. Empty (default): no CORS headers at all. */
   API_CORS_ORIGINS: list,
 
@@ -143,8 +156,10 @@ export const Env = z.object({
   FETCH_TEXT_MAX_BYTES: int(256 * 1024),
   FETCH_HTML_MAX_BYTES: int(1024 * 1024),
   FETCH_ATTACHMENT_MAX_BYTES: int(10 * 1024 * 1024),
-  /** Comma-separated CIDRs or host names webhooks may reach although they are private. */
+  /** Like IMAP_ALLOW, for webhook URLs and OAuth token endpoints. */
   WEBHOOK_ALLOW: list,
+  /** Refuse http:// webhook and OAuth token endpoint URLs (at save and at every attempt). */
+  WEBHOOK_REQUIRE_HTTPS: bool(false),
   /** Comma-separated delays in ms replacing the default retry schedule. */
   WEBHOOK_RETRY_SCHEDULE_MS: list.transform((l, ctx) => {
     const nums = l.map(Number);

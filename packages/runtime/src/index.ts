@@ -12,3 +12,4 @@ export {
 export { Env, parseEnv } from "./env.js";
 export type { RedisConnection } from "./redis.js";
 export { connectRedis } from "./redis.js";
+export { createOutbound } from "./outbound.js";

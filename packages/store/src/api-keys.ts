@@ -15,6 +15,8 @@ export function apiKeys(prefix: string) {
     authFailures: (address: string) => `${prefix}:auth-failures:${address}`,
     mailboxOAuth: `${prefix}:mailbox-oauth`,
     oauthLock: (ref: string) => `${prefix}:oauth-lock:${ref}`,
+    /** tenant id → the operator's extra outbound allow-list entries for it (JSON). */
+    tenantOutbound: `${prefix}:tenant-outbound`,
     secretExpiry: (tenantId: string) => `${prefix}:endpoint-secret-expiry:${tenantId}`,
     backfill: (tenantId: string, id: string) => `${prefix}:backfill:${tenantId}:${id}`,
     /** The operator's quota overrides for one tenant (hash: quota name → limit). */

@@ -62,6 +62,8 @@ export type { TenantDeleteOptions, TenantDeleteResult } from "./tenant-delete.js
 export { deleteTenant } from "./tenant-delete.js";
 export type { MailboxSummary } from "./tenant-mailboxes.js";
 export { listTenantMailboxes } from "./tenant-mailboxes.js";
+export type { TenantOutboundStore } from "./tenant-outbound.js";
+export { createTenantOutbound, TenantOutbound } from "./tenant-outbound.js";
 export type { Tenants, TenantsOptions } from "./tenants.js";
 export { createTenants, newTenantId, Tenant, TenantId } from "./tenants.js";
 export type { Tokens, TokensOptions } from "./tokens.js";

@@ -1,7 +1,7 @@
 import type { ClientRequest, IncomingMessage } from "node:http";
 import http from "node:http";
 import https from "node:https";
-import type { LookupFunction } from "node:net";
+import { describeConnectError, pinnedLookup } from "@mailhook/net";
 import { type DeliveryAgents, defaultDeliveryAgents, type PinnedRequestOptions } from "./agents.js";
 import type { DeliveryAttempt } from "./attempt.js";
 import { parseRetryAfter } from "./retry.js";
@@ -23,6 +23,11 @@ export interface DeliverArgs {
   maxResponseBytes: number;
   /** Keep-alive agents; defaults to one process-wide pair. */
   agents?: DeliveryAgents;
+  /**
+   * Receives the full text of a network or TLS error (it names addresses and ports) for the
+   * operator's log; the attempt itself records only "connection failed" (see describeConnectError).
+   */
+  onError?: (detail: string) => void;
 }
 
 class AttemptTimeout extends Error {}
@@ -136,7 +141,7 @@ function attempt(args: DeliverArgs): Promise<Outcome> {
         }
       });
       response.on("end", () => finish(redirect));
-      response.on("error", (err) => finish(redirect ?? describe(err)));
+      response.on("error", (err) => finish(redirect ?? describeConnectError(err)));
       response.on("close", () => finish(redirect ?? (response.complete ? null : "response ended early")));
     }
 
@@ -151,18 +156,11 @@ function attempt(args: DeliverArgs): Promise<Outcome> {
     });
     req.on("error", (err) => {
       const stale = req?.reusedSocket === true && res === undefined && hasCode(err, "ECONNRESET");
-      finish(describe(err), stale);
+      if (!(err instanceof AttemptTimeout)) args.onError?.(describe(err));
+      finish(err instanceof AttemptTimeout ? err.message : describeConnectError(err), stale);
     });
     req.end(args.body);
   });
-}
-
-/** A lookup that answers every query with the pinned address, in both callback shapes net uses. */
-function pinnedLookup(address: string, family: 4 | 6): LookupFunction {
-  return (_hostname, options, callback) => {
-    if (options.all) callback(null, [{ address, family }]);
-    else callback(null, address, family);
-  };
 }
 
 function headerValue(v: string | string[] | undefined): string | undefined {

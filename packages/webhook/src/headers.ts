@@ -5,7 +5,7 @@ export const USER_AGENT = `mailhook/${pkg.version}`;
 
 /**
  * Headers a custom endpoint header may not set: the signature headers (overriding them would break
- * verification or forge a retry identity) and the framing headers the HTTP client owns.
+ * verification or forge a retry identity) and the content headers mailhook owns.
  */
 const RESERVED = new Set([
   "webhook-id",
@@ -13,14 +13,39 @@ const RESERVED = new Set([
   "webhook-signature",
   "content-type",
   "content-length",
-  "transfer-encoding",
-  "connection",
-  "host",
 ]);
 
-/** True when a custom endpoint header would be dropped; the API can use it to reject such config early. */
-export function isReservedHeader(name: string): boolean {
-  return RESERVED.has(name.toLowerCase());
+/**
+ * Hop-by-hop, framing and forwarding headers: a tenant could use them to smuggle a second request
+ * through a proxy in front of the receiver (Transfer-Encoding, Connection, Upgrade, Expect, TE), make
+ * the receiver misread the body (Content-Encoding), or pose as a proxy that vouches for a client
+ * address (X-Forwarded-*, Forwarded, Via, Proxy-*).
+ */
+const HOP_BY_HOP = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "expect",
+  "content-encoding",
+  "forwarded",
+  "via",
+]);
+const HOP_BY_HOP_PREFIX = /^(x-forwarded-|proxy-)/;
+
+/**
+ * Why a custom endpoint header name may not be set, or null when it may. The API refuses such
+ * headers at save (400 naming them); delivery drops them from endpoints stored before.
+ */
+export function customHeaderProblem(name: string): string | null {
+  const lower = name.toLowerCase();
+  if (RESERVED.has(lower)) return "reserved: mailhook sets this header itself";
+  if (HOP_BY_HOP.has(lower) || HOP_BY_HOP_PREFIX.test(lower))
+    return "not allowed: hop-by-hop, framing or forwarding headers cannot be set on an endpoint";
+  return null;
 }
 
 export interface WebhookHeadersArgs {
@@ -29,7 +54,7 @@ export interface WebhookHeadersArgs {
   timestamp: number;
   body: string;
   secrets: string[];
-  /** Custom endpoint headers (e.g. an Authorization for the receiver). Reserved names are ignored. */
+  /** Custom endpoint headers (e.g. an Authorization for the receiver). Refused names are ignored. */
   extra?: Record<string, string>;
 }
 
@@ -40,8 +65,7 @@ export interface WebhookHeadersArgs {
 export function webhookHeaders(args: WebhookHeadersArgs): Record<string, string> {
   const headers: Record<string, string> = { "user-agent": USER_AGENT };
   for (const [name, value] of Object.entries(args.extra ?? {})) {
-    const lower = name.toLowerCase();
-    if (!RESERVED.has(lower)) headers[lower] = value;
+    if (customHeaderProblem(name) === null) headers[name.toLowerCase()] = value;
   }
   headers["content-type"] = "application/json";
   headers["webhook-id"] = args.id;

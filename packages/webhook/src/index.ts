@@ -1,15 +1,11 @@
 export type { DeliveryAgentOptions, DeliveryAgents } from "./agents.js";
 export { createDeliveryAgents } from "./agents.js";
-export type { AllowList } from "./allow-list.js";
-export { parseAllowList } from "./allow-list.js";
 export type { AttemptClass, ClassifyOptions } from "./attempt.js";
 export { classifyAttempt, DeliveryAttempt } from "./attempt.js";
 export type { DeliverArgs } from "./deliver.js";
 export { deliver } from "./deliver.js";
-export type { CheckDestinationOptions, DestinationCheck } from "./destination.js";
-export { checkDestination } from "./destination.js";
 export type { WebhookHeadersArgs } from "./headers.js";
-export { isReservedHeader, USER_AGENT, webhookHeaders } from "./headers.js";
+export { customHeaderProblem, USER_AGENT, webhookHeaders } from "./headers.js";
 export type { BuildPayloadArgs } from "./payload.js";
 export { buildPayload, PayloadInclude, WebhookPayload } from "./payload.js";
 export { payloadJsonSchema } from "./payload-schema.js";

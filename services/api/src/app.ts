@@ -31,7 +31,7 @@ export type Api = OpenAPIHono<AppEnv>;
  * Every failure answers in one shape, `{ error: { code, message, details?, requestId } }`.
  *
  * @example
- * const app = createApp({ redis, store, prefix, secrets, log, adminToken, workerCounts, webhookAllow: [] });
+ * const app = createApp({ redis, store, prefix, secrets, log, adminToken, workerCounts, outbound });
  * serve({ fetch: app.fetch, port: 8787 });
  */
 export function createApp(deps: ApiDeps): Api {

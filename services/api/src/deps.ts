@@ -1,5 +1,5 @@
-import type dns from "node:dns";
 import type { Logger } from "@mailhook/log";
+import type { OutboundPolicy } from "@mailhook/net";
 import type { Producer } from "@mailhook/queue";
 import type { Quotas, RedisClient, SecretBox, Store } from "@mailhook/store";
 import type { MailboxProbe } from "./verify-mailbox.js";
@@ -39,14 +39,12 @@ export interface ApiDeps {
   workerCounts: () => Promise<Record<string, number>>;
   /** Jobs per queue and state, for /metrics. */
   jobCounts?: () => Promise<Record<string, Record<string, number>>>;
-  /** Addresses webhooks may reach although private (WEBHOOK_ALLOW), for the SSRF check on save. */
-  webhookAllow: string[];
   /**
-   * Private addresses IMAP hosts may have (IMAP_ALLOW). The API refuses mailboxes on private,
-   * loopback, link-local and metadata addresses otherwise: a tenant could use verify/test to probe
-   * the internal network.
+   * The outbound policy (runtime.outbound): webhook URLs, IMAP hosts and token endpoints are checked
+   * by it on save, and every connection the API makes (verify, test, dry run, token refresh) goes
+   * to the address it checked.
    */
-  imapAllow: string[];
+  outbound: OutboundPolicy;
   limits?: Partial<ApiLimits>;
   /** Default quotas per tenant (env); the operator overrides them per tenant through the admin API. */
   quotas?: Partial<Quotas>;
@@ -67,8 +65,4 @@ export interface ApiDeps {
   leaseTtlMs?: number;
   /** Logs in and lists folders; tests may pass a fake. Defaults to a real IMAP login. */
   probeMailbox?: MailboxProbe;
-  /** DNS for the SSRF check (tests). */
-  lookup?: typeof dns.lookup;
-  /** HTTP client for OAuth token endpoints (tests). */
-  fetch?: typeof fetch;
 }

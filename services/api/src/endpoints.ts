@@ -1,29 +1,25 @@
 import type { Endpoint } from "@mailhook/store";
-import { checkDestination, isReservedHeader } from "@mailhook/webhook";
+import { customHeaderProblem } from "@mailhook/webhook";
 import { ApiError, validationFailed } from "./errors.js";
+import { destinationRefused } from "./mailboxes.js";
 import type { Services } from "./services.js";
 
-/** The SSRF guard on save: the same check delivery makes, so a refused URL is refused now, not later. */
-export async function checkUrl(svc: Services, url: string): Promise<void> {
-  const dest = await checkDestination(url, {
-    allow: svc.deps.webhookAllow,
-    ...(svc.deps.lookup ? { lookup: svc.deps.lookup } : {}),
-  });
-  if (!dest.ok)
-    throw new ApiError(422, "DESTINATION_REFUSED", `webhook URL refused: ${dest.reason}`, [
-      { path: "body.url", reason: dest.reason },
-    ]);
+/**
+ * The outbound policy on save: the same check every delivery attempt makes again (DNS may change
+ * in between), so a refused URL is refused now, not later. Unresolvable names are refused too.
+ */
+export async function checkUrl(svc: Services, tenantId: string, url: string): Promise<void> {
+  const dest = await svc.outbound.checkUrl(url, { tenantId });
+  if (!dest.ok) throw destinationRefused(svc, "webhook URL", dest, "body.url");
 }
 
+/** Signature, framing, hop-by-hop and forwarding headers are refused with a 400 naming each. */
 export function checkHeaders(headers: Record<string, string>): void {
-  const reserved = Object.keys(headers).filter(isReservedHeader);
-  if (reserved.length)
-    throw validationFailed(
-      reserved.map((h) => ({
-        path: `body.headers.${h}`,
-        reason: "reserved: mailhook sets this header itself",
-      })),
-    );
+  const refused = Object.keys(headers).flatMap((h) => {
+    const reason = customHeaderProblem(h);
+    return reason ? [{ path: `body.headers.${h}`, reason: `${h}: ${reason}` }] : [];
+  });
+  if (refused.length) throw validationFailed(refused);
 }
 
 export async function loadEndpoint(svc: Services, tenantId: string, id: string): Promise<Endpoint> {

@@ -1,6 +1,6 @@
 import type { MailboxAuth, MailboxCreate } from "@mailhook/api-schema";
+import type { CheckedAddress, Refusal } from "@mailhook/net";
 import type { Mailbox, MailboxOAuth } from "@mailhook/store";
-import { checkDestination } from "@mailhook/webhook";
 import { ApiError, type ErrorDetail } from "./errors.js";
 import { refreshAccessToken, refreshFailedAtSave } from "./oauth-refresh.js";
 import type { Services } from "./services.js";
@@ -18,7 +18,7 @@ export interface ResolvedAuth {
  * Turns the posted auth into stored credentials. An OAuth2 mailbox given only a refresh token gets
  * its first access token now, so a wrong client id or revoked grant is reported at save time.
  */
-export async function resolveAuth(svc: Services, auth: MailboxAuth): Promise<ResolvedAuth> {
+export async function resolveAuth(svc: Services, tenantId: string, auth: MailboxAuth): Promise<ResolvedAuth> {
   if (auth.type === "password") return { user: auth.user, secret: auth.password, oauth: null };
   const oauth: MailboxOAuth = {
     tokenEndpoint: auth.tokenEndpoint ?? null,
@@ -29,21 +29,16 @@ export async function resolveAuth(svc: Services, auth: MailboxAuth): Promise<Res
     expiresAt: auth.accessToken && auth.expiresIn ? Date.now() + auth.expiresIn * 1000 : null,
   };
   if (oauth.tokenEndpoint) {
-    const dest = await checkDestination(oauth.tokenEndpoint, {
-      allow: svc.deps.webhookAllow,
-      ...(svc.deps.lookup ? { lookup: svc.deps.lookup } : {}),
-    });
-    if (!dest.ok)
-      throw new ApiError(422, "DESTINATION_REFUSED", `token endpoint refused: ${dest.reason}`, [
-        { path: "body.auth.tokenEndpoint", reason: dest.reason },
-      ]);
+    const dest = await svc.outbound.checkUrl(oauth.tokenEndpoint, { tenantId });
+    if (!dest.ok) throw destinationRefused(svc, "token endpoint", dest, "body.auth.tokenEndpoint");
   }
   if (auth.accessToken) return { user: auth.user, secret: auth.accessToken, oauth };
   try {
-    const grant = await refreshAccessToken(oauth, {
-      fetch: svc.deps.fetch ?? fetch,
-      allow: svc.deps.webhookAllow,
-    });
+    const grant = await refreshAccessToken(
+      oauth,
+      { outbound: svc.outbound, onDetail: (d) => svc.deps.log.info(d, "token endpoint detail") },
+      tenantId,
+    );
     return {
       user: auth.user,
       secret: grant.accessToken,
@@ -55,32 +50,42 @@ export async function resolveAuth(svc: Services, auth: MailboxAuth): Promise<Res
 }
 
 /**
- * The SSRF guard for IMAP hosts, on save and before every login the API makes itself. The same
- * address rules as for webhooks, with its own allow-list (IMAP servers on a private network are
- * common; they must be listed in IMAP_ALLOW). DNS failures pass: such a host reaches nothing now,
- * and every later login the API makes checks again.
+ * The outbound policy for a mailbox's server, on save and right before every login the API makes
+ * itself (verify, test, dry run): IMAP_ALLOW and the tenant's allow-list, the operator's TLS
+ * switches, and a name that does not resolve is refused. The answer is the address the login uses.
  */
-export async function checkImapHost(svc: Services, host: string, port: number): Promise<void> {
-  const literal = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  const dest = await checkDestination(`http://${literal}:${port}/`, {
-    allow: svc.deps.imapAllow,
-    ...(svc.deps.lookup ? { lookup: svc.deps.lookup } : {}),
-  });
-  // A name that does not resolve reaches nothing (and may resolve later, when it is checked again).
-  if (!dest.ok && !dest.retryable) {
-    const reason = dest.reason.replace(/\(use a custom Authorization header\)/, "").trim();
-    throw new ApiError(422, "DESTINATION_REFUSED", `IMAP host refused: ${reason}`, [
-      { path: "body.host", reason },
-    ]);
-  }
+export async function checkImapHost(
+  svc: Services,
+  tenantId: string,
+  m: Pick<Mailbox, "host" | "port" | "tls" | "tlsVerify">,
+): Promise<CheckedAddress> {
+  const dest = await svc.outbound.checkImap(m, { tenantId });
+  if (dest.ok) return dest;
+  const path =
+    dest.code !== "SETTING_FORBIDDEN"
+      ? "body.host"
+      : dest.message.startsWith("tls:")
+        ? "body.tls"
+        : "body.tlsVerify";
+  throw destinationRefused(svc, "IMAP host", dest, path);
+}
+
+/** A 422 with the policy's tenant-safe words; the operator's log gets the addresses. */
+export function destinationRefused(svc: Services, what: string, r: Refusal, path: string): ApiError {
+  svc.deps.log.info({ reason: r.reason, code: r.code, what }, "destination refused");
+  return new ApiError(422, "DESTINATION_REFUSED", `${what} refused: ${r.message}`, [
+    { path, reason: r.message },
+  ]);
 }
 
 export function probeTarget(
   m: Pick<Mailbox, "host" | "port" | "tls" | "tlsVerify" | "user">,
   secret: string,
   oauth: boolean,
+  dest: CheckedAddress,
 ): ProbeTarget {
   return {
+    dest,
     host: m.host,
     port: m.port,
     tls: m.tls,
@@ -90,7 +95,8 @@ export function probeTarget(
   };
 }
 
-export function verifyFailed(r: ProbeResult): ApiError {
+export function verifyFailed(svc: Services, r: ProbeResult): ApiError {
+  if (r.detail) svc.deps.log.info({ err: r.detail }, "mailbox login failed");
   return new ApiError(
     422,
     "MAILBOX_VERIFY_FAILED",
@@ -104,13 +110,14 @@ export function verifyFailed(r: ProbeResult): ApiError {
  * with `verify`, named folders must exist on the server.
  */
 export async function resolveFolders(
+  svc: Services,
   selection: MailboxCreate["folders"],
   probe: () => Promise<ProbeResult>,
   verify: boolean,
 ): Promise<string[]> {
   if (Array.isArray(selection) && !verify) return [...new Set(selection)];
   const r = await probe();
-  if (!r.ok) throw verifyFailed(r);
+  if (!r.ok) throw verifyFailed(svc, r);
   if (Array.isArray(selection)) {
     const known = new Set(r.folders.map((f) => f.path));
     const missing: ErrorDetail[] = selection.flatMap((f, i) =>

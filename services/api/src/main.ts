@@ -36,8 +36,7 @@ const app = createApp({
   secrets,
   log,
   adminToken: env.MAILHOOK_ADMIN_TOKEN ?? null,
-  webhookAllow: env.WEBHOOK_ALLOW,
-  imapAllow: env.IMAP_ALLOW,
+  outbound: runtime.outbound,
   deliveries,
   mailJobs: mailQueue,
   corsOrigins: env.API_CORS_ORIGINS,
@@ -70,7 +69,10 @@ const app = createApp({
 const refresher = startOAuthRefresher({
   store: runtime.store,
   oauth: createMailboxOAuth(runtime.store, env.MAILHOOK_PREFIX, secrets),
-  http: { fetch, allow: env.WEBHOOK_ALLOW },
+  http: {
+    outbound: runtime.outbound,
+    onDetail: (detail) => log.info({ component: "oauth-refresh", ...detail }, "token endpoint detail"),
+  },
   log: log.child({ component: "oauth-refresh" }),
 });
 const server = serve({ fetch: app.fetch, hostname: env.API_HOST, port: env.API_PORT }, (info) =>

@@ -1,6 +1,6 @@
 import type { Logger } from "@mailhook/log";
+import { type OutboundPolicy, pinnedPost } from "@mailhook/net";
 import type { MailboxOAuth, MailboxOAuthStore, Store } from "@mailhook/store";
-import { checkDestination } from "@mailhook/webhook";
 import { ApiError } from "./errors.js";
 
 export interface TokenGrant {
@@ -19,25 +19,43 @@ export class OAuthRefreshFailed extends Error {
 }
 
 export interface OAuthHttp {
-  fetch: typeof fetch;
-  /** SSRF allow-list: the token endpoint is a URL users give, so it is checked like a webhook URL. */
-  allow: string[];
+  /** The token endpoint is a URL tenants give: checked like a webhook URL and connected to pinned. */
+  outbound: OutboundPolicy;
   timeoutMs?: number;
+  /** Receives what the tenant is not shown (the policy's detail, the endpoint's own answer). */
+  onDetail?: (detail: Record<string, unknown>) => void;
 }
+
+/** RFC 6749 §5.2 error codes: the only part of a token endpoint's answer a tenant is shown. */
+const OAUTH_ERRORS = new Set([
+  "invalid_request",
+  "invalid_client",
+  "invalid_grant",
+  "unauthorized_client",
+  "unsupported_grant_type",
+  "invalid_scope",
+]);
 
 /**
  * The refresh-token grant (RFC 6749 §6), client credentials in the form body (what Google and
- * Microsoft accept). Error messages carry the provider's `error` code, never a token.
+ * Microsoft accept). The request goes to the address the outbound policy checked, resolved once
+ * (no second lookup by an HTTP client). Error messages carry a standard OAuth `error` code at most,
+ * never a token and never other text from the answer (the endpoint could be an internal service
+ * answering with its own data).
  */
 export async function refreshAccessToken(
   o: MailboxOAuth,
   http: OAuthHttp,
+  tenantId: string,
   now = Date.now(),
 ): Promise<TokenGrant> {
   if (!o.tokenEndpoint || !o.clientId || !o.refreshToken)
     throw new OAuthRefreshFailed("no refresh token, token endpoint or client id configured");
-  const dest = await checkDestination(o.tokenEndpoint, { allow: http.allow });
-  if (!dest.ok) throw new OAuthRefreshFailed(`token endpoint refused: ${dest.reason}`);
+  const dest = await http.outbound.checkUrl(o.tokenEndpoint, { tenantId });
+  if (!dest.ok) {
+    http.onDetail?.({ reason: dest.reason, code: dest.code });
+    throw new OAuthRefreshFailed(`token endpoint refused: ${dest.message}`);
+  }
   const form = new URLSearchParams({
     grant_type: "refresh_token",
     refresh_token: o.refreshToken,
@@ -45,27 +63,36 @@ export async function refreshAccessToken(
   });
   if (o.clientSecret) form.set("client_secret", o.clientSecret);
   if (o.scope) form.set("scope", o.scope);
-  let res: Response;
+  let res: { status: number; text: string };
   try {
-    res = await http.fetch(o.tokenEndpoint, {
-      method: "POST",
+    res = await pinnedPost({
+      dest,
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body: form.toString(),
-      redirect: "error",
-      signal: AbortSignal.timeout(http.timeoutMs ?? 10_000),
+      timeoutMs: http.timeoutMs ?? 10_000,
     });
   } catch (err) {
-    throw new OAuthRefreshFailed(`token endpoint unreachable: ${err instanceof Error ? err.name : "error"}`);
+    http.onDetail?.({ err: err instanceof Error ? err.message : String(err), address: dest.address });
+    throw new OAuthRefreshFailed("token endpoint unreachable: connection failed");
   }
-  const text = await res.text();
   let json: Record<string, unknown> = {};
   try {
-    json = JSON.parse(text) as Record<string, unknown>;
+    json = JSON.parse(res.text) as Record<string, unknown>;
   } catch {
     // reported below
   }
-  if (!res.ok || typeof json.access_token !== "string" || json.access_token === "") {
-    const code = typeof json.error === "string" ? json.error.slice(0, 100) : "no access_token in the answer";
+  const ok = res.status >= 200 && res.status < 300;
+  if (!ok || typeof json.access_token !== "string" || json.access_token === "") {
+    const code =
+      typeof json.error === "string" && OAUTH_ERRORS.has(json.error)
+        ? json.error
+        : ok
+          ? "no access_token in the answer"
+          : "no standard OAuth error code in the answer";
+    http.onDetail?.({
+      status: res.status,
+      error: typeof json.error === "string" ? json.error.slice(0, 100) : null,
+    });
     throw new OAuthRefreshFailed(`token endpoint answered ${res.status}: ${code}`);
   }
   const expiresIn = Number(json.expires_in);
@@ -99,7 +126,7 @@ export async function refreshMailbox(
     const o = await deps.oauth.get(tenantId, mailboxId);
     const m = await deps.store.getMailbox(tenantId, mailboxId);
     if (!o || !m) return false;
-    const grant = await refreshAccessToken(o, deps.http);
+    const grant = await refreshAccessToken(o, deps.http, tenantId);
     await deps.oauth.put(tenantId, mailboxId, {
       ...o,
       refreshToken: grant.refreshToken,

@@ -1,4 +1,4 @@
-import { describeError } from "@mailhook/imap";
+import { describeError, describeErrorForTenant } from "@mailhook/imap";
 import { fetchMessages } from "@mailhook/mime";
 import { DEFAULT_FETCH_LIMITS, type MailMessage } from "@mailhook/model";
 import { needsOf, type Rule } from "@mailhook/rules";
@@ -21,11 +21,11 @@ export async function recentMessages(
   rules: Rule[],
 ): Promise<MailMessage[]> {
   const m = await loadMailbox(svc, tenantId, mailboxId);
-  await checkImapHost(svc, m.host, m.port);
+  const dest = await checkImapHost(svc, tenantId, m);
   const oauth = await svc.oauth.get(tenantId, mailboxId);
   const needs = needsOf(rules.map((r) => ({ ...r, enabled: true })));
   try {
-    return await withSession(probeTarget(m, m.password, oauth !== null), 30_000, async (client) => {
+    return await withSession(probeTarget(m, m.password, oauth !== null, dest), 30_000, async (client) => {
       const box = await client.mailboxOpen(folder, { readOnly: true });
       if (box.exists === 0) return [];
       const first = Math.max(1, box.exists - count + 1);
@@ -36,8 +36,12 @@ export async function recentMessages(
       return [...byUid.values()].reverse();
     });
   } catch (err) {
-    throw new ApiError(422, "MAILBOX_VERIFY_FAILED", `could not read the mailbox: ${describeError(err)}`, [
-      { path: "body.mailbox", reason: "the login or the folder failed" },
-    ]);
+    svc.deps.log.info({ tenantId, mailboxId, err: describeError(err) }, "reading recent messages failed");
+    throw new ApiError(
+      422,
+      "MAILBOX_VERIFY_FAILED",
+      `could not read the mailbox: ${describeErrorForTenant(err)}`,
+      [{ path: "body.mailbox", reason: "the login or the folder failed" }],
+    );
   }
 }

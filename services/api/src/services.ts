@@ -1,3 +1,4 @@
+import type { OutboundPolicy } from "@mailhook/net";
 import {
   type AuthFailures,
   type Backfills,
@@ -8,6 +9,7 @@ import {
   createQuotas,
   createRateLimiter,
   createRuleWriter,
+  createTenantOutbound,
   createTenants,
   createTokens,
   DEFAULT_QUOTAS,
@@ -15,6 +17,7 @@ import {
   type MailboxOAuthStore,
   type RateLimiter,
   type RuleWriter,
+  type TenantOutboundStore,
   type TenantQuotas,
   type Tenants,
   type Tokens,
@@ -27,6 +30,9 @@ export interface Services {
   deps: ApiDeps;
   limits: ApiLimits;
   tenants: Tenants;
+  /** The operator's per-tenant outbound allow-lists (admin routes write them, the policy reads them). */
+  tenantOutbound: TenantOutboundStore;
+  outbound: OutboundPolicy;
   tokens: Tokens;
   rules: RuleWriter;
   idempotency: Idempotency;
@@ -47,6 +53,8 @@ export function createServices(deps: ApiDeps): Services {
     deps,
     limits,
     tenants: createTenants({ redis, prefix }),
+    tenantOutbound: createTenantOutbound({ redis, prefix }),
+    outbound: deps.outbound,
     tokens: createTokens({ redis, prefix }),
     rules: createRuleWriter(deps.store),
     idempotency: createIdempotency({ redis, prefix, secrets: deps.secrets }),

@@ -1,8 +1,11 @@
-import { describeError, isAuthFailure } from "@mailhook/imap";
+import { connectionOptions, describeError, describeErrorForTenant, isAuthFailure } from "@mailhook/imap";
+import type { CheckedAddress } from "@mailhook/net";
 import { ImapFlow } from "imapflow";
 
 /** Where and how to log in, credentials in clear (only in memory, for this one login). */
 export interface ProbeTarget {
+  /** The address the outbound policy checked for `host` just now: the only one connected to. */
+  dest: CheckedAddress;
   host: string;
   port: number;
   tls: "implicit" | "starttls" | "none";
@@ -14,8 +17,10 @@ export interface ProbeTarget {
 export interface ProbeResult {
   ok: boolean;
   folders: { path: string; specialUse: string | null }[];
-  /** Credential-free reason, null on success. */
+  /** Credential-free reason the tenant may read (no addresses, no port oracle), null on success. */
   error: string | null;
+  /** The operator's version of `error` (for the log; never in an API answer). */
+  detail?: string | undefined;
   authFailed: boolean;
   ms: number;
 }
@@ -29,16 +34,16 @@ export type MailboxProbe = (target: ProbeTarget) => Promise<ProbeResult>;
  */
 /** An imapflow client for one short session: no IDLE, no logging, every wait bounded. */
 export function shortSession(target: ProbeTarget, timeoutMs: number): ImapFlow {
+  const { auth } = target;
   const client = new ImapFlow({
-    host: target.host,
-    port: target.port,
-    secure: target.tls === "implicit",
-    doSTARTTLS: target.tls === "starttls" ? true : target.tls === "none" ? false : undefined,
-    tls: { rejectUnauthorized: target.tlsVerify, servername: target.host },
-    auth:
-      target.auth.type === "password"
-        ? { user: target.user, pass: target.auth.password }
-        : { user: target.user, accessToken: target.auth.accessToken },
+    ...connectionOptions(
+      {
+        ...target,
+        password: auth.type === "password" ? auth.password : auth.accessToken,
+        authMethod: auth.type === "password" ? "password" : "xoauth2",
+      },
+      target.dest,
+    ),
     logger: false,
     disableAutoIdle: true,
     connectionTimeout: timeoutMs,
@@ -92,7 +97,14 @@ export function createImapProbe(timeoutMs = 15_000): MailboxProbe {
       );
       return { ok: true, folders, error: null, authFailed: false, ms: ms() };
     } catch (err) {
-      return { ok: false, folders: [], error: describeError(err), authFailed: isAuthFailure(err), ms: ms() };
+      return {
+        ok: false,
+        folders: [],
+        error: describeErrorForTenant(err),
+        detail: describeError(err),
+        authFailed: isAuthFailure(err),
+        ms: ms(),
+      };
     }
   };
 }

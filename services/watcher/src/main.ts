@@ -19,6 +19,7 @@ const service = await startWatcherService({
   store: runtime.store,
   log,
   ownerId: env.WATCHER_ID,
+  outbound: runtime.outbound,
   leaseTtlMs: env.WATCHER_LEASE_TTL_MS,
   reconcileMs: env.WATCHER_RECONCILE_MS,
   capacity: env.WATCHER_CAPACITY,

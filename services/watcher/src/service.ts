@@ -1,5 +1,6 @@
 import { createSupervisor, type WatchTiming } from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
+import type { OutboundPolicy } from "@mailhook/net";
 import { createProducer, type QueueOptions } from "@mailhook/queue";
 import { createLeases, createMembership, duplicateClient, type Store } from "@mailhook/store";
 
@@ -11,6 +12,8 @@ export interface WatcherServiceOptions {
   store: Store;
   log: Logger;
   ownerId: string;
+  /** The outbound policy (runtime.outbound): every IDLE connection is checked and pinned by it. */
+  outbound: OutboundPolicy;
   leaseTtlMs: number;
   reconcileMs: number;
   /** Most mailboxes this replica owns (0 = no limit). */
@@ -43,6 +46,7 @@ export async function startWatcherService(opts: WatcherServiceOptions) {
     producer,
     log: opts.log,
     ownerId: opts.ownerId,
+    outbound: opts.outbound,
     reconcileMs: opts.reconcileMs,
     ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
     ...(opts.tickMs !== undefined ? { tickMs: opts.tickMs } : {}),

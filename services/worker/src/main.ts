@@ -18,7 +18,7 @@ const service = await startWorkerService({
     htmlBytes: env.FETCH_HTML_MAX_BYTES,
     attachmentBytes: env.FETCH_ATTACHMENT_MAX_BYTES,
   },
-  allow: env.WEBHOOK_ALLOW,
+  outbound: runtime.outbound,
   schedule: env.WEBHOOK_RETRY_SCHEDULE_MS,
   timeouts: {
     connectTimeoutMs: env.WEBHOOK_CONNECT_TIMEOUT_MS,

@@ -1,7 +1,7 @@
-import type dns from "node:dns";
-import { createConnectionPool, isAuthFailure } from "@mailhook/imap";
+import { createConnectionPool, DestinationRefused, isAuthFailure } from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
 import type { FetchLimits } from "@mailhook/model";
+import type { OutboundPolicy } from "@mailhook/net";
 import {
   createInlineDelivery,
   createMailActor,
@@ -47,14 +47,13 @@ export interface WorkerServiceOptions {
   /** FETCH command shape (tests only: turning the guards off makes a message the server refuses). */
   fetchShape?: { sectionsPerCommand?: number; fallbackSections?: number };
   limits: FetchLimits;
-  allow: string[];
+  /** The outbound policy (runtime.outbound): every IMAP connection and webhook attempt is checked and pinned by it. */
+  outbound: OutboundPolicy;
   schedule?: number[] | undefined;
   timeouts: DeliveryTimeouts;
   onDelivered?: (latencyMs: number) => void;
   /** Per-endpoint concurrency and circuit breaker (defaults: DEFAULT_GATE_POLICY). */
   gate?: Partial<GatePolicy>;
-  /** DNS resolver for the webhook SSRF check; the system's by default. */
-  lookup?: typeof dns.lookup;
   /**
    * BullMQ lock duration: a worker that dies mid-job (SIGKILL, OOM) has its jobs picked up by
    * another worker after about this long. Default 30 s.
@@ -105,6 +104,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   };
   const pool = createConnectionPool({
     log: opts.log,
+    outbound: opts.outbound,
     maxPerMailbox: opts.imapPoolSize,
     ...(opts.imapOperationTimeoutMs ? { operationTimeoutMs: opts.imapOperationTimeoutMs } : {}),
     ...(opts.imapCommandTimeoutMs ? { commandTimeoutMs: opts.imapCommandTimeoutMs } : {}),
@@ -149,10 +149,9 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   const deliverOnce = createWebhookDeliverer({
     store: opts.store,
     log: opts.log,
-    allow: opts.allow,
+    outbound: opts.outbound,
     timeouts: opts.timeouts,
     actions,
-    ...(opts.lookup ? { lookup: opts.lookup } : {}),
     gate: createEndpointGate(opts.store.redis, opts.prefix, {
       ...DEFAULT_GATE_POLICY,
       // A slot outlives the longest attempt, so only a crashed worker's slot is ever reclaimed.
@@ -198,6 +197,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       } catch (err) {
         // Refused credentials will not be fixed by retrying this job soon; the watcher reports them.
         if (isAuthFailure(err)) throw new UnrecoverableError("IMAP authentication failed");
+        if (refusedForGood(err)) throw new UnrecoverableError((err as Error).message);
         throw err;
       }
     },
@@ -268,6 +268,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       } catch (err) {
         if (err instanceof MailActError && !err.retryable) throw new UnrecoverableError(err.message);
         if (isAuthFailure(err)) throw new UnrecoverableError("IMAP authentication failed");
+        if (refusedForGood(err)) throw new UnrecoverableError((err as Error).message);
         throw err;
       }
     },
@@ -326,3 +327,8 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   };
 }
 export type WorkerService = Awaited<ReturnType<typeof startWorkerService>>;
+
+/** The outbound policy refused the IMAP server (not a DNS failure, which may heal): no retry. */
+function refusedForGood(err: unknown): boolean {
+  return err instanceof DestinationRefused && err.code !== "DESTINATION_UNRESOLVABLE";
+}

@@ -35,7 +35,7 @@ export function registerCreateEndpoint(app: Api, svc: Services): void {
     const body = c.req.valid("json");
     const created = await idempotent(c, svc, tenantId, "create-endpoint", body, async () => {
       checkHeaders(body.headers);
-      await checkUrl(svc, body.url);
+      await checkUrl(svc, tenantId, body.url);
       const secret = generateSecret();
       const endpoint: Endpoint = {
         tenantId,

@@ -42,18 +42,18 @@ export function registerCreateMailbox(app: Api, svc: Services): void {
     const body = c.req.valid("json");
     const verify = c.req.valid("query").verify === "true";
     const created = await idempotent(c, svc, tenantId, "create-mailbox", body, async () => {
-      await checkImapHost(svc, body.host, body.port);
-      const auth = await resolveAuth(svc, body.auth);
-      const target = probeTarget({ ...body, user: auth.user }, auth.secret, auth.oauth !== null);
+      const dest = await checkImapHost(svc, tenantId, body);
+      const auth = await resolveAuth(svc, tenantId, body.auth);
+      const target = probeTarget({ ...body, user: auth.user }, auth.secret, auth.oauth !== null, dest);
       let probed: ReturnType<typeof svc.probe> | null = null;
       const probe = () => {
         probed ??= svc.probe(target);
         return probed;
       };
-      const folders = await resolveFolders(body.folders, probe, verify);
+      const folders = await resolveFolders(svc, body.folders, probe, verify);
       if (verify) {
         const r = await probe();
-        if (!r.ok) throw verifyFailed(r);
+        if (!r.ok) throw verifyFailed(svc, r);
       }
       const mailbox: Mailbox = {
         tenantId,

@@ -29,8 +29,10 @@ export function registerTestMailbox(app: Api, svc: Services): void {
     const tenantId = tenantOf(c, "read");
     const { id } = c.req.valid("param");
     const m = await loadMailbox(svc, tenantId, id);
-    await checkImapHost(svc, m.host, m.port);
+    const dest = await checkImapHost(svc, tenantId, m);
     const oauth = await svc.oauth.get(tenantId, id);
-    return c.json(await svc.probe(probeTarget(m, m.password, oauth !== null)), 200);
+    const { detail, ...result } = await svc.probe(probeTarget(m, m.password, oauth !== null, dest));
+    if (detail) svc.deps.log.info({ tenantId, mailboxId: id, err: detail }, "mailbox test failed");
+    return c.json(result, 200);
   });
 }

@@ -35,7 +35,7 @@ export function registerUpdateEndpoint(app: Api, svc: Services): void {
     const prev = await loadEndpoint(svc, tenantId, id);
     refuseManaged("endpoint", prev, id);
     if (body.headers) checkHeaders(body.headers);
-    if (body.url !== undefined) await checkUrl(svc, body.url);
+    if (body.url !== undefined) await checkUrl(svc, tenantId, body.url);
     const enabled = body.enabled ?? prev.enabled;
     const next: Endpoint = {
       ...prev,

@@ -44,13 +44,20 @@ export function registerUpdateMailbox(app: Api, svc: Services): void {
     const verify = c.req.valid("query").verify === "true";
     const prev = await loadMailbox(svc, tenantId, id);
     refuseManaged("mailbox", prev, id);
-    if (body.host !== undefined || body.port !== undefined)
-      await checkImapHost(svc, body.host ?? prev.host, body.port ?? prev.port);
+    const connection = {
+      host: body.host ?? prev.host,
+      port: body.port ?? prev.port,
+      tls: body.tls ?? prev.tls,
+      tlsVerify: body.tlsVerify ?? prev.tlsVerify,
+    };
+    // A changed server or TLS setting is checked now; an unchanged one only before a login below.
+    const changed = (["host", "port", "tls", "tlsVerify"] as const).some((k) => body[k] !== undefined);
+    let dest = changed ? await checkImapHost(svc, tenantId, connection) : null;
     let oauth = await svc.oauth.get(tenantId, id);
     let user = prev.user;
     let secret = prev.password;
     if (body.auth) {
-      const auth = await resolveAuth(svc, body.auth);
+      const auth = await resolveAuth(svc, tenantId, body.auth);
       ({ user, secret } = auth);
       oauth = auth.oauth;
     }
@@ -68,16 +75,16 @@ export function registerUpdateMailbox(app: Api, svc: Services): void {
       authMethod: oauth ? "xoauth2" : "password",
       updatedAt: new Date().toISOString(),
     };
-    const target = probeTarget(next, secret, oauth !== null);
     let probed: ReturnType<typeof svc.probe> | null = null;
-    const probe = () => {
-      probed ??= svc.probe(target);
+    const probe = async () => {
+      dest ??= await checkImapHost(svc, tenantId, connection);
+      probed ??= svc.probe(probeTarget(next, secret, oauth !== null, dest));
       return probed;
     };
-    if (body.folders !== undefined) next.folders = await resolveFolders(body.folders, probe, verify);
+    if (body.folders !== undefined) next.folders = await resolveFolders(svc, body.folders, probe, verify);
     if (verify) {
       const r = await probe();
-      if (!r.ok) throw verifyFailed(r);
+      if (!r.ok) throw verifyFailed(svc, r);
     }
     if (oauth) await svc.oauth.put(tenantId, id, oauth);
     else await svc.oauth.delete(tenantId, id);

@@ -44,3 +44,17 @@ export const TokenView = z
 export const TokenWithSecret = TokenView.extend({
   token: z.string().openapi({ description: "Shown once; only its SHA-256 is stored" }),
 }).openapi("TokenWithSecret");
+
+const AllowEntries = z.array(z.string().min(1).max(300)).max(100).default([]);
+
+export const TenantOutboundAllow = z
+  .strictObject({
+    webhookAllow: AllowEntries.openapi({
+      description:
+        "Added to WEBHOOK_ALLOW for this tenant's webhook URLs and OAuth token endpoints: addresses, CIDRs or host names, each with an optional port (10.0.0.0/8, 127.0.0.1:8080, [::1]:443, hooks.corp:8443)",
+    }),
+    imapAllow: AllowEntries.openapi({
+      description: "Added to IMAP_ALLOW for this tenant's mailboxes (same forms)",
+    }),
+  })
+  .openapi("TenantOutboundAllow");

@@ -1,6 +1,7 @@
 import type dns from "node:dns";
 import { describe, expect, it } from "vitest";
-import { checkDestination } from "./destination.js";
+import { createOutboundPolicy } from "./policy.js";
+import { resolverFromLookup } from "./resolver.js";
 
 /** A resolver answering from a fixed table, as dns.lookup with { all: true } does. */
 function fakeLookup(table: Record<string, string[]>): typeof dns.lookup {
@@ -23,6 +24,14 @@ function fakeLookup(table: Record<string, string[]>): typeof dns.lookup {
     );
   };
   return lookup as unknown as typeof dns.lookup;
+}
+
+/** The policy with a global http allow-list, as the old checkDestination took it. */
+function checkDestination(url: string, opts: { allow: string[]; lookup: typeof dns.lookup }) {
+  return createOutboundPolicy({
+    allow: { http: opts.allow },
+    resolve: resolverFromLookup(opts.lookup),
+  }).checkUrl(url);
 }
 
 const lookup = fakeLookup({
@@ -131,8 +140,9 @@ describe("checkDestination", () => {
 
   it("reports DNS failures as retryable, refusals as final", async () => {
     const dnsFail = await checkDestination("https://nowhere.example/", { allow: [], lookup });
-    expect(dnsFail).toEqual({
+    expect(dnsFail).toMatchObject({
       ok: false,
+      code: "DESTINATION_UNRESOLVABLE",
       reason: "DNS lookup of nowhere.example failed: ENOTFOUND",
       retryable: true,
     });
@@ -176,6 +186,8 @@ describe("checkDestination", () => {
   });
 
   it("rejects a malformed allow-list entry instead of ignoring it", async () => {
-    await expect(checkDestination("http://10.0.0.1/", { allow: ["10.0.0.0/33"], lookup })).rejects.toThrow();
+    await expect(async () =>
+      checkDestination("http://10.0.0.1/", { allow: ["10.0.0.0/33"], lookup }),
+    ).rejects.toThrow(/10\.0\.0\.0\/33/);
   });
 });
