@@ -28,11 +28,15 @@ export async function resolveAuth(svc: Services, tenantId: string, auth: Mailbox
     scope: auth.scope ?? null,
     expiresAt: auth.accessToken && auth.expiresIn ? Date.now() + auth.expiresIn * 1000 : null,
   };
-  if (oauth.tokenEndpoint) {
-    const dest = await svc.outbound.checkUrl(oauth.tokenEndpoint, { tenantId });
-    if (!dest.ok) throw destinationRefused(svc, "token endpoint", dest, "body.auth.tokenEndpoint");
+  if (auth.accessToken) {
+    // Nothing is fetched now; the URL is still refused now rather than at the first refresh.
+    if (oauth.tokenEndpoint) {
+      const dest = await svc.outbound.checkUrl(oauth.tokenEndpoint, { tenantId });
+      if (!dest.ok) throw destinationRefused(svc, "token endpoint", dest, "body.auth.tokenEndpoint");
+    }
+    return { user: auth.user, secret: auth.accessToken, oauth };
   }
-  if (auth.accessToken) return { user: auth.user, secret: auth.accessToken, oauth };
+  // The refresh below checks the URL itself, once, and connects to the address it checked.
   try {
     const grant = await refreshAccessToken(
       oauth,

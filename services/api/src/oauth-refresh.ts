@@ -12,7 +12,11 @@ export interface TokenGrant {
 }
 
 export class OAuthRefreshFailed extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Set when the outbound policy refused the token endpoint (nothing was sent). */
+    readonly refused = false,
+  ) {
     super(message);
     this.name = "OAuthRefreshFailed";
   }
@@ -54,7 +58,7 @@ export async function refreshAccessToken(
   const dest = await http.outbound.checkUrl(o.tokenEndpoint, { tenantId });
   if (!dest.ok) {
     http.onDetail?.({ reason: dest.reason, code: dest.code });
-    throw new OAuthRefreshFailed(`token endpoint refused: ${dest.message}`);
+    throw new OAuthRefreshFailed(`token endpoint refused: ${dest.message}`, true);
   }
   const form = new URLSearchParams({
     grant_type: "refresh_token",
@@ -183,6 +187,10 @@ export function startOAuthRefresher(
 
 /** For the API: a refresh failure at save time is the caller's configuration problem. */
 export function refreshFailedAtSave(err: unknown): ApiError {
+  if (err instanceof OAuthRefreshFailed && err.refused)
+    return new ApiError(422, "DESTINATION_REFUSED", err.message, [
+      { path: "body.auth.tokenEndpoint", reason: err.message },
+    ]);
   return new ApiError(
     422,
     "MAILBOX_VERIFY_FAILED",
