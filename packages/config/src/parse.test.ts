@@ -315,7 +315,7 @@ endpoints:
       "endpoints[1].url: must be an http:// or https:// URL",
       "endpoints[1].secret: must be whsec_ followed by base64 of at least 24 bytes (e.g. `openssl rand -base64 32`)",
       'endpoints[1].headers["Bad Header"]: not a valid HTTP header name',
-      'endpoints[1].headers["Webhook-Signature"]: is set by mailhook and cannot be overridden',
+      'endpoints[1].headers["Webhook-Signature"]: reserved: mailhook sets this header itself',
     ]);
   });
 

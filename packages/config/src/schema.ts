@@ -1,3 +1,4 @@
+import { customHeaderProblem } from "@mailhook/webhook";
 import { z } from "zod";
 
 const SLUG = /^[a-z0-9][a-z0-9_-]{0,63}$/;
@@ -81,25 +82,14 @@ export function isWebhookSecret(s: string): boolean {
   return Buffer.from(b64, "base64").length >= 24;
 }
 
-// Headers mailhook sets itself; letting config override them would break signatures or framing.
-const RESERVED_HEADERS = new Set([
-  "webhook-id",
-  "webhook-timestamp",
-  "webhook-signature",
-  "content-type",
-  "content-length",
-  "host",
-  "transfer-encoding",
-  "connection",
-]);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const Headers = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
   for (const name of Object.keys(headers)) {
     if (!HEADER_NAME.test(name))
       ctx.addIssue({ code: "custom", path: [name], message: "not a valid HTTP header name" });
-    else if (RESERVED_HEADERS.has(name.toLowerCase()))
-      ctx.addIssue({ code: "custom", path: [name], message: "is set by mailhook and cannot be overridden" });
+    else if (customHeaderProblem(name))
+      ctx.addIssue({ code: "custom", path: [name], message: customHeaderProblem(name) ?? "" });
     // Header values are often secrets (Authorization), so the reason never repeats the value.
     else if (/[\r\n\0]/.test(headers[name] ?? ""))
       ctx.addIssue({ code: "custom", path: [name], message: "header value must not contain line breaks" });

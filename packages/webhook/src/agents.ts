@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 
-/** Request options carrying the address checkDestination pinned. */
+/** Request options carrying the address the outbound policy checked. */
 export interface PinnedRequestOptions extends https.RequestOptions {
   pinnedAddress?: string;
 }

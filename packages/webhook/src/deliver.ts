@@ -7,9 +7,9 @@ import type { DeliveryAttempt } from "./attempt.js";
 import { parseRetryAfter } from "./retry.js";
 
 export interface DeliverArgs {
-  /** The destination as returned by checkDestination. */
+  /** The destination as the outbound policy checked it (checkUrl). */
   url: URL;
-  /** The pinned address from checkDestination: the only address this request may connect to. */
+  /** The address the outbound policy checked: the only address this request may connect to. */
   address: string;
   family: 4 | 6;
   /** From webhookHeaders(); content-length is added here. */

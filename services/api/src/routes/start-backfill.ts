@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { BackfillCreate, BackfillView, IdParam } from "@mailhook/api-schema";
-import { describeError } from "@mailhook/imap";
+import { describeError, describeErrorForTenant } from "@mailhook/imap";
 import {
   type BackfillDeps,
   backfillProgress,
@@ -45,17 +45,21 @@ export function registerStartBackfill(app: Api, svc: Services): void {
     const producer = svc.deps.mailJobs;
     if (!producer) throw new ApiError(501, "NOT_IMPLEMENTED", "backfill is not available in this deployment");
     const m = await loadMailbox(svc, tenantId, id);
-    await checkImapHost(svc, m.host, m.port);
+    const dest = await checkImapHost(svc, tenantId, m);
     const oauth = await svc.oauth.get(tenantId, id);
     let found: { uidValidity: number; uids: number[] };
     try {
-      found = await withSession(probeTarget(m, m.password, oauth !== null), 60_000, (client) =>
+      found = await withSession(probeTarget(m, m.password, oauth !== null, dest), 60_000, (client) =>
         searchSince(client, folder, new Date(`${since}T00:00:00Z`)),
       );
     } catch (err) {
-      throw new ApiError(422, "MAILBOX_VERIFY_FAILED", `could not search the folder: ${describeError(err)}`, [
-        { path: "body.folder", reason: "the login or the folder failed" },
-      ]);
+      svc.deps.log.info({ tenantId, mailboxId: id, err: describeError(err) }, "backfill search failed");
+      throw new ApiError(
+        422,
+        "MAILBOX_VERIFY_FAILED",
+        `could not search the folder: ${describeErrorForTenant(err)}`,
+        [{ path: "body.folder", reason: "the login or the folder failed" }],
+      );
     }
     if (found.uids.length > MAX_BACKFILL_MESSAGES)
       throw new ApiError(
