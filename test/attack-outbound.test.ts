@@ -3,10 +3,10 @@ import net, { type AddressInfo } from "node:net";
 import { refreshMailbox } from "@mailhook/api";
 import { createOutboundPolicy, createResolver, type OutboundPolicy } from "@mailhook/net";
 import { createProducer } from "@mailhook/queue";
-import { createMailboxOAuth } from "@mailhook/store";
+import { createMailboxOAuth, createTenantOutbound } from "@mailhook/store";
 import { freePort, makeMail } from "@mailhook/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiHarness } from "./support/api.js";
+import { ADMIN_TOKEN, ApiHarness } from "./support/api.js";
 import { startDns, startTrap, type TestDns, type Trap } from "./support/dns-server.js";
 import { endpointFor, mailboxFor, rules, waitUntil } from "./support/stack.js";
 import { useWorld } from "./support/world.js";
@@ -203,6 +203,38 @@ describe("webhooks", () => {
         { path: `body.headers.${header}`, reason: expect.stringContaining(header) },
       ]);
     }
+  });
+});
+
+describe("per-tenant allow-list", () => {
+  it("is the operator's to set, widens only that tenant, and goes with the tenant", async () => {
+    const api = harness(
+      createOutboundPolicy({
+        resolve: async () => [],
+        tenantAllow: (t) => createTenantOutbound({ redis: api.redis, prefix: api.prefix }).get(t),
+      }),
+    );
+    const a = await api.tenant("allowed");
+    const b = await api.tenant("other");
+    const url = { url: "http://127.0.0.2:8080/in" };
+    expect((await api.json("POST", "/v1/endpoints", a.token, url)).status).toBe(422);
+    const path = `/v1/tenants/${a.tenantId}/outbound-allow`;
+    const body = { webhookAllow: ["127.0.0.2:8080"], imapAllow: [] };
+    // A tenant's own token cannot set it.
+    expect((await api.json("PUT", path, a.token, body)).status).toBe(403);
+    const bad = await api.json("PUT", path, ADMIN_TOKEN, { webhookAllow: ["10.0.0.0/33"], imapAllow: [] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details).toEqual([
+      { path: "body.webhookAllow[0]", reason: expect.stringMatching(/10\.0\.0\.0\/33/) },
+    ]);
+    expect((await api.json("PUT", path, ADMIN_TOKEN, body)).status).toBe(200);
+    expect((await api.call("GET", path, { token: ADMIN_TOKEN })).body).toEqual(body);
+    expect((await api.json("POST", "/v1/endpoints", a.token, url)).status).toBe(201);
+    expect((await api.json("POST", "/v1/endpoints", b.token, url)).status).toBe(422);
+    expect(
+      (await api.call("DELETE", `/v1/tenants/${a.tenantId}`, { token: ADMIN_TOKEN })).status,
+    ).toBeLessThan(300);
+    expect(await createTenantOutbound({ redis: api.redis, prefix: api.prefix }).get(a.tenantId)).toBeNull();
   });
 });
 

@@ -178,8 +178,9 @@ export async function deleteTenant(
   });
 
   // 7. The tenant itself.
-  // Two slots on Cluster: the record goes last, so a half-deleted tenant can be deleted again.
+  // Separate slots on Cluster: the record goes last, so a half-deleted tenant can be deleted again.
   await redis.srem(k.tenants, tenantId);
+  await redis.hdel(a.tenantOutbound, tenantId);
   await redis.hdel(a.tenantRecords, tenantId);
   return result;
 }
