@@ -13,8 +13,8 @@ import {
 } from "@mailhook/store";
 import { generateSecret } from "@mailhook/webhook";
 import { type Env, parseEnv } from "./env.js";
-import { connectRedis } from "./redis.js";
 import { createOutbound } from "./outbound.js";
+import { connectRedis } from "./redis.js";
 
 export interface Runtime {
   redis: RedisClient;

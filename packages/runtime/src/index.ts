@@ -10,6 +10,6 @@ export {
   seedConfig,
 } from "./boot.js";
 export { Env, parseEnv } from "./env.js";
+export { createOutbound } from "./outbound.js";
 export type { RedisConnection } from "./redis.js";
 export { connectRedis } from "./redis.js";
-export { createOutbound } from "./outbound.js";

@@ -1,6 +1,6 @@
-import type { RedisClient } from "./redis-client.js";
 import { z } from "zod";
 import { apiKeys } from "./api-keys.js";
+import type { RedisClient } from "./redis-client.js";
 
 /** Allow-list entries an operator added for one tenant, on top of WEBHOOK_ALLOW / IMAP_ALLOW. */
 export const TenantOutbound = z.object({
