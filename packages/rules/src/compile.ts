@@ -35,6 +35,10 @@ export interface CompiledRules {
 export interface EvaluateOptions {
   /** Reference time for relative dates ("-7d"), in epoch ms. Defaults to Date.now(). */
   now?: number;
+  /** Longest text value evaluated (default DEFAULT_MAX_FIELD_CHARS); longer values are cut. */
+  maxFieldChars?: number;
+  /** Called with each rule's index in `compiled.rules` before it is evaluated (the rule pool's watchdog). */
+  onRule?: (index: number) => void;
 }
 
 export interface RuleMatch {
@@ -170,11 +174,12 @@ export function evaluateRules(
   message: MailMessage,
   options: EvaluateOptions = {},
 ): RuleMatch[] {
-  const view = new MessageView(message, options.now ?? Date.now(), compiled.slots);
+  const view = new MessageView(message, options.now ?? Date.now(), compiled.slots, options.maxFieldChars);
   const folder = normaliseFolder(message.folder);
   const matches: RuleMatch[] = [];
-  for (const c of compiled.rules) {
+  for (const [i, c] of compiled.rules.entries()) {
     if (!c.rule.enabled || !inScope(c, message.mailboxId, folder)) continue;
+    options.onRule?.(i);
     if (c.when !== null && !evalNode(c.when, view)) continue;
     matches.push({ rule: c.rule, extracted: extractAll(c, view) });
     if (c.rule.stop) break;

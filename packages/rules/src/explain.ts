@@ -32,8 +32,11 @@ export interface RuleExplanation {
   matched: boolean;
   /** Whether `when` alone is true (true when there is no `when`). */
   conditionsMatched: boolean;
-  /** Why a rule whose conditions matched still does not fire: disabled, out of scope, or stopped. */
-  skipped: null | "disabled" | "mailbox" | "folder" | { stoppedBy: string };
+  /**
+   * Why a rule whose conditions matched still does not fire: disabled, out of scope, or stopped;
+   * "budget": its evaluation ran out of time (see RULES_EVAL_BUDGET_MS) and was not finished.
+   */
+  skipped: null | "disabled" | "mailbox" | "folder" | "budget" | { stoppedBy: string };
   /** Mirrors `when`; null when the rule has none. Every branch is evaluated, none short-circuited. */
   condition: ConditionExplanation | null;
   extracted: Record<string, string | null>;
@@ -77,6 +80,16 @@ function explainNode(node: Node, view: MessageView): ConditionExplanation {
   }
 }
 
+export interface ExplainOptions {
+  now?: number;
+  /** Longest text value evaluated (default DEFAULT_MAX_FIELD_CHARS). */
+  maxFieldChars?: number;
+  /** Called with each rule's index in priority order before it is evaluated. */
+  onRule?: (index: number) => void;
+  /** Rules already found to exceed the time budget: reported as skipped "budget", not evaluated. */
+  overBudget?: ReadonlySet<string>;
+}
+
 /**
  * Dry-run: for each rule (in evaluation order), whether it would fire for this message and the
  * result of every condition with the values it saw. Built for the API's explain endpoint.
@@ -88,11 +101,24 @@ function explainNode(node: Node, view: MessageView): ConditionExplanation {
 export function explainRules(
   rules: Rule[],
   message: MailMessage,
-  options: { now?: number } = {},
+  options: ExplainOptions = {},
 ): RuleExplanation[] {
-  const view = new MessageView(message, options.now ?? Date.now());
+  const view = new MessageView(message, options.now ?? Date.now(), 0, options.maxFieldChars);
   let stoppedBy: string | null = null;
-  return [...rules].sort(byPriority).map((rule) => {
+  return [...rules].sort(byPriority).map((rule, i) => {
+    const head = { id: rule.id, name: rule.name, priority: rule.priority };
+    if (options.overBudget?.has(rule.id)) {
+      const skipped = "budget" as const;
+      return {
+        rule: head,
+        matched: false,
+        conditionsMatched: false,
+        skipped,
+        condition: null,
+        extracted: {},
+      };
+    }
+    options.onRule?.(i);
     const c = compileRule(rule);
     const condition = c.when ? explainNode(c.when, view) : null;
     const conditionsMatched = condition ? condition.result : true;
@@ -104,7 +130,7 @@ export function explainRules(
     const matched = conditionsMatched && skipped === null;
     if (matched && rule.stop) stoppedBy = rule.id;
     return {
-      rule: { id: rule.id, name: rule.name, priority: rule.priority },
+      rule: head,
       matched,
       conditionsMatched,
       skipped,

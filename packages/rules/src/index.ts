@@ -1,12 +1,15 @@
 export type { WebhookInclude } from "./action.js";
 export { Action } from "./action.js";
 export type { CompiledRule, CompiledRules, EvaluateOptions, RuleMatch } from "./compile.js";
-export { compileRules, evaluateRules, rulesFor } from "./compile.js";
+export { byPriority, compileRules, evaluateRules, rulesFor } from "./compile.js";
 export { Condition, Leaf, OPS, Op } from "./condition.js";
-export type { ConditionExplanation, RuleExplanation } from "./explain.js";
+export { conditionDepth, repeatWidth } from "./cost.js";
+export type { ConditionExplanation, ExplainOptions, RuleExplanation } from "./explain.js";
 export { explainRules } from "./explain.js";
 export { FIELD_NAMES } from "./fields.js";
 export { MAX_IN_VALUES } from "./leaf.js";
+export type { RuleLimits } from "./limits.js";
+export { DEFAULT_MAX_FIELD_CHARS, DEFAULT_RULE_LIMITS } from "./limits.js";
 export { needsOf } from "./needs.js";
 export { MAX_PATTERN_LENGTH, MAX_PROGRAM_SIZE } from "./regex.js";
 export { Extract, Rule, RuleInput } from "./rule.js";

@@ -18,7 +18,7 @@ describe("regexes run in linear time", () => {
   it("the most complex pattern accepted stays fast on a 256 KB body", () => {
     let body = "";
     for (let i = 0; i < 256 * 1024; i++) body += i % 7 < 3 ? "a" : "b";
-    const compiled = compileRules(rules(ruleWhen({ field: "text", op: "matches", value: "(a|b){330}c" })));
+    const compiled = compileRules(rules(ruleWhen({ field: "text", op: "matches", value: "(a|b){100}c" })));
     const start = performance.now();
     expect(evaluateRules(compiled, message({ text: body }))).toHaveLength(0);
     expect(performance.now() - start).toBeLessThan(2000);

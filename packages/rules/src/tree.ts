@@ -17,7 +17,7 @@ export interface Problem {
   reason: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
+export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
 export function keyPath(path: string, key: string | number): string {

@@ -1,16 +1,21 @@
 import type { z } from "zod";
+import type { Condition } from "./condition.js";
+import { conditionDepth, countConditions, repeatWidth } from "./cost.js";
 import { parseField } from "./fields.js";
+import { DEFAULT_RULE_LIMITS, type RuleLimits } from "./limits.js";
 import { compileRegex } from "./regex.js";
 import { type Rule, RuleInput } from "./rule.js";
-import { buildTree, keyPath, MAX_CONDITION_DEPTH, type Problem } from "./tree.js";
+import { buildTree, isObject, keyPath, type Problem } from "./tree.js";
 
 export type { Problem } from "./tree.js";
 
 export type ValidationResult = { ok: true; rules: Rule[] } | { ok: false; problems: Problem[] };
 
 export interface ValidateOptions {
-  /** Deepest all/any/not nesting accepted (default MAX_CONDITION_DEPTH = 16). */
+  /** Deepest all/any/not nesting accepted (default MAX_CONDITION_DEPTH = 16); overrides limits.maxDepth. */
   maxDepth?: number;
+  /** Caps on what one rule may cost (defaults: DEFAULT_RULE_LIMITS). */
+  limits?: Partial<RuleLimits>;
 }
 
 function zodPath(prefix: string, path: readonly PropertyKey[]): string {
@@ -20,7 +25,7 @@ function zodPath(prefix: string, path: readonly PropertyKey[]): string {
 /**
  * Checks rules as users wrote them and returns them with defaults and ids, or every problem found
  * (schema errors, unknown fields, op/value mismatches, empty any/all, refused regexes, nesting
- * depth, bad extract patterns, duplicate ids). Paths start with the rule's index: `[2].when.any[0].op`.
+ * depth, too many conditions, patterns too wide, bad extract patterns, duplicate ids). Paths start with the rule's index: `[2].when.any[0].op`.
  *
  * Rules without an id get one from their name (`invoices-to-accounting`, then `-2`, `-3` for
  * repeats), so the same list yields the same ids on every load and ids survive edits of conditions.
@@ -31,18 +36,33 @@ function zodPath(prefix: string, path: readonly PropertyKey[]): string {
  */
 export function validateRules(input: unknown[], options: ValidateOptions = {}): ValidationResult {
   if (!Array.isArray(input)) return { ok: false, problems: [{ path: "", reason: "rules must be a list" }] };
-  const maxDepth = options.maxDepth ?? MAX_CONDITION_DEPTH;
+  const limits: RuleLimits = { ...DEFAULT_RULE_LIMITS, ...options.limits };
+  const maxDepth = options.maxDepth ?? limits.maxDepth;
   const problems: Problem[] = [];
   const parsed: { index: number; rule: Parsed }[] = [];
 
   input.forEach((raw, i) => {
     const at = `[${i}]`;
     const before = problems.length;
+    const when = isObject(raw) ? raw.when : undefined;
+    // Before any schema check: the condition schema is recursive, and 5,000 nested `not` would
+    // overflow the stack inside zod (a 500) instead of being refused.
+    if (when !== undefined && conditionDepth(when, maxDepth) > maxDepth) {
+      // buildTree stops at maxDepth, so it is safe here and names the exact place.
+      buildTree(when, `${at}.when`, problems, maxDepth);
+      return;
+    }
+    if (when !== undefined && countConditions(when, limits.maxConditions) > limits.maxConditions) {
+      problems.push({
+        path: `${at}.when`,
+        reason: `more than ${limits.maxConditions} conditions in one rule; split it into several rules or use "in" with a list`,
+      });
+      return;
+    }
     const result = RuleInput.safeParse(raw);
     // `when` is walked by buildTree, which says precisely what is wrong where a union error cannot.
     const whenProblems: Problem[] = [];
-    const hasWhen = typeof raw === "object" && raw !== null && "when" in raw && raw.when !== undefined;
-    if (hasWhen) buildTree((raw as { when: unknown }).when, `${at}.when`, whenProblems, maxDepth);
+    if (when !== undefined) buildTree(when, `${at}.when`, whenProblems, maxDepth);
     problems.push(...whenProblems);
     if (!result.success) {
       for (const issue of result.error.issues) {
@@ -51,6 +71,7 @@ export function validateRules(input: unknown[], options: ValidateOptions = {}): 
       }
     } else {
       checkRule(result.data, at, problems);
+      checkPatterns(result.data, at, problems, limits.maxRepeat);
     }
     if (problems.length === before && result.success) parsed.push({ index: i, rule: result.data });
   });
@@ -60,6 +81,32 @@ export function validateRules(input: unknown[], options: ValidateOptions = {}): 
 }
 
 type Parsed = z.output<typeof RuleInput>;
+
+function wide(pattern: string, maxRepeat: number): string | null {
+  const width = repeatWidth(pattern);
+  return width > maxRepeat
+    ? `regex too costly: its counted repeats ({n}, {n,m}) add up to ${width}, the limit is ${maxRepeat} (every counted position is evaluated at every character of the text); use fewer or smaller counts, or * and +`
+    : null;
+}
+
+/** Counted repeats per pattern (compileRegex has already refused what re2 cannot compile). */
+function checkPatterns(rule: Parsed, at: string, problems: Problem[], maxRepeat: number): void {
+  const walk = (c: Condition, path: string): void => {
+    if ("all" in c || "any" in c) {
+      const [group, list] = "all" in c ? ["all", c.all] : ["any", c.any];
+      for (const [i, x] of list.entries()) walk(x, keyPath(keyPath(path, group), i));
+    } else if ("not" in c) walk(c.not, keyPath(path, "not"));
+    else if (c.op === "matches" && typeof c.value === "string") {
+      const reason = wide(c.value, maxRepeat);
+      if (reason) problems.push({ path: keyPath(path, "value"), reason });
+    }
+  };
+  if (rule.when) walk(rule.when, keyPath(at, "when"));
+  for (const [name, x] of Object.entries(rule.extract ?? {})) {
+    const reason = wide(x.pattern, maxRepeat);
+    if (reason) problems.push({ path: keyPath(keyPath(keyPath(at, "extract"), name), "pattern"), reason });
+  }
+}
 
 function checkRule(rule: Parsed, at: string, problems: Problem[]): void {
   for (const [name, x] of Object.entries(rule.extract ?? {})) {

@@ -1,5 +1,6 @@
 import type { MailMessage } from "@mailhook/model";
 import type { FieldSpec, FieldValue } from "./fields.js";
+import { DEFAULT_MAX_FIELD_CHARS } from "./limits.js";
 import { foldNfc } from "./text.js";
 
 /**
@@ -17,6 +18,8 @@ export class MessageView {
     readonly message: MailMessage,
     readonly now: number,
     slots = 0,
+    /** Longest text value rules see; longer values are cut (a rule's cost grows with its text). */
+    private readonly maxChars = DEFAULT_MAX_FIELD_CHARS,
   ) {
     this.memo = new Uint8Array(slots);
   }
@@ -27,9 +30,15 @@ export class MessageView {
     if (v === undefined) {
       v = fold
         ? this.values(spec, false).map((x) => (typeof x === "string" ? foldNfc(x) : x))
-        : spec.read(this.message);
+        : this.capped(spec.read(this.message));
       cache.set(spec.key, v);
     }
     return v;
+  }
+
+  private capped(values: FieldValue[]): FieldValue[] {
+    const max = this.maxChars;
+    if (!values.some((x) => typeof x === "string" && x.length > max)) return values;
+    return values.map((x) => (typeof x === "string" && x.length > max ? x.slice(0, max) : x));
   }
 }

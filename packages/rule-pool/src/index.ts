@@ -1,0 +1,2 @@
+export type { BudgetExceeded, PoolResult, RulePool, RulePoolOptions } from "./pool.js";
+export { createRulePool } from "./pool.js";

@@ -1,0 +1,127 @@
+import type { MailMessage } from "@mailhook/model";
+import { compileRules, evaluateRules, type Rule, validateRules } from "@mailhook/rules";
+import { afterAll, describe, expect, it } from "vitest";
+import { createRulePool } from "./pool.js";
+
+const HOSTILE = "a.{100}a.{100}b$";
+
+/** Builds rules without the save-time caps: the pool must hold even rules stored before them. */
+function rulesOf(...list: { id: string; when: unknown; priority?: number }[]): Rule[] {
+  return list.map((r) => {
+    const v = validateRules([{ name: r.id, ...r, actions: [{ type: "delete" }] }], {
+      limits: { maxRepeat: 10_000 },
+    });
+    if (!v.ok) throw new Error(JSON.stringify(v.problems));
+    return v.rules[0] as Rule;
+  });
+}
+
+function mail(text: string): MailMessage {
+  return {
+    mailboxId: "mbx_1",
+    folder: "INBOX",
+    uid: 1,
+    uidValidity: 1,
+    messageId: "<m@x>",
+    inReplyTo: null,
+    references: [],
+    threadKey: "<m@x>",
+    date: null,
+    internalDate: "2024-05-01T10:00:05.000Z",
+    subject: "Invoice 42",
+    from: [{ name: "", address: "billing@vendor.com" }],
+    sender: [],
+    to: [],
+    cc: [],
+    bcc: [],
+    replyTo: [],
+    flags: [],
+    size: text.length,
+    headers: {},
+    text,
+    textTruncated: false,
+    html: null,
+    htmlTruncated: false,
+    attachments: [],
+  } as MailMessage;
+}
+
+// 1 MB of a/b at random, then "x": the hostile pattern never matches and costs ~8 s on re2js
+// (2 s per 256 KB), far past the budget even on an idle machine, while the normal rules take
+// microseconds, far inside it even on a machine at load 20.
+let seed = 7;
+const rnd = () => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed / 0x7fffffff;
+};
+const hostileText = `${Array.from({ length: 1024 * 1024 }, () => (rnd() < 0.5 ? "a" : "b")).join("")}x`;
+
+const BUDGET = 1000;
+const pool = createRulePool({ threads: 1, budgetMs: BUDGET, maxFieldChars: 2 * 1024 * 1024 });
+afterAll(() => pool.close());
+
+describe("rule pool", () => {
+  it("evaluates regex rules in a thread with the same result as inline", async () => {
+    const rules = rulesOf(
+      { id: "inv", when: { field: "subject", op: "matches", value: "invoice\\s+(\\d+)" } },
+      { id: "nope", when: { field: "subject", op: "matches", value: "^receipt" } },
+    );
+    const compiled = compileRules(rules);
+    const m = mail("hello");
+    const { value, exceeded } = await pool.evaluate("t1", compiled, m);
+    expect(exceeded).toEqual([]);
+    expect(value.map((x) => x.rule.id)).toEqual(evaluateRules(compiled, m).map((x) => x.rule.id));
+    expect(value.map((x) => x.rule.id)).toEqual(["inv"]);
+  }, 60_000);
+
+  it("stops a rule at the budget, reports it, and still evaluates the others", async () => {
+    const rules = rulesOf(
+      { id: "hostile", priority: 1, when: { field: "text", op: "matches", value: HOSTILE } },
+      { id: "normal", priority: 2, when: { field: "subject", op: "matches", value: "invoice" } },
+    );
+    const { value, exceeded } = await pool.evaluate("evil", compileRules(rules), mail(hostileText));
+    expect(exceeded).toEqual([{ ruleId: "hostile", budgetMs: BUDGET }]);
+    expect(value.map((x) => x.rule.id)).toEqual(["normal"]);
+  }, 60_000);
+
+  it("the dry run's explanation marks the rule skipped for budget", async () => {
+    const rules = rulesOf(
+      { id: "normal", priority: 1, when: { field: "subject", op: "contains", value: "invoice" } },
+      { id: "hostile", priority: 2, when: { field: "text", op: "matches", value: HOSTILE } },
+    );
+    const { value, exceeded } = await pool.explain("evil", rules, mail(hostileText));
+    expect(exceeded.map((e) => e.ruleId)).toEqual(["hostile"]);
+    expect(value.map((r) => [r.rule.id, r.matched, r.skipped])).toEqual([
+      ["normal", true, null],
+      ["hostile", false, "budget"],
+    ]);
+  }, 60_000);
+
+  it("tenants take turns: another tenant's message is not queued behind a hostile tenant's backlog", async () => {
+    const hostile = compileRules(
+      rulesOf({ id: "h", when: { field: "text", op: "matches", value: HOSTILE } }),
+    );
+    const normal = compileRules(
+      rulesOf({ id: "n", when: { field: "subject", op: "matches", value: "invoice" } }),
+    );
+    const order: string[] = [];
+    const a = [1, 2, 3].map((i) =>
+      pool.evaluate("A", hostile, mail(hostileText)).then(() => order.push(`A${i}`)),
+    );
+    const b = pool.evaluate("B", normal, mail("hi")).then((r) => {
+      order.push("B");
+      return r;
+    });
+    const [rb] = await Promise.all([b, ...a]);
+    expect(rb.value.map((x) => x.rule.id)).toEqual(["n"]);
+    expect(order.indexOf("B")).toBeLessThan(order.indexOf("A3"));
+  }, 60_000);
+
+  it("rule sets without regexes run inline (bounded cost, no thread hop)", async () => {
+    const compiled = compileRules(
+      rulesOf({ id: "c", when: { field: "text", op: "contains", value: "zzz" } }),
+    );
+    const { value } = await pool.evaluate("t1", compiled, mail(hostileText));
+    expect(value).toEqual([]);
+  });
+});

@@ -1,0 +1,262 @@
+import { Worker } from "node:worker_threads";
+import type { MailMessage } from "@mailhook/model";
+import {
+  byPriority,
+  type CompiledRules,
+  DEFAULT_MAX_FIELD_CHARS,
+  evaluateRules,
+  type Rule,
+  type RuleExplanation,
+  type RuleMatch,
+} from "@mailhook/rules";
+import type { ThreadData, ThreadReply, ThreadTask } from "./protocol.js";
+import { needsThread } from "./regex-free.js";
+
+export interface RulePoolOptions {
+  /** Evaluation threads (default 1). Each runs one message at a time. */
+  threads?: number;
+  /** Most time one message's rules of one tenant may take (default 1,000 ms). */
+  budgetMs?: number;
+  /** Longest text value evaluated (default the worker's 256 KB text cap). */
+  maxFieldChars?: number;
+}
+
+/** A rule whose evaluation on one message was stopped at the time budget. */
+export interface BudgetExceeded {
+  ruleId: string;
+  budgetMs: number;
+}
+
+export interface PoolResult<T> {
+  value: T;
+  /** Rules stopped at the budget: they count as not matching, the others were evaluated in full. */
+  exceeded: BudgetExceeded[];
+}
+
+export interface RulePool {
+  /** evaluateRules with a time budget; rule sets without regexes run inline (their cost is bounded). */
+  evaluate(tenantId: string, compiled: CompiledRules, message: MailMessage): Promise<PoolResult<RuleMatch[]>>;
+  /** explainRules with a time budget, always off the event loop (a dry run's rules are unsaved). */
+  explain(tenantId: string, rules: Rule[], message: MailMessage): Promise<PoolResult<RuleExplanation[]>>;
+  close(): Promise<void>;
+}
+
+type Outcome = { kind: "done"; reply: ThreadReply } | { kind: "timeout"; index: number };
+
+interface Job {
+  task: Omit<ThreadTask, "id" | "rules">;
+  rules: Rule[];
+  settle: (o: Outcome | Error) => void;
+}
+
+interface Thread {
+  worker: Worker;
+  progress: Int32Array;
+  ready: boolean;
+  busy: boolean;
+  known: Set<string>;
+}
+
+const here = import.meta.url;
+const ts = here.endsWith(".ts");
+const ENTRY = new URL(ts ? "./thread.ts" : "./thread.js", here).href;
+const BOOT = new URL("./thread-boot.mjs", here);
+
+/**
+ * Rule evaluation with a hard time budget. A linear-time regex can still cost seconds on 256 KB
+ * (`a.{25}b$` about 0.6 s on re2js, and no engine measured is fast on every pattern, see
+ * docs/benchmarks.md), so rules with regexes run in worker threads: when a message's rules take
+ * longer than the budget the thread is terminated, the rule it was running is reported as over
+ * budget, and the others are evaluated again without it. Tenants take turns for the threads, so
+ * one tenant's slow rules delay its own messages, not another tenant's.
+ *
+ * @example
+ * const pool = createRulePool({ threads: 1, budgetMs: 1000 });
+ * const { value: matches, exceeded } = await pool.evaluate(tenantId, compiled, message);
+ */
+export function createRulePool(options: RulePoolOptions = {}): RulePool {
+  const size = Math.max(1, options.threads ?? 1);
+  const budgetMs = options.budgetMs ?? 1000;
+  const maxFieldChars = options.maxFieldChars ?? DEFAULT_MAX_FIELD_CHARS;
+  const threads: Thread[] = [];
+  const queues = new Map<string, Job[]>();
+  const turn: string[] = [];
+  const keys = new WeakMap<object, string>();
+  let nextKey = 0;
+  let nextId = 0;
+  let closed = false;
+
+  const keyOf = (o: object): string => {
+    let k = keys.get(o);
+    if (!k) {
+      k = `r${nextKey++}`;
+      keys.set(o, k);
+    }
+    return k;
+  };
+
+  function spawn(): Thread {
+    const progress = new SharedArrayBuffer(4);
+    const data: ThreadData = { progress, entry: ENTRY, tsx: ts };
+    const worker = new Worker(BOOT, { workerData: data, execArgv: [] });
+    const t: Thread = {
+      worker,
+      progress: new Int32Array(progress),
+      ready: false,
+      busy: false,
+      known: new Set(),
+    };
+    worker.on("message", (m: ThreadReply) => {
+      if ("ready" in m) {
+        t.ready = true;
+        dispatch();
+      }
+    });
+    worker.unref();
+    return t;
+  }
+
+  // A thread takes a second or more to start under load: a warm spare takes over at once.
+  let spare: Thread | null = null;
+  function replace(t: Thread): void {
+    void t.worker.terminate();
+    const i = threads.indexOf(t);
+    if (i < 0 || closed) return;
+    threads[i] = spare ?? spawn();
+    spare = spawn();
+  }
+
+  /** Tenants in turn: the first tenant with work goes to the back of the line after each job. */
+  function nextJob(): Job | undefined {
+    for (let n = turn.length; n > 0; n--) {
+      const tenant = turn.shift() as string;
+      const q = queues.get(tenant);
+      const job = q?.shift();
+      if (q && q.length > 0) turn.push(tenant);
+      else queues.delete(tenant);
+      if (job) return job;
+    }
+    return undefined;
+  }
+
+  function dispatch(): void {
+    for (const t of threads) {
+      if (!t.ready || t.busy) continue;
+      const job = nextJob();
+      if (!job) return;
+      start(t, job);
+    }
+  }
+
+  function start(t: Thread, job: Job): void {
+    t.busy = true;
+    const id = nextId++;
+    const sendRules = !t.known.has(job.task.key);
+    t.known.add(job.task.key);
+    Atomics.store(t.progress, 0, 0);
+    let done = false;
+    const finish = (o: Outcome | Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      t.worker.off("message", onMessage);
+      t.worker.off("error", onError);
+      t.worker.off("exit", onExit);
+      t.busy = false;
+      job.settle(o);
+      dispatch();
+    };
+    const onMessage = (m: ThreadReply) => {
+      if ("id" in m && m.id === id) finish({ kind: "done", reply: m });
+    };
+    const onError = (err: Error) => {
+      replace(t);
+      finish(err);
+    };
+    const onExit = () => {
+      replace(t);
+      finish(new Error("rule thread exited"));
+    };
+    const timer = setTimeout(() => {
+      const index = Atomics.load(t.progress, 0) - 1;
+      t.worker.off("exit", onExit);
+      replace(t);
+      finish({ kind: "timeout", index });
+    }, budgetMs);
+    t.worker.on("message", onMessage);
+    t.worker.on("error", onError);
+    t.worker.on("exit", onExit);
+    const task: ThreadTask = { ...job.task, id, ...(sendRules ? { rules: job.rules } : {}) };
+    t.worker.postMessage(task);
+  }
+
+  function submit(tenantId: string, job: Omit<Job, "settle">): Promise<Outcome> {
+    if (closed) return Promise.reject(new Error("rule pool is closed"));
+    return new Promise((resolve, reject) => {
+      const q = queues.get(tenantId);
+      const full: Job = { ...job, settle: (o) => (o instanceof Error ? reject(o) : resolve(o)) };
+      if (q) q.push(full);
+      else {
+        queues.set(tenantId, [full]);
+        turn.push(tenantId);
+      }
+      dispatch();
+    });
+  }
+
+  /** Runs a task until it finishes, dropping the rule that ran out of budget each time it does. */
+  async function budgeted(
+    tenantId: string,
+    kind: ThreadTask["kind"],
+    key: string,
+    rules: Rule[],
+    message: MailMessage,
+  ): Promise<{ reply: ThreadReply; exceeded: BudgetExceeded[] }> {
+    const skip: string[] = [];
+    const exceeded: BudgetExceeded[] = [];
+    const now = Date.now();
+    for (;;) {
+      const task = { kind, key, message, skip: [...skip], maxFieldChars, now };
+      const o = await submit(tenantId, { task, rules });
+      if (o.kind === "done") return { reply: o.reply, exceeded };
+      // Before any rule started (compiling took the budget), the first rule not yet dropped is blamed.
+      const rule = rules[o.index] ?? rules.find((r) => !skip.includes(r.id));
+      if (!rule || skip.includes(rule.id)) throw new Error("rule evaluation ran out of budget");
+      skip.push(rule.id);
+      exceeded.push({ ruleId: rule.id, budgetMs });
+    }
+  }
+
+  for (let i = 0; i < size; i++) threads.push(spawn());
+  spare = spawn();
+
+  return {
+    async evaluate(tenantId, compiled, message) {
+      if (!needsThread(compiled)) {
+        return { value: evaluateRules(compiled, message, { maxFieldChars }), exceeded: [] };
+      }
+      const rules = compiled.rules.map((c) => c.rule);
+      const { reply, exceeded } = await budgeted(tenantId, "evaluate", keyOf(compiled), rules, message);
+      if (!("matches" in reply)) throw threadError(reply);
+      const byId = new Map(rules.map((r) => [r.id, r]));
+      const value = reply.matches.map((m) => ({ rule: byId.get(m.ruleId) as Rule, extracted: m.extracted }));
+      return { value, exceeded };
+    },
+    async explain(tenantId, rules, message) {
+      const sorted = [...rules].sort(byPriority);
+      const { reply, exceeded } = await budgeted(tenantId, "explain", keyOf(sorted), sorted, message);
+      if (!("explained" in reply)) throw threadError(reply);
+      return { value: reply.explained, exceeded };
+    },
+    async close() {
+      closed = true;
+      for (const [, q] of queues) for (const j of q) j.settle(new Error("rule pool is closed"));
+      queues.clear();
+      await Promise.all([...threads, ...(spare ? [spare] : [])].map((t) => t.worker.terminate()));
+    },
+  };
+}
+
+function threadError(reply: ThreadReply): Error {
+  return new Error("error" in reply ? reply.error : "unexpected reply from a rule thread");
+}
