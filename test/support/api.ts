@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type ApiDeps, createApp } from "@mailhook/api";
 import { createLogger, type Logger } from "@mailhook/log";
+import { createRulePool, type RulePool } from "@mailhook/rule-pool";
 import { createSecretBox, createStore, generateKeySpec, type SecretBox, type Store } from "@mailhook/store";
 import { Redis } from "ioredis";
 import { testOutbound } from "./outbound.js";
@@ -29,6 +30,8 @@ export class ApiHarness {
   readonly store: Store;
   readonly secrets: SecretBox;
   readonly app: ReturnType<typeof createApp>;
+  /** The dry run's evaluation threads (closed by stop). */
+  readonly rulePool: RulePool;
   private readonly ownsRedis: boolean;
 
   constructor(opts: ApiHarnessOptions) {
@@ -46,7 +49,9 @@ export class ApiHarness {
       this.store = createStore({ redis: this.redis, prefix: this.prefix, secrets: this.secrets });
       this.ownsRedis = true;
     }
+    this.rulePool = opts.deps?.rulePool ?? createRulePool(opts.deps?.ruleBudget);
     this.app = createApp({
+      rulePool: this.rulePool,
       redis: this.redis,
       store: this.store,
       prefix: this.prefix,
@@ -121,6 +126,7 @@ export class ApiHarness {
       const { appendFileSync } = await import("node:fs");
       appendFileSync(process.env.MAILHOOK_TEST_LOGS, `${this.logs.text()}\n`);
     }
+    await this.rulePool.close();
     if (this.ownsRedis) this.redis.disconnect();
   }
 }

@@ -36,6 +36,19 @@ export const RuleView = RuleInputSchema.extend({
   when: When.optional(),
   managed: z.enum(["file", "api"]),
   etag: z.string().openapi({ description: "Send as If-Match to change or delete this rule" }),
+  health: z
+    .object({
+      state: z.enum(["active", "suspended"]),
+      budgetExceeded: z.number().int(),
+      lastError: z.string().nullable(),
+      lastExceededAt: z.string().nullable(),
+      suspendedAt: z.string().nullable(),
+    })
+    .optional()
+    .openapi({
+      description:
+        "GET only, and only once the rule ran out of evaluation budget (RULES_EVAL_BUDGET_MS): how often, the last error, and whether it is suspended (after RULES_BUDGET_STRIKES; changing or enabling the rule resumes it)",
+    }),
 }).openapi("Rule");
 export type RuleView = z.infer<typeof RuleView>;
 
@@ -105,7 +118,10 @@ const MessageExplanation = z.object({
       rule: z.object({ id: z.string(), name: z.string(), priority: z.number() }),
       matched: z.boolean(),
       conditionsMatched: z.boolean(),
-      skipped: z.union([z.null(), z.string(), z.object({ stoppedBy: z.string() })]),
+      skipped: z.union([z.null(), z.string(), z.object({ stoppedBy: z.string() })]).openapi({
+        description:
+          'null, "disabled", "mailbox", "folder", "budget" (stopped at RULES_EVAL_BUDGET_MS, not evaluated in full) or { stoppedBy }',
+      }),
       condition: Explanation,
       extracted: z.record(z.string(), z.string().nullable()),
     }),

@@ -2,6 +2,8 @@ export type { RuleActionArgs, RuleActionPlan } from "./act-plan.js";
 export { planRuleActions } from "./act-plan.js";
 export type { BackfillDeps, BackfillProgress } from "./backfill.js";
 export { backfillProgress, MAX_BACKFILL_MESSAGES, searchSince, startBackfill } from "./backfill.js";
+export type { EvaluateMessage } from "./budgeted-evaluate.js";
+export { createBudgetedEvaluator } from "./budgeted-evaluate.js";
 export type { ExplainTarget } from "./explain.js";
 export { explainRawMessage } from "./explain.js";
 export type { FetchBatcher, FetchBatcherOptions, FetchResult } from "./fetch-batcher.js";

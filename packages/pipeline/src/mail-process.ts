@@ -6,6 +6,7 @@ import { evaluateRules } from "@mailhook/rules";
 import type { Store } from "@mailhook/store";
 import { buildPayload } from "@mailhook/webhook";
 import { planRuleActions } from "./act-plan.js";
+import type { EvaluateMessage } from "./budgeted-evaluate.js";
 import {
   createFetchBatcher,
   type FetchBatcherOptions,
@@ -39,6 +40,8 @@ export interface MailProcessDeps {
   onFetchFailed?: () => void;
   /** FETCH command shape; tests turn the guards off to make a message the server refuses. */
   fetchShape?: FetchBatcherOptions["shape"];
+  /** Rule evaluation with a time budget (createBudgetedEvaluator); default: inline, unbounded. */
+  evaluate?: EvaluateMessage;
 }
 
 /** One message of a `mail.process` job: the unit `processMail` works on. */
@@ -109,7 +112,9 @@ export function createMailProcessor(deps: MailProcessDeps) {
     const message = fetched.message;
     if (!message) return { kind: "expunged" };
 
-    const matches = evaluateRules(compiled, message);
+    const matches = deps.evaluate
+      ? await deps.evaluate(job, compiled, message)
+      : evaluateRules(compiled, message);
     const key = messageKey(mailboxId, folder, uidValidity, uid);
     let deliveries = 0;
     for (const match of matches) {

@@ -1,6 +1,6 @@
 import type { ContentNeeds } from "@mailhook/model";
 import { type CompiledRules, compileRules, needsOf, rulesFor } from "@mailhook/rules";
-import type { Store } from "@mailhook/store";
+import type { RuleHealthStore, Store } from "@mailhook/store";
 
 interface Entry {
   version: number;
@@ -10,9 +10,10 @@ interface Entry {
 
 /**
  * Compiled rules per tenant, recompiled only when the tenant's rules version moves (one GET per
- * job). Edits through the config file or the API therefore apply to the very next message.
+ * job). Edits through the config file or the API therefore apply to the very next message. Rules
+ * suspended for running out of evaluation budget are left out (a suspension bumps the version).
  */
-export function createRuleCache(store: Store) {
+export function createRuleCache(store: Store, health?: RuleHealthStore) {
   const cache = new Map<string, Entry>();
   return {
     async forFolder(
@@ -23,7 +24,11 @@ export function createRuleCache(store: Store) {
       const version = await store.rulesVersion(tenantId);
       let entry = cache.get(tenantId);
       if (!entry || entry.version !== version) {
-        const rules = await store.listRules(tenantId);
+        const [all, suspended] = await Promise.all([
+          store.listRules(tenantId),
+          health ? health.suspended(tenantId) : new Set<string>(),
+        ]);
+        const rules = suspended.size > 0 ? all.filter((r) => !suspended.has(r.id)) : all;
         entry = { version, compiled: compileRules(rules), scoped: new Map() };
         cache.set(tenantId, entry);
       }

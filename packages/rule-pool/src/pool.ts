@@ -192,6 +192,7 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
 
   function submit(tenantId: string, job: Omit<Job, "settle">): Promise<Outcome> {
     if (closed) return Promise.reject(new Error("rule pool is closed"));
+    ensureThreads();
     return new Promise((resolve, reject) => {
       const q = queues.get(tenantId);
       const full: Job = { ...job, settle: (o) => (o instanceof Error ? reject(o) : resolve(o)) };
@@ -227,8 +228,12 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
     }
   }
 
-  for (let i = 0; i < size; i++) threads.push(spawn());
-  spare = spawn();
+  // Threads start with the first rule set that needs one: most processes never evaluate a regex.
+  function ensureThreads(): void {
+    if (threads.length > 0) return;
+    for (let i = 0; i < size; i++) threads.push(spawn());
+    spare = spawn();
+  }
 
   return {
     async evaluate(tenantId, compiled, message) {

@@ -192,6 +192,21 @@ export const Env = z.object({
    * commands per message; burst throughput 459–531 vs 619–643 msg/s, bench/throughput.ts).
    */
   WEBHOOK_INLINE_FIRST_ATTEMPT: bool(false),
+
+  /** Rule cost (docs/rules.md, "Cost limits"): all/any/not groups and leaves per rule. */
+  RULES_MAX_CONDITIONS: int(100).refine((n) => n >= 1, "must be at least 1"),
+  /** Largest sum of counted repeats ({n}, {n,m}) in one pattern; `a.{100}a.{100}b` is 200. */
+  RULES_MAX_REPEAT: int(100),
+  /** Characters of one text value rules see (worker and dry run alike); longer values are cut. */
+  RULES_MAX_FIELD_CHARS: int(256 * 1024).refine((n) => n >= 1, "must be at least 1"),
+  /** Most time one message's rules (of one tenant) may take; a rule past it is stopped and reported. */
+  RULES_EVAL_BUDGET_MS: int(1_000).refine((n) => n >= 10, "must be at least 10"),
+  /** Threads evaluating rules with regexes, per worker or api process. */
+  RULES_EVAL_THREADS: int(2).refine((n) => n >= 1, "must be at least 1"),
+  /** Times a rule may run out of budget before it is suspended (until it is changed or re-enabled). */
+  RULES_BUDGET_STRIKES: int(3).refine((n) => n >= 1, "must be at least 1"),
+  /** Most rules one POST /v1/rules/test evaluates. */
+  RULES_TEST_MAX_RULES: int(100).refine((n) => n >= 1, "must be at least 1"),
 });
 export type Env = z.infer<typeof Env>;
 

@@ -50,6 +50,8 @@ export type { RedisClient } from "./redis-client.js";
 export { duplicateClient, getMany, isCluster } from "./redis-client.js";
 export type { ResealResult } from "./reseal.js";
 export { resealSecrets } from "./reseal.js";
+export type { BudgetHit, RuleHealthStore } from "./rule-health.js";
+export { createRuleHealth, RuleHealth } from "./rule-health.js";
 export type { CasResult, RuleWrite, RuleWriter, StoredRule } from "./rules-cas.js";
 export { createRuleWriter, ruleEtag } from "./rules-cas.js";
 export type { SecretBox, SecretContext } from "./secret-box.js";

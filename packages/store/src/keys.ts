@@ -23,6 +23,8 @@ export function keys(prefix: string) {
     endpoints: (tenantId: string) => `${prefix}:endpoints:${tenantId}`,
     rules: (tenantId: string) => `${prefix}:rules:{${tenantId}}`,
     rulesVersion: (tenantId: string) => `${prefix}:rules-version:{${tenantId}}`,
+    /** Per rule of a tenant: how often it ran out of evaluation budget, and whether it is suspended. */
+    ruleHealth: (tenantId: string) => `${prefix}:rule-health:{${tenantId}}`,
     tenants: `${prefix}:tenants`,
     cursor: (tenantId: string, mailboxId: string, folder: string) =>
       `${prefix}:cursor:${mbx(tenantId, mailboxId)}:${folderKey(folder)}`,

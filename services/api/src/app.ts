@@ -58,7 +58,11 @@ export function createApp(deps: ApiDeps): Api {
   };
   const jsonLimit = bodyLimit({ maxSize: svc.limits.bodyBytes, onError: tooLarge(svc.limits.bodyBytes) });
   const emlLimit = bodyLimit({ maxSize: svc.limits.emlBytes, onError: tooLarge(svc.limits.emlBytes) });
-  app.use("/v1/*", (c, next) => (c.req.path === "/v1/rules/test" ? emlLimit(c, next) : jsonLimit(c, next)));
+  // Only a raw message may be large; a JSON dry run gets the JSON limit like every other body.
+  const isRawMessage = (c: Context<AppEnv>) =>
+    c.req.path === "/v1/rules/test" &&
+    (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase() === "message/rfc822";
+  app.use("/v1/*", (c, next) => (isRawMessage(c) ? emlLimit(c, next) : jsonLimit(c, next)));
   app.use("/v1/*", clientAddress({ trustedProxies: deps.trustedProxies ?? [] }));
   app.use(
     "/v1/*",

@@ -1,14 +1,19 @@
 import type { Logger } from "@mailhook/log";
+import type { FetchLimits } from "@mailhook/model";
 import type { OutboundPolicy } from "@mailhook/net";
 import type { Producer } from "@mailhook/queue";
+import type { RulePool, RulePoolOptions } from "@mailhook/rule-pool";
+import type { RuleLimits } from "@mailhook/rules";
 import type { Quotas, RedisClient, SecretBox, Store } from "@mailhook/store";
 import type { MailboxProbe } from "./verify-mailbox.js";
 
 export interface ApiLimits {
   /** Largest JSON body accepted (bytes). */
   bodyBytes: number;
-  /** Largest body of POST /v1/rules/test, which carries a whole message (bytes). */
+  /** Largest message/rfc822 body of POST /v1/rules/test (bytes); its JSON form gets bodyBytes. */
   emlBytes: number;
+  /** Most rules one POST /v1/rules/test evaluates. */
+  testMaxRules: number;
   /** Requests per token per window. */
   ratePerWindow: number;
   rateWindowMs: number;
@@ -20,6 +25,7 @@ export interface ApiLimits {
 export const DEFAULT_LIMITS: ApiLimits = {
   bodyBytes: 1024 * 1024,
   emlBytes: 25 * 1024 * 1024,
+  testMaxRules: 100,
   ratePerWindow: 600,
   rateWindowMs: 60_000,
   authFailuresPerWindow: 20,
@@ -50,6 +56,13 @@ export interface ApiDeps {
   quotas?: Partial<Quotas>;
   /** Reverse proxies whose X-Forwarded-For names the client (API_TRUSTED_PROXIES); absent: none. */
   trustedProxies?: string[];
+  /** Caps checked when a rule is saved or tried (defaults: DEFAULT_RULE_LIMITS). */
+  ruleLimits?: Partial<RuleLimits>;
+  /** The dry run's evaluation threads and time budget (RULES_EVAL_*); used when rulePool is absent. */
+  ruleBudget?: RulePoolOptions & { strikes?: number };
+  /** The fetch caps of the worker: the dry run applies them to posted messages too. */
+  fetchLimits?: FetchLimits;
+  rulePool?: RulePool;
   /** Origins allowed by CORS; empty or absent = CORS off (no CORS headers at all). */
   corsOrigins?: string[];
   /** The `mail.process` producer backfills enqueue to; absent: backfill answers 501. */

@@ -56,6 +56,19 @@ const app = createApp({
     rateWindowMs: env.API_RATE_WINDOW_MS,
     authFailuresPerWindow: env.API_AUTH_FAILURE_LIMIT,
     authFailureWindowMs: env.API_AUTH_FAILURE_WINDOW_MS,
+    testMaxRules: env.RULES_TEST_MAX_RULES,
+  },
+  ruleLimits: { maxConditions: env.RULES_MAX_CONDITIONS, maxRepeat: env.RULES_MAX_REPEAT },
+  ruleBudget: {
+    threads: env.RULES_EVAL_THREADS,
+    budgetMs: env.RULES_EVAL_BUDGET_MS,
+    maxFieldChars: env.RULES_MAX_FIELD_CHARS,
+    strikes: env.RULES_BUDGET_STRIKES,
+  },
+  fetchLimits: {
+    textBytes: env.FETCH_TEXT_MAX_BYTES,
+    htmlBytes: env.FETCH_HTML_MAX_BYTES,
+    attachmentBytes: env.FETCH_ATTACHMENT_MAX_BYTES,
   },
   workerCounts: async () =>
     Object.fromEntries(

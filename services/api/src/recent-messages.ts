@@ -32,7 +32,13 @@ export async function recentMessages(
       const uids: number[] = [];
       for await (const msg of client.fetch(`${first}:*`, { uid: true })) uids.push(msg.uid);
       const target = { mailboxId, folder, uidValidity: Number(box.uidValidity) };
-      const byUid = await fetchMessages(client, target, uids.slice(-count), needs, DEFAULT_FETCH_LIMITS);
+      const byUid = await fetchMessages(
+        client,
+        target,
+        uids.slice(-count),
+        needs,
+        svc.deps.fetchLimits ?? DEFAULT_FETCH_LIMITS,
+      );
       return [...byUid.values()].reverse();
     });
   } catch (err) {

@@ -18,7 +18,7 @@ function bodyPath(path: string): string {
  */
 export async function validateRule(svc: Services, tenantId: string, raw: unknown, id: string): Promise<Rule> {
   const input = raw && typeof raw === "object" && !Array.isArray(raw) ? { ...raw, id } : raw;
-  const r = validateRules([input]);
+  const r = validateRules([input], { limits: svc.deps.ruleLimits ?? {} });
   if (!r.ok) throw ruleProblems(r.problems.map((p) => ({ path: bodyPath(p.path), reason: p.reason })));
   const rule = r.rules[0] as Rule;
   const details: ErrorDetail[] = [];

@@ -1,4 +1,5 @@
 import type { OutboundPolicy } from "@mailhook/net";
+import { createRulePool, type RulePool } from "@mailhook/rule-pool";
 import {
   type AuthFailures,
   type Backfills,
@@ -8,6 +9,7 @@ import {
   createMailboxOAuth,
   createQuotas,
   createRateLimiter,
+  createRuleHealth,
   createRuleWriter,
   createTenantOutbound,
   createTenants,
@@ -16,6 +18,7 @@ import {
   type Idempotency,
   type MailboxOAuthStore,
   type RateLimiter,
+  type RuleHealthStore,
   type RuleWriter,
   type TenantOutboundStore,
   type TenantQuotas,
@@ -44,6 +47,9 @@ export interface Services {
   tenantRate: RateLimiter;
   probe: MailboxProbe;
   backfills: Backfills;
+  /** Dry runs evaluate here, off the event loop and within the time budget. */
+  rulePool: RulePool;
+  ruleHealth: RuleHealthStore;
 }
 
 export function createServices(deps: ApiDeps): Services {
@@ -70,5 +76,7 @@ export function createServices(deps: ApiDeps): Services {
     tenantRate: createRateLimiter({ redis, prefix, limit: DEFAULT_QUOTAS.apiPerMinute, windowMs: 60_000 }),
     probe: deps.probeMailbox ?? createImapProbe(),
     backfills: createBackfills({ redis, prefix }),
+    rulePool: deps.rulePool ?? createRulePool(deps.ruleBudget),
+    ruleHealth: createRuleHealth(deps.store, { strikes: deps.ruleBudget?.strikes ?? 3 }),
   };
 }

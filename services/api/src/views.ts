@@ -11,6 +11,7 @@ import {
   type Endpoint,
   type Mailbox,
   type MailboxOAuth,
+  type RuleHealth,
   type StoredRule,
   signingSecrets,
 } from "@mailhook/store";
@@ -63,8 +64,8 @@ export function endpointView(e: Endpoint): EndpointView {
   };
 }
 
-export function ruleView(r: StoredRule, etag: string): z.infer<typeof RuleView> {
-  return { ...r, managed: r.managed ?? "api", etag: `"${etag}"` };
+export function ruleView(r: StoredRule, etag: string, health?: RuleHealth | null): z.infer<typeof RuleView> {
+  return { ...r, managed: r.managed ?? "api", etag: `"${etag}"`, ...(health ? { health } : {}) };
 }
 
 export function deliverySummary(d: DeliveryRecord): z.infer<typeof DeliverySummary> {

@@ -35,6 +35,12 @@ const service = await startWorkerService({
   actConcurrency: env.ACT_CONCURRENCY,
   createFolders: env.ACT_CREATE_FOLDERS,
   inlineFirstAttempt: env.WEBHOOK_INLINE_FIRST_ATTEMPT,
+  ruleBudget: {
+    threads: env.RULES_EVAL_THREADS,
+    budgetMs: env.RULES_EVAL_BUDGET_MS,
+    maxFieldChars: env.RULES_MAX_FIELD_CHARS,
+    strikes: env.RULES_BUDGET_STRIKES,
+  },
 });
 onShutdown(log, async () => {
   await service.stop();

@@ -3,6 +3,7 @@ import type { Logger } from "@mailhook/log";
 import type { FetchLimits } from "@mailhook/model";
 import type { OutboundPolicy } from "@mailhook/net";
 import {
+  createBudgetedEvaluator,
   createInlineDelivery,
   createMailActor,
   createMailboxCache,
@@ -21,9 +22,11 @@ import {
   type QueueOptions,
   UnrecoverableError,
 } from "@mailhook/queue";
+import { createRulePool, type RulePoolOptions } from "@mailhook/rule-pool";
 import {
   createEndpointGate,
   createInlinePending,
+  createRuleHealth,
   DEFAULT_GATE_POLICY,
   duplicateClient,
   type GatePolicy,
@@ -68,6 +71,8 @@ export interface WorkerServiceOptions {
    * delivery queue (default false; see packages/pipeline/src/inline-delivery.ts).
    */
   inlineFirstAttempt?: boolean;
+  /** Rule evaluation threads, time budget and text cap (RULES_EVAL_*), and strikes before suspension. */
+  ruleBudget?: RulePoolOptions & { strikes?: number };
 }
 
 /**
@@ -113,10 +118,13 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     opts.store.redis.hincrby(opts.store.keys.metrics, field, 1).catch(() => {});
   };
   const mailboxes = createMailboxCache(opts.store);
+  const rulePool = createRulePool(opts.ruleBudget);
+  const health = createRuleHealth(opts.store, { strikes: opts.ruleBudget?.strikes ?? 3 });
   const processMail = createMailProcessor({
     store: opts.store,
     pool,
-    rules: createRuleCache(opts.store),
+    rules: createRuleCache(opts.store, health),
+    evaluate: createBudgetedEvaluator({ pool: rulePool, health, log: opts.log }),
     mailboxes,
     deliveries,
     actions,
@@ -322,6 +330,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       await Promise.all([deliveries.close(), actions.close(), mailRetries.close()]);
       await sub.quit().catch(() => sub.disconnect());
       await pool.close();
+      await rulePool.close();
       opts.log.info({}, "worker stopped");
     },
   };

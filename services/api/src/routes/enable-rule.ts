@@ -32,6 +32,8 @@ export function registerEnableRule(app: Api, svc: Services): void {
     const rule = { ...current.rule, enabled: true };
     const r = await svc.rules.write(tenantId, [{ id, expect: current.etag, rule }]);
     if (!r.ok) throw casFailed(r.reason, id);
+    // Enabling is how a tenant resumes a rule suspended for running out of budget.
+    await svc.ruleHealth.clear(tenantId, id);
     const etag = r.etags[id] ?? "";
     c.header("ETag", `"${etag}"`);
     return c.json(ruleView(rule, etag), 200);

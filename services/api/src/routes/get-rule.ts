@@ -24,8 +24,9 @@ export const getRuleRoute = createRoute({
 export function registerGetRule(app: Api, svc: Services): void {
   app.openapi(getRuleRoute, async (c) => {
     const tenantId = tenantOf(c, "read");
-    const { rule, etag } = await loadRule(svc, tenantId, c.req.valid("param").id);
+    const { id } = c.req.valid("param");
+    const { rule, etag } = await loadRule(svc, tenantId, id);
     c.header("ETag", `"${etag}"`);
-    return c.json(ruleView(rule, etag), 200);
+    return c.json(ruleView(rule, etag, await svc.ruleHealth.get(tenantId, id)), 200);
   });
 }

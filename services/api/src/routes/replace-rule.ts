@@ -40,6 +40,8 @@ export function registerReplaceRule(app: Api, svc: Services): void {
       // The write is conditional on the ETag just checked: an edit in between answers 412.
       const r = await svc.rules.write(tenantId, [{ id, expect: current.etag, rule }]);
       if (!r.ok) throw casFailed(r.reason, id);
+      // A changed rule starts with a clean budget record (and resumes if it was suspended).
+      await svc.ruleHealth.clear(tenantId, id);
       const etag = r.etags[id] ?? "";
       c.header("ETag", `"${etag}"`);
       return c.json(ruleView(rule, etag), 200);

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { RuleTestJson, RuleTestResult } from "@mailhook/api-schema";
 import { MimeLimitExceeded, parseFullMessage } from "@mailhook/mime";
-import type { MailMessage } from "@mailhook/model";
-import { explainRules, type Rule, validateRules } from "@mailhook/rules";
+import { DEFAULT_FETCH_LIMITS, type FetchLimits, type MailMessage } from "@mailhook/model";
+import { type Rule, validateRules } from "@mailhook/rules";
 import type { Api } from "../app.js";
 import { ApiError, errorResponses, validationFailed } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
@@ -59,17 +59,21 @@ export function registerTestRules(app: Api, svc: Services): void {
       const q = c.req.valid("query");
       const raw = Buffer.from(await c.req.arrayBuffer());
       const ids = q.ruleId === undefined ? undefined : Array.isArray(q.ruleId) ? q.ruleId : [q.ruleId];
-      rules = await savedRules(svc, tenantId, ids);
-      messages = [{ uid: null, message: await parse(raw, q.mailboxId ?? "dry-run", q.folder ?? "INBOX") }];
+      rules = capRules(svc, await savedRules(svc, tenantId, ids), "query.ruleId");
+      messages = [
+        { uid: null, message: await parse(svc, raw, q.mailboxId ?? "dry-run", q.folder ?? "INBOX") },
+      ];
     } else if (type === "application/json") {
       // The validator runs for the JSON media type only; this branch is that one.
       const body = c.req.valid("json") as z.infer<typeof RuleTestJson>;
       if (body.rules) {
-        const r = validateRules(body.rules);
+        const r = validateRules(capRules(svc, body.rules, "body.rules"), {
+          limits: svc.deps.ruleLimits ?? {},
+        });
         if (!r.ok)
           throw validationFailed(r.problems.map((p) => ({ path: `body.rules${p.path}`, reason: p.reason })));
         rules = r.rules;
-      } else rules = await savedRules(svc, tenantId, body.ruleIds);
+      } else rules = capRules(svc, await savedRules(svc, tenantId, body.ruleIds), "body.ruleIds");
       if (body.mailbox) {
         const { id, folder, last } = body.mailbox;
         messages = (await recentMessages(svc, tenantId, id, folder, last, rules)).map((m) => ({
@@ -81,29 +85,30 @@ export function registerTestRules(app: Api, svc: Services): void {
           body.emlBase64 !== undefined
             ? Buffer.from(body.emlBase64, "base64")
             : Buffer.from(body.eml ?? "", "utf8");
-        messages = [{ uid: null, message: await parse(raw, body.mailboxId, body.folder) }];
+        messages = [{ uid: null, message: await parse(svc, raw, body.mailboxId, body.folder) }];
       }
     } else {
       throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send message/rfc822 or application/json");
     }
-    return c.json(
-      {
-        messages: messages.map(({ uid, message }) => ({
-          message: {
-            uid,
-            subject: message.subject,
-            from: message.from,
-            messageId: message.messageId,
-            attachments: message.attachments.length,
-            ...seenText(message),
-            // A posted message is parsed whole; a mailbox's recent messages went through the planner.
-            parsedFrom: message.parsedFrom ?? (uid === null ? "source" : "bodystructure"),
-          },
-          results: explainRules(rules, message),
-        })),
-      },
-      200,
-    );
+    // Evaluated in the rule pool: off the event loop, within the worker's time budget per message.
+    const results = [];
+    for (const { uid, message } of messages) {
+      const { value } = await svc.rulePool.explain(tenantId, rules, message);
+      results.push({
+        message: {
+          uid,
+          subject: message.subject,
+          from: message.from,
+          messageId: message.messageId,
+          attachments: message.attachments.length,
+          ...seenText(message),
+          // A posted message is parsed whole; a mailbox's recent messages went through the planner.
+          parsedFrom: message.parsedFrom ?? (uid === null ? "source" : "bodystructure"),
+        },
+        results: value,
+      });
+    }
+    return c.json({ messages: results }, 200);
   });
 }
 
@@ -121,10 +126,11 @@ function seenText(m: MailMessage): { text: string | null; textTruncated: boolean
   return { text: cut, textTruncated: true };
 }
 
-async function parse(raw: Buffer, mailboxId: string, folder: string): Promise<MailMessage> {
+async function parse(svc: Services, raw: Buffer, mailboxId: string, folder: string): Promise<MailMessage> {
   if (raw.length === 0) throw validationFailed([{ path: "body", reason: "the message is empty" }]);
+  let message: MailMessage;
   try {
-    return await parseFullMessage(raw, { mailboxId, folder, uidValidity: 0, uid: 1 });
+    message = await parseFullMessage(raw, { mailboxId, folder, uidValidity: 0, uid: 1 });
   } catch (err) {
     // mailparser's limits (header block, number of parts): the message's shape, not our failure.
     if (err instanceof MimeLimitExceeded)
@@ -136,6 +142,32 @@ async function parse(raw: Buffer, mailboxId: string, folder: string): Promise<Ma
       );
     throw err;
   }
+  return withFetchCaps(message, svc.deps.fetchLimits ?? DEFAULT_FETCH_LIMITS);
+}
+/** A posted message is cut like the worker cuts what it fetches, so a dry run costs what mail does. */
+function withFetchCaps(m: MailMessage, limits: FetchLimits): MailMessage {
+  const cut = (s: string | null, max: number) => (s !== null && s.length > max ? s.slice(0, max) : s);
+  const text = cut(m.text, limits.textBytes);
+  const html = cut(m.html, limits.htmlBytes);
+  return {
+    ...m,
+    text,
+    html,
+    textTruncated: m.textTruncated || text !== m.text,
+    htmlTruncated: m.htmlTruncated || html !== m.html,
+  };
+}
+
+function capRules<T>(svc: Services, rules: T[], path: string): T[] {
+  const max = svc.limits.testMaxRules;
+  if (rules.length > max)
+    throw validationFailed([
+      {
+        path,
+        reason: `a dry run evaluates at most ${max} rules (got ${rules.length}); pick some with ruleIds (JSON) or ruleId= (message/rfc822)`,
+      },
+    ]);
+  return rules;
 }
 
 async function savedRules(svc: Services, tenantId: string, ids: string[] | undefined): Promise<Rule[]> {
