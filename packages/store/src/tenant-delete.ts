@@ -46,6 +46,7 @@ function tenantKeyPatterns(prefix: string, tenantId: string, tokenIds: string[])
     k.endpoints(tenantId),
     k.rules(tenantId),
     k.rulesVersion(tenantId),
+    k.ruleHealth(tenantId),
     k.cursor(tenantId, ANY, ANY),
     k.status(tenantId, ANY),
     k.lease(tenantId, ANY),
