@@ -9,6 +9,8 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
           include: ["packages/*/src/**/*.test.ts", "services/*/src/**/*.test.ts"],
           environment: "node",
+          // Property tests run thousands of cases: 5 s is too little on a shared machine at load 20.
+          testTimeout: 30_000,
         },
       },
       {

@@ -70,7 +70,7 @@ describe("a worker killed mid-delivery", () => {
         }
 
         worker = runService("worker", env);
-        await waitUntil(() => hits().length === 2, 30_000, "the delivery after the restart");
+        await waitUntil(() => hits().length === 2, 60_000, "the delivery after the restart");
         expect(hits()[1]!.headers["webhook-id"]).toBe(id);
         expect(hits()[1]!.body).toBe(hits()[0]!.body);
         await waitUntil(

@@ -18,8 +18,8 @@ export type { MailProcessDeps, MailProcessOutcome, MailRef } from "./mail-proces
 export { createMailProcessor } from "./mail-process.js";
 export type { MailRangeDeps, MailRangeResult } from "./mail-range.js";
 export { limitConcurrency, processMailRange } from "./mail-range.js";
-export type { MailboxCache } from "./mailbox-cache.js";
-export { createMailboxCache } from "./mailbox-cache.js";
+export type { EndpointCache, MailboxCache, RecordCache } from "./record-cache.js";
+export { createEndpointCache, createMailboxCache } from "./record-cache.js";
 export type { ReplayDeps, ReplayManyResult, ReplayResult } from "./replay.js";
 export { replayDeadDeliveries, replayDelivery } from "./replay.js";
 export type { RuleCache } from "./rule-cache.js";

@@ -14,7 +14,12 @@ import {
   MessageFetchFailed,
 } from "./fetch-batcher.js";
 import { recordFetchFailure } from "./fetch-failure.js";
-import { createMailboxCache, type MailboxCache } from "./mailbox-cache.js";
+import {
+  createEndpointCache,
+  createMailboxCache,
+  type EndpointCache,
+  type MailboxCache,
+} from "./record-cache.js";
 import type { RuleCache } from "./rule-cache.js";
 
 export interface MailProcessDeps {
@@ -23,6 +28,8 @@ export interface MailProcessDeps {
   rules: RuleCache;
   /** Mailbox lookups; defaults to reading the store on every job. */
   mailboxes?: MailboxCache;
+  /** Endpoint lookups; defaults to reading the store for every webhook action. */
+  endpoints?: EndpointCache;
   deliveries: Producer<"webhook.deliver">;
   /** Makes the first attempt of a new delivery right away (see inline-delivery.ts); default: enqueue. */
   deliverNow?: (tenantId: string, deliveryId: string, endpointId: string) => Promise<void>;
@@ -78,6 +85,7 @@ export function createMailProcessor(deps: MailProcessDeps) {
     ...(deps.fetchShape ? { shape: deps.fetchShape } : {}),
   });
   const mailboxes = deps.mailboxes ?? createMailboxCache(deps.store, 0);
+  const endpoints = deps.endpoints ?? createEndpointCache(deps.store, 0);
   return async function processMail(job: MailRef): Promise<MailProcessOutcome> {
     const { tenantId, mailboxId, folder, uidValidity, uid } = job;
     const log = deps.log.child({ tenantId, mailboxId, folder, uid });
@@ -123,7 +131,7 @@ export function createMailProcessor(deps: MailProcessDeps) {
       let webhookMissing = false;
       for (const action of match.rule.actions) {
         if (action.type !== "webhook") continue;
-        const endpoint = await deps.store.getEndpoint(tenantId, action.endpoint);
+        const endpoint = await endpoints.get(tenantId, action.endpoint);
         if (!endpoint) {
           log.error(
             { ruleId: match.rule.id, endpointId: action.endpoint },

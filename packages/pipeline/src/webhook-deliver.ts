@@ -3,7 +3,6 @@ import type { OutboundPolicy, UrlVerdict } from "@mailhook/net";
 import type { Producer, WebhookDeliverJob } from "@mailhook/queue";
 import {
   type DeliveryAttempt,
-  type Endpoint,
   type EndpointGate,
   type GateVerdict,
   type Store,
@@ -19,6 +18,7 @@ import {
   webhookHeaders,
 } from "@mailhook/webhook";
 import { settleFollowUps } from "./follow-ups.js";
+import { createEndpointCache, type EndpointCache } from "./record-cache.js";
 
 export interface DeliveryTimeouts {
   connectTimeoutMs: number;
@@ -57,6 +57,8 @@ export interface WebhookDeliverDeps {
    * the time limit only bounds a missed notice.
    */
   endpointCacheMs?: number;
+  /** The endpoint cache to use (shared with mail.process); one of its own by default. */
+  endpoints?: EndpointCache;
 }
 
 export type DeliverOutcome =
@@ -84,21 +86,12 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
   const schedule = deps.schedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const timeouts = deps.timeouts ?? DEFAULT_DELIVERY_TIMEOUTS;
   const random = deps.random ?? Math.random;
-  const cacheMs = deps.endpointCacheMs ?? 1_000;
   // Every attempt asks the policy again: DNS may have moved the name since the last one, and the
   // operator may have changed the tenant's allow-list.
   const destinationOf = (url: string, tenantId: string): Promise<UrlVerdict> =>
     deps.outbound.checkUrl(url, { tenantId });
-  const endpoints = new Map<string, { at: number; value: Promise<Endpoint | null> }>();
-  const getEndpoint = (tenantId: string, id: string): Promise<Endpoint | null> => {
-    const key = `${tenantId}/${id}`;
-    const hit = endpoints.get(key);
-    if (hit && Date.now() - hit.at < cacheMs) return hit.value;
-    const value = deps.store.getEndpoint(tenantId, id);
-    endpoints.set(key, { at: Date.now(), value });
-    value.catch(() => endpoints.delete(key));
-    return value;
-  };
+  const endpoints = deps.endpoints ?? createEndpointCache(deps.store, deps.endpointCacheMs ?? 1_000);
+
   // A delivery held back by an open circuit for longer than the whole schedule is dead-lettered:
   // it would have used up its attempts by then had each of them been made.
   const giveUpAfterMs = schedule.reduce((a, b) => a + b, 0) * 1.2 + timeouts.totalTimeoutMs;
@@ -119,7 +112,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
     const log = deps.log.child({ deliveryId: rec.id, endpointId: rec.endpointId });
     const made = rec.attempts.length - (rec.attemptOffset ?? 0);
 
-    const endpoint = await getEndpoint(rec.tenantId, rec.endpointId);
+    const endpoint = await endpoints.get(rec.tenantId, rec.endpointId);
     if (!endpoint) return fail(null, "endpoint deleted");
     if (!endpoint.enabled)
       return fail(null, `endpoint disabled${endpoint.disabledReason ? `: ${endpoint.disabledReason}` : ""}`);
@@ -186,7 +179,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
       }
       case "gone":
         await store.disableEndpoint(rec.tenantId, rec.endpointId, "receiver answered 410 Gone");
-        endpoints.delete(`${rec.tenantId}/${rec.endpointId}`);
+        endpoints.forget(rec.tenantId, rec.endpointId);
         log.warn({}, "endpoint answered 410 Gone; disabled");
         return fail(attempt, "410 Gone: endpoint disabled");
       case "failed":
@@ -252,7 +245,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
   return Object.assign(deliverOnce, {
     /** Drops a cached endpoint (call it on the store's change notices so edits apply at once). */
     forgetEndpoint(tenantId: string, id: string): void {
-      endpoints.delete(`${tenantId}/${id}`);
+      endpoints.forget(tenantId, id);
     },
   });
 

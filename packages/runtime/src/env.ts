@@ -191,7 +191,7 @@ export const Env = z.object({
    * under a 20/s stream) but its safety-net job costs more Redis work than a queued job (150 vs 130
    * commands per message; burst throughput 459–531 vs 619–643 msg/s, bench/throughput.ts).
    */
-  WEBHOOK_INLINE_FIRST_ATTEMPT: bool(false),
+  WEBHOOK_INLINE_FIRST_ATTEMPT: bool(true),
 
   /** Rule cost (docs/rules.md, "Cost limits"): all/any/not groups and leaves per rule. */
   RULES_MAX_CONDITIONS: int(100).refine((n) => n >= 1, "must be at least 1"),

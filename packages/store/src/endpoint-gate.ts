@@ -60,8 +60,12 @@ if openUntil > 0 then
   if probeUntil > now then return {'probing', probeUntil} end
   probe = 1
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[2]) then
+-- Expired slots (a crashed holder's) only matter when the endpoint looks full.
+local limit = tonumber(ARGV[2])
+if redis.call('ZCARD', KEYS[2]) >= limit then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+end
+if redis.call('ZCARD', KEYS[2]) >= limit then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   local released = tonumber(redis.call('HGET', KEYS[1], 'released') or '0')
   return {'busy', tonumber(first[2]), now, released}
@@ -77,13 +81,17 @@ return {'ok', 0}`;
 
 const RELEASE = `${NOW}
 redis.call('ZREM', KEYS[2], ARGV[1])
+local st = redis.call('HMGET', KEYS[1], 'probeToken', 'openUntil', 'failures')
+local isProbe = st[1] == ARGV[1]
+local openUntil = tonumber(st[2] or '0')
 redis.call('HSET', KEYS[1], 'released', now)
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
-local isProbe = redis.call('HGET', KEYS[1], 'probeToken') == ARGV[1]
 if ARGV[2] == 'up' then
-  local wasOpen = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0') > 0
-  redis.call('HDEL', KEYS[1], 'failures', 'openUntil', 'opens', 'probeUntil', 'probeToken')
-  if wasOpen then return {'closed', 0} end
+  -- A healthy endpoint's release writes only what changed: nothing to clear most of the time.
+  if openUntil > 0 or st[1] or st[3] then
+    redis.call('HDEL', KEYS[1], 'failures', 'openUntil', 'opens', 'probeUntil', 'probeToken')
+  end
+  if openUntil > 0 then return {'closed', 0} end
   return {'unchanged', 0}
 end
 if ARGV[2] == 'unknown' then
@@ -91,8 +99,6 @@ if ARGV[2] == 'unknown' then
   return {'unchanged', 0}
 end
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
-local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
 if isProbe or (openUntil == 0 and failures >= tonumber(ARGV[3])) then
   local opens = redis.call('HINCRBY', KEYS[1], 'opens', 1)
   local d = math.min(tonumber(ARGV[4]) * 2 ^ (opens - 1), tonumber(ARGV[5]))

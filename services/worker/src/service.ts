@@ -4,6 +4,7 @@ import type { FetchLimits } from "@mailhook/model";
 import type { OutboundPolicy } from "@mailhook/net";
 import {
   createBudgetedEvaluator,
+  createEndpointCache,
   createInlineDelivery,
   createMailActor,
   createMailboxCache,
@@ -73,6 +74,8 @@ export interface WorkerServiceOptions {
   inlineFirstAttempt?: boolean;
   /** Rule evaluation threads, time budget and text cap (RULES_EVAL_*), and strikes before suspension. */
   ruleBudget?: RulePoolOptions & { strikes?: number };
+  /** Deliveries that may wait in this process for an inline first attempt (default 5,000). */
+  inlineMaxWaiting?: number;
 }
 
 /**
@@ -120,12 +123,16 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   const mailboxes = createMailboxCache(opts.store);
   const rulePool = createRulePool(opts.ruleBudget);
   const health = createRuleHealth(opts.store, { strikes: opts.ruleBudget?.strikes ?? 3 });
+  const endpoints = createEndpointCache(opts.store);
+  // Notices make edits apply at once; the version is re-read at least every second regardless.
+  const rules = createRuleCache(opts.store, health, 1_000);
   const processMail = createMailProcessor({
     store: opts.store,
     pool,
-    rules: createRuleCache(opts.store, health),
+    rules,
     evaluate: createBudgetedEvaluator({ pool: rulePool, health, log: opts.log }),
     mailboxes,
+    endpoints,
     deliveries,
     actions,
     log: opts.log,
@@ -156,6 +163,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   const processLimited = limitConcurrency(opts.mailConcurrency, processMail);
   const deliverOnce = createWebhookDeliverer({
     store: opts.store,
+    endpoints,
     log: opts.log,
     outbound: opts.outbound,
     timeouts: opts.timeouts,
@@ -175,8 +183,13 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     deliveries,
     pending: createInlinePending(opts.store.redis, opts.store.keys.inlinePending),
     log: opts.log,
-    maxInFlight: opts.deliveryConcurrency,
-    maxPerEndpoint: Math.max(1, Math.floor((opts.gate?.concurrency ?? DEFAULT_GATE_POLICY.concurrency) / 2)),
+    // Room for every endpoint of a burst at its limit (5 busy endpoints × 16 slots), so a burst's
+    // first attempts stay off the queue; a new delivery beyond it is queued.
+    maxInFlight: opts.deliveryConcurrency * 2,
+    maxPerEndpoint: opts.gate?.concurrency ?? DEFAULT_GATE_POLICY.concurrency,
+    maxWaiting: opts.inlineMaxWaiting ?? 5_000,
+    // About what a delivery waits behind a busy endpoint before it is better off in the queue.
+    maxWaitMs: opts.timeouts.totalTimeoutMs,
     // Longer than any attempt can take: slot wait, connect, the whole request, and some slack.
     safetyDelayMs: 2 * opts.timeouts.totalTimeoutMs + opts.timeouts.connectTimeoutMs + 5_000,
   });
@@ -257,6 +270,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
         deliverOnce.forgetEndpoint(notice.tenantId, notice.id);
       if (notice.kind === "mailbox" && notice.tenantId && notice.id)
         mailboxes.forget(notice.tenantId, notice.id);
+      if (notice.kind === "rules" && notice.tenantId) rules.forget(notice.tenantId);
     } catch {
       // Not a notice of ours; nothing to forget.
     }
