@@ -29,7 +29,7 @@ function run(cmd, args, opts = {}) {
 }
 
 // Homebrew names the formulae differently from Debian's packages.
-const BREW = { "redis-server": "redis", dovecot: "dovecot", openssl: "openssl" };
+const BREW = { "redis-server": "redis", "redis-tools": "redis", dovecot: "dovecot", openssl: "openssl" };
 
 function works(cmd, args) {
   const r = spawnSync(cmd, args, { cwd: root, stdio: "pipe", encoding: "utf8" });

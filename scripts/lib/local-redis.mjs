@@ -29,7 +29,14 @@ export function ping(url) {
  * a policy-rc.d keeps apt from starting it, and the unit is disabled afterwards.
  */
 export function ensureRedisServer() {
-  const installed = ensureAptPackages([["redis-server", ["redis-server"]]], { withoutServices: true });
+  const installed = ensureAptPackages(
+    [
+      ["redis-server", ["redis-server"]],
+      // The test harness builds a local Redis Cluster with redis-cli --cluster create.
+      ["redis-cli", ["redis-tools"]],
+    ],
+    { withoutServices: true },
+  );
   if (installed && spawnSync("sh", ["-c", "command -v systemctl"]).status === 0) {
     spawnSync("systemctl", ["disable", "--now", "redis-server.service"], { stdio: "ignore" });
   }

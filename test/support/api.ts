@@ -2,7 +2,14 @@ import { randomUUID } from "node:crypto";
 import { type ApiDeps, createApp } from "@mailhook/api";
 import { createLogger, type Logger } from "@mailhook/log";
 import { createRulePool, type RulePool } from "@mailhook/rule-pool";
-import { createSecretBox, createStore, generateKeySpec, type SecretBox, type Store } from "@mailhook/store";
+import {
+  createSecretBox,
+  createStore,
+  generateKeySpec,
+  type RedisClient,
+  type SecretBox,
+  type Store,
+} from "@mailhook/store";
 import { Redis } from "ioredis";
 import { testOutbound } from "./outbound.js";
 import { LogCapture } from "./stack.js";
@@ -12,7 +19,7 @@ export const ADMIN_TOKEN = `admin-${randomUUID()}-${randomUUID()}`;
 export interface ApiHarnessOptions {
   redisUrl: string;
   /** Share a prefix and store (e.g. a Stack's) instead of a fresh isolated one. */
-  shared?: { prefix: string; store: Store; redis: Redis; secrets?: SecretBox };
+  shared?: { prefix: string; store: Store; redis: RedisClient; secrets?: SecretBox };
   deps?: Partial<ApiDeps>;
   /** Choose the prefix (e.g. to build a BullMQ producer on it first). */
   prefix?: string;
@@ -26,7 +33,7 @@ export class ApiHarness {
   readonly prefix: string;
   readonly logs = new LogCapture();
   readonly log: Logger;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly store: Store;
   readonly secrets: SecretBox;
   readonly app: ReturnType<typeof createApp>;

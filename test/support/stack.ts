@@ -10,6 +10,7 @@ import {
   type Endpoint,
   generateKeySpec,
   type Mailbox,
+  type RedisClient,
   type SecretBox,
   type Store,
 } from "@mailhook/store";
@@ -17,7 +18,7 @@ import type { ImapUser, TestDovecot } from "@mailhook/testing";
 import { startWatcherService, type WatcherService } from "@mailhook/watcher";
 import { generateSecret } from "@mailhook/webhook";
 import { startWorkerService, type WorkerService } from "@mailhook/worker";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { testOutbound } from "./outbound.js";
 
 /** Captures JSON log lines in memory so tests can assert on them (and grep them for secrets). */
@@ -37,6 +38,10 @@ export class LogCapture extends Writable {
 
 export interface StackOptions {
   redisUrl: string;
+  /** Share another stack's installation (a second replica); default: a fresh prefix. */
+  prefix?: string;
+  /** Redis Cluster seed nodes: then one Cluster client serves the store, leases and BullMQ. */
+  cluster?: { host: string; port: number }[];
   /** Extra watcher timing (tests shorten health checks and backoff). */
   timing?: Parameters<typeof startWatcherService>[0]["timing"];
   schedule?: number[];
@@ -105,10 +110,10 @@ export function rules(input: unknown[]): Rule[] {
  * minus the process boundaries, so a test can stop and restart each part.
  */
 export class Stack {
-  readonly prefix = `t${randomUUID().slice(0, 8)}`;
+  readonly prefix: string;
   readonly logs = new LogCapture();
   readonly log: Logger;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly store: Store;
   readonly secrets: SecretBox;
   watcher: WatcherService | null = null;
@@ -117,9 +122,15 @@ export class Stack {
   readonly outbound: OutboundPolicy;
 
   constructor(private readonly opts: StackOptions) {
+    this.prefix = opts.prefix ?? `t${randomUUID().slice(0, 8)}`;
     this.outbound = opts.outbound ?? testOutbound();
     this.log = createLogger({ name: "test", level: "debug", destination: this.logs });
-    this.redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
+    this.redis = opts.cluster
+      ? new Cluster(opts.cluster, {
+          enableAutoPipelining: true,
+          redisOptions: { maxRetriesPerRequest: null },
+        })
+      : new Redis(opts.redisUrl, { maxRetriesPerRequest: 3 });
     this.secrets = opts.secrets ?? createSecretBox(generateKeySpec("k1"));
     this.store = createStore({ redis: this.redis, prefix: this.prefix, secrets: this.secrets });
   }
@@ -128,9 +139,15 @@ export class Stack {
     return this.opts.redisUrl;
   }
 
-  async startWatcher(ownerId = "watcher-1"): Promise<WatcherService> {
+  /** What the services connect BullMQ with: the shared Cluster client, or the single Redis's URL. */
+  private connection(): { connection: Cluster } | { redisUrl: string } {
+    return this.redis instanceof Cluster ? { connection: this.redis } : { redisUrl: this.opts.redisUrl };
+  }
+
+  async startWatcher(ownerId = "watcher-1", extra: { capacity?: number } = {}): Promise<WatcherService> {
     this.watcher = await startWatcherService({
-      redisUrl: this.opts.redisUrl,
+      ...this.connection(),
+      ...extra,
       prefix: this.prefix,
       store: this.store,
       log: this.log.child({ service: "watcher", owner: ownerId }),
@@ -153,7 +170,7 @@ export class Stack {
 
   async startWorker(): Promise<WorkerService> {
     this.worker = await startWorkerService({
-      redisUrl: this.opts.redisUrl,
+      ...this.connection(),
       prefix: this.prefix,
       store: this.store,
       log: this.log.child({ service: "worker" }),

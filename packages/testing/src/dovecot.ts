@@ -53,6 +53,8 @@ export interface TestDovecot {
   createFolder(user: string, folder: string): Promise<void>;
   /** Deletes the folder with its mail (recreating it later yields a new UIDVALIDITY). */
   deleteFolder(user: string, folder: string): Promise<void>;
+  /** Open IMAP sessions per user right now (`doveadm who -1`); users without one are absent. */
+  sessions(): Promise<Map<string, number>>;
   /**
    * A connected imapflow client on the plain port (no STARTTLS, `logger: false`). An 'error'
    * listener is attached so a killed server cannot crash the test process through an unhandled
@@ -259,6 +261,15 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
 
     createFolder,
 
+    async sessions() {
+      const out = new Map<string, number>();
+      const lines = (await doveadm(["who", "-1"])).split("\n").slice(1);
+      for (const line of lines) {
+        const [user, proto] = line.trim().split(/\s+/);
+        if (user && proto === "imap") out.set(user, (out.get(user) ?? 0) + 1);
+      }
+      return out;
+    },
     async deleteFolder(user, folder) {
       await doveadm(["mailbox", "delete", "-u", user, "-s", "-r", folder]);
     },

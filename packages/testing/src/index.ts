@@ -15,5 +15,7 @@ export type {
 export { startReceiver } from "./receiver.js";
 export type { TestRedis } from "./redis.js";
 export { startRedis } from "./redis.js";
+export type { TestRedisCluster } from "./redis-cluster.js";
+export { startRedisCluster } from "./redis-cluster.js";
 export type { TcpProxy } from "./tcp-proxy.js";
 export { startTcpProxy } from "./tcp-proxy.js";

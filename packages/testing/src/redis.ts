@@ -27,7 +27,7 @@ const MISSING =
  * const client = new Redis(redis.url);
  * afterAll(() => redis.stop());
  */
-export async function startRedis(): Promise<TestRedis> {
+export async function startRedis(opts: { args?: () => Promise<string[]> } = {}): Promise<TestRedis> {
   const bin = findExecutable("redis-server");
   if (!bin) throw new Error(MISSING);
   const dir = mkdtempSync(join(tmpdir(), "mailhook-redis-"));
@@ -42,7 +42,19 @@ export async function startRedis(): Promise<TestRedis> {
     try {
       server = spawnServer(
         bin,
-        ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+        [
+          "--port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+          "--dir",
+          dir,
+          ...((await opts.args?.()) ?? []),
+        ],
         dir,
       );
     } catch (err) {

@@ -1,0 +1,269 @@
+import { createConsumer, createProducer } from "@mailhook/queue";
+import {
+  createLeases,
+  createMembership,
+  createRuleWriter,
+  createSecretBox,
+  createStore,
+  createTokens,
+  type DeliveryRecord,
+  deleteTenant,
+  generateKeySpec,
+  queryDeliveries,
+} from "@mailhook/store";
+import {
+  makeMail,
+  startDovecot,
+  startReceiver,
+  startRedisCluster,
+  type TestDovecot,
+  type TestReceiver,
+  type TestRedisCluster,
+} from "@mailhook/testing";
+import { Cluster } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { endpointFor, mailboxFor, rules, Stack, waitUntil } from "./support/stack.js";
+
+// Everything here runs on a real 3-master Redis Cluster: a multi-key command, transaction or script
+// that spans slots fails with CROSSSLOT, so passing means the key layout holds.
+let cluster: TestRedisCluster;
+let dovecot: TestDovecot;
+let receiver: TestReceiver;
+let client: Cluster;
+const stacks: Stack[] = [];
+
+beforeAll(async () => {
+  [cluster, dovecot, receiver] = await Promise.all([startRedisCluster(3), startDovecot(), startReceiver()]);
+  client = new Cluster(cluster.nodes, {
+    enableAutoPipelining: true,
+    redisOptions: { maxRetriesPerRequest: null },
+  });
+}, 120_000);
+afterAll(async () => {
+  await Promise.all(stacks.map((s) => s.stop()));
+  client?.disconnect();
+  await Promise.all([cluster?.stop(), dovecot?.stop(), receiver?.stop()]);
+});
+
+let n = 0;
+const fresh = () => {
+  const prefix = `c${++n}x${Date.now() % 100_000}`;
+  return {
+    prefix,
+    store: createStore({ redis: client, prefix, secrets: createSecretBox(generateKeySpec("k1")) }),
+  };
+};
+
+const record = (id: string, tenantId: string): DeliveryRecord => ({
+  id,
+  tenantId,
+  endpointId: "ep",
+  ruleId: "r",
+  mailboxId: "m",
+  folder: "INBOX",
+  uidValidity: 1,
+  uid: 1,
+  messageKey: "m~INBOX~1~1",
+  status: "pending",
+  body: "{}",
+  createdAt: new Date().toISOString(),
+  updatedAt: new Date().toISOString(),
+  seenAt: Date.now(),
+  attempts: [],
+  lastError: null,
+});
+
+describe("on a 3-master Redis Cluster", () => {
+  it("spreads the store's keys over the masters", async () => {
+    const { store } = fresh();
+    for (let i = 0; i < 30; i++)
+      await store.putRules(
+        `t${i}`,
+        rules([
+          {
+            id: "r",
+            name: "r",
+            when: { field: "subject", op: "exists" },
+            actions: [{ type: "flag", add: ["\\Seen"] }],
+          },
+        ]),
+      );
+    const sizes = await Promise.all(client.nodes("master").map((node) => node.dbsize()));
+    expect(sizes.filter((s) => s > 0).length).toBe(3);
+    // A real cluster: keys of two slots in one command are refused.
+    await expect(client.mget("{a}x", "{b}y")).rejects.toThrow(/CROSSSLOT|same slot/);
+  });
+
+  it("store: mailboxes, endpoints, rules (CAS), tokens, events, deliveries with their indexes, tenant deletion", async () => {
+    const { prefix, store } = fresh();
+    const mbx = mailboxFor(dovecot, { user: "nobody", pass: "x" }, "m");
+    await store.putMailbox(mbx);
+    await store.putEndpoint(endpointFor("http://127.0.0.1:1/x", "ep"));
+    const rw = createRuleWriter(store);
+    const r1 = rules([
+      {
+        id: "r1",
+        name: "r1",
+        when: { field: "subject", op: "exists" },
+        actions: [{ type: "flag", add: ["\\Seen"] }],
+      },
+    ])[0]!;
+    const w = await rw.write("default", [{ id: "r1", expect: "", rule: r1 }]);
+    expect(w.ok).toBe(true);
+    expect(await store.rulesVersion("default")).toBe(1);
+    await store.deleteRules("default", ["r1"]);
+    expect(await store.listRules("default")).toEqual([]);
+    expect((await store.listMailboxes()).map((m) => m.id)).toEqual(["m"]);
+    expect(await store.listTenants()).toEqual(["default"]);
+
+    const tokens = createTokens({ redis: client, prefix });
+    const { token, record: tok } = await tokens.issue({ tenantId: "default", name: "ci", readOnly: false });
+    expect((await tokens.verify(token))?.id).toBe(tok.id);
+    await tokens.revoke("default", tok.id);
+    expect(await tokens.verify(token)).toBeNull();
+
+    await store.recordEvent({
+      at: new Date().toISOString(),
+      tenantId: "default",
+      mailboxId: "m",
+      folder: "INBOX",
+      type: "auth.failed",
+      detail: {},
+    });
+    expect(await store.listEvents("default")).toHaveLength(1);
+
+    for (const id of ["msg_a", "msg_b", "msg_c"])
+      expect((await store.createDelivery(record(id, "default"))).created).toBe(true);
+    await store.recordAttempt("msg_a", null, "dead", "gone");
+    await store.recordAttempt("msg_b", null, "delivered", null);
+    expect(await store.listDeadDeliveries("default", "ep")).toEqual(["msg_a"]);
+    expect((await store.beginReplay("msg_a"))?.replayed).toBe(true);
+    expect(await store.listDeadDeliveries("default", "ep")).toEqual([]);
+    const page = await queryDeliveries(store, "default", {}, 10, null);
+    expect(page.records.map((r) => r.id).sort()).toEqual(["msg_a", "msg_b", "msg_c"]);
+
+    const result = await deleteTenant(store, prefix, "default", { releaseTimeoutMs: 1_000 });
+    expect(result.mailboxes).toBe(1);
+    expect(result.deliveries).toBe(3);
+    expect(await store.listMailboxes()).toEqual([]);
+    expect(await store.getDelivery("msg_a")).toBeNull();
+  });
+
+  it("leases, fenced cursors and status, membership", async () => {
+    const { prefix, store } = fresh();
+    const a = createLeases({ redis: client, prefix, ownerId: "a", ttlMs: 5_000 });
+    const b = createLeases({ redis: client, prefix, ownerId: "b", ttlMs: 5_000 });
+    const refs = Array.from({ length: 50 }, (_, i) => ({ tenantId: "t", mailboxId: `m${i}` }));
+    const got = await a.acquireMany(refs);
+    expect(got.every((l) => l !== null)).toBe(true);
+    expect((await b.acquireMany(refs)).every((l) => l === null)).toBe(true);
+    expect((await a.renewMany(got.map((l) => l!))).every(Boolean)).toBe(true);
+
+    const lease = got[0]!;
+    const cursor = { uidValidity: 7, lastUid: 3 };
+    expect(await store.advanceCursor("t", "m0", "INBOX", cursor, lease.token, true)).toBe(true);
+    expect(await store.advanceCursor("t", "m0", "INBOX", { uidValidity: 7, lastUid: 9 }, "stale")).toBe(
+      false,
+    );
+    expect(await store.getCursor("t", "m0", "INBOX")).toMatchObject(cursor);
+    const status = {
+      state: "connected" as const,
+      lastError: null,
+      since: "",
+      idleSince: null,
+      lastEventAt: null,
+      owner: "a",
+    };
+    expect(await store.setFolderStatus("t", "m0", "INBOX", status, lease.token)).toBe(true);
+    expect(
+      await store.setFolderStatus("t", "m0", "INBOX", { ...status, state: "stopped", owner: "b" }, "stale"),
+    ).toBe(false);
+    expect((await store.getFolderStatuses("t", "m0")).INBOX?.owner).toBe("a");
+
+    await a.releaseMany(got.map((l) => l!));
+    expect((await b.acquireMany(refs)).every((l) => l !== null)).toBe(true);
+
+    const members = createMembership({ redis: client, prefix, ttlMs: 5_000 });
+    await members.heartbeat("w1", 0);
+    await members.heartbeat("w2", 100);
+    expect((await members.live()).members.map((m) => [m.id, m.capacity])).toEqual([
+      ["w1", 0],
+      ["w2", 100],
+    ]);
+  });
+
+  it("queues: BullMQ on the shared Cluster client with a hash-tagged prefix", async () => {
+    const { prefix } = fresh();
+    const producer = createProducer("webhook.deliver", { connection: client, prefix });
+    const seen: string[] = [];
+    const consumer = createConsumer(
+      "webhook.deliver",
+      { connection: client, prefix, concurrency: 4 },
+      async (d) => {
+        seen.push(d.deliveryId);
+      },
+    );
+    await producer.addBulk(
+      Array.from({ length: 20 }, (_, i) => ({
+        jobId: `j${i}`,
+        data: { tenantId: "t", deliveryId: `d${i}` },
+      })),
+    );
+    await waitUntil(() => seen.length === 20, 30_000, "20 jobs consumed");
+    await consumer.close();
+    await producer.close();
+    expect(new Set(seen).size).toBe(20);
+  });
+
+  it("end to end: mail becomes one signed webhook, and a second watcher takes over when the first stops", async () => {
+    const stack = new Stack({ redisUrl: "redis://unused", cluster: cluster.nodes });
+    stacks.push(stack);
+    const user = await dovecot.createUser("cluster");
+    await stack.store.putMailbox(mailboxFor(dovecot, user, "support"));
+    await stack.store.putEndpoint(endpointFor(`${receiver.url}/cluster`));
+    await stack.store.putRules(
+      "default",
+      rules([
+        {
+          id: "all",
+          name: "All",
+          when: { field: "subject", op: "exists" },
+          actions: [{ type: "webhook", endpoint: "hook" }],
+        },
+      ]),
+    );
+    await stack.start();
+    await stack.waitForState("support", "INBOX", "connected");
+    await dovecot.append(user.user, "INBOX", await makeMail({ subject: "on the cluster" }));
+    await waitUntil(
+      () => receiver.requests.some((r) => r.path === "/cluster"),
+      30_000,
+      "webhook on the cluster",
+    );
+
+    // Hand-over on a graceful stop: a second replica owns it and the next message arrives once.
+    const other = new Stack({
+      redisUrl: "redis://unused",
+      cluster: cluster.nodes,
+      prefix: stack.prefix,
+      secrets: stack.secrets,
+    });
+    stacks.push(other);
+    const second = await other.startWatcher("watcher-2");
+    await stack.stopWatcher();
+    await waitUntil(() => second.supervisor.owned().length === 1, 30_000, "second watcher owns the mailbox");
+    await waitUntil(
+      async () => (await stack.store.getFolderStatuses("default", "support")).INBOX?.owner === "watcher-2",
+      30_000,
+      "status written by the new owner",
+    );
+    await dovecot.append(user.user, "INBOX", await makeMail({ subject: "after the hand-over" }));
+    await waitUntil(
+      () => receiver.requests.filter((r) => r.path === "/cluster").length >= 2,
+      30_000,
+      "second webhook",
+    );
+    const ids = receiver.requests.filter((r) => r.path === "/cluster").map((r) => r.headers["webhook-id"]);
+    expect(new Set(ids).size).toBe(2);
+  });
+});
