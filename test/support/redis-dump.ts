@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { RedisClient as Redis } from "@mailhook/store";
 
 /** Every key of the Redis (all prefixes, BullMQ's included) with its value in readable form. */
 export async function readAll(redis: Redis): Promise<Map<string, string>> {
