@@ -128,6 +128,11 @@ export const Env = z.object({
   /** Comma-separated origins allowed by CORS. Empty (default): no CORS headers at all. */
   API_CORS_ORIGINS: list,
 
+  /** watcher and worker: port of their /healthz and /readyz (container and Kubernetes probes). 0: off. */
+  HEALTH_PORT: int(0),
+  /** Address the health endpoints bind to (0.0.0.0 in a container or pod). */
+  HEALTH_HOST: z.string().default("127.0.0.1"),
+
   WATCHER_ID: z.string().default(`${hostname()}-${process.pid}`),
   /** A dead replica's mailboxes are taken over within about this long (+ ~1 s to reconnect). */
   WATCHER_LEASE_TTL_MS: int(10_000).refine((n) => n >= 1_000, "must be at least 1000"),

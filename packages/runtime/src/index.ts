@@ -13,3 +13,5 @@ export { Env, parseEnv } from "./env.js";
 export { createOutbound } from "./outbound.js";
 export type { RedisConnection } from "./redis.js";
 export { connectRedis } from "./redis.js";
+export type { HealthServer } from "./health.js";
+export { startHealthServer } from "./health.js";

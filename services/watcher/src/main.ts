@@ -5,6 +5,7 @@ import {
   loadConfig,
   onShutdown,
   seedConfig,
+  startHealthServer,
 } from "@mailhook/runtime";
 import { startWatcherService } from "./service.js";
 
@@ -32,7 +33,14 @@ const service = await startWatcherService({
     authBackoffBaseMs: env.WATCHER_AUTH_BACKOFF_BASE_MS,
   },
 });
+const health = await startHealthServer({
+  port: env.HEALTH_PORT,
+  host: env.HEALTH_HOST,
+  redis: runtime.redis,
+  log,
+});
 onShutdown(log, async () => {
+  await health?.close();
   await service.stop();
   await runtime.close();
 });

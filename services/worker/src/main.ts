@@ -1,4 +1,4 @@
-import { bootService, createRuntime, onShutdown } from "@mailhook/runtime";
+import { bootService, createRuntime, onShutdown, startHealthServer } from "@mailhook/runtime";
 import { startWorkerService } from "./service.js";
 
 // JSON lines on every failure path, including a rejected top-level await (see bootService).
@@ -42,7 +42,14 @@ const service = await startWorkerService({
     strikes: env.RULES_BUDGET_STRIKES,
   },
 });
+const health = await startHealthServer({
+  port: env.HEALTH_PORT,
+  host: env.HEALTH_HOST,
+  redis: runtime.redis,
+  log,
+});
 onShutdown(log, async () => {
+  await health?.close();
   await service.stop();
   await runtime.close();
 });
