@@ -69,6 +69,7 @@ async function startMailhook(name: string) {
   const log = () => readFileSync(logPath, "utf8");
   await waitUntil(() => /\[mailhook\] API: +http/.test(log()), 60_000, "npm start to print the API URL");
   await waitUntil(() => /watching folder/.test(log()), 30_000, "the watcher to watch INBOX");
+  await waitUntil(() => /"msg":"worker started"/.test(log()), 30_000, "the worker to start");
   return { child, exited, log, dataDir, user };
 }
 
@@ -89,7 +90,7 @@ describe("npm start", () => {
 
       const log = run.log();
       // Each service drained once (a second signal would have made it exit at once).
-      expect(log.match(/"msg":"shutting down"/g)).toHaveLength(3);
+      expect(log.match(/"msg":"shutting down"/g), log).toHaveLength(3);
       expect(log).toContain('"msg":"released mailbox"');
       expect(log).not.toContain("shutdown failed");
       // Redis stopped only after the services were done.

@@ -16,7 +16,8 @@ export function createSupervisor() {
   let stopping = null;
 
   const alive = (p) => p.child.exitCode === null && p.child.signalCode === null;
-  const exited = (p) => (alive(p) ? new Promise((r) => p.child.once("exit", r)) : Promise.resolve());
+  // "close", not "exit": its last log lines may still be in the pipe when the process has exited.
+  const exited = (p) => p.closed;
 
   async function stopTier(tier) {
     const group = procs.filter((p) => p.tier === tier && alive(p));
@@ -58,7 +59,7 @@ export function createSupervisor() {
 
   /** Takes over a child spawned elsewhere (detached: true), like run(). */
   function adopt(name, child, tier) {
-    const p = { name, child, tier };
+    const p = { name, child, tier, closed: new Promise((r) => child.once("close", r)) };
     procs.push(p);
     child.once("exit", (code, signal) => {
       if (stopping) return;
