@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { Logger } from "@mailhook/log";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "@mailhook/store";
 
 export interface HealthServer {
   close(): Promise<void>;
@@ -14,7 +14,7 @@ export interface HealthServer {
 export async function startHealthServer(opts: {
   port: number;
   host: string;
-  redis: Redis;
+  redis: RedisClient;
   log: Logger;
 }): Promise<HealthServer | null> {
   if (opts.port === 0) return null;

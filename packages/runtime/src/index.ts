@@ -10,8 +10,8 @@ export {
   seedConfig,
 } from "./boot.js";
 export { Env, parseEnv } from "./env.js";
+export type { HealthServer } from "./health.js";
+export { startHealthServer } from "./health.js";
 export { createOutbound } from "./outbound.js";
 export type { RedisConnection } from "./redis.js";
 export { connectRedis } from "./redis.js";
-export type { HealthServer } from "./health.js";
-export { startHealthServer } from "./health.js";
