@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Installs everything the test suites need: pnpm, dependencies, Dovecot, openssl, redis-server.
+// Installs everything the test suites need: pnpm, dependencies, Dovecot, openssl, redis-server,
+// and (as root) Cyrus + Courier unpacked into /var/cache/mailhook-test.
 // `npm test` runs this first; CI runs it before lint and type-check.
 import { pathToFileURL } from "node:url";
 import { ensureDovecot } from "./ensure-dovecot.mjs";
+import { ensureImapServers } from "./ensure-imap-servers.mjs";
 import { ensureDeps, ensurePnpm } from "./lib/bootstrap.mjs";
 import { ensureRedisServer } from "./lib/local-redis.mjs";
 
@@ -12,6 +14,8 @@ export async function setup() {
   ensureDeps(pnpm);
   await ensureDovecot();
   ensureRedisServer();
+  // Cyrus and Courier for the compatibility suites: unpacked into a cache, never installed.
+  await ensureImapServers();
   return pnpm;
 }
 

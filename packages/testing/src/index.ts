@@ -1,8 +1,14 @@
-export type { ImapUser, StartDovecotOptions, TestDovecot } from "./dovecot.js";
+export type { StartCourierOptions } from "./courier.js";
+export { startCourier } from "./courier.js";
+export { startCyrus } from "./cyrus.js";
+export { debianServersUnavailable } from "./debian-root.js";
+export type { ImapUser, StartDovecotOptions, TestClientOptions, TestDovecot } from "./dovecot.js";
 export { startDovecot } from "./dovecot.js";
 export { freePort } from "./free-port.js";
 export type { HostileCorpusOptions, HostileMessage } from "./hostile-mail.js";
 export { hostileCorpus } from "./hostile-mail.js";
+export type { TestImapServer } from "./imap-server.js";
+export { dovecotAsImapServer } from "./imap-server.js";
 export type { MakeMailOptions } from "./make-mail.js";
 export { makeMail } from "./make-mail.js";
 export type {
