@@ -45,7 +45,7 @@ describe("connection failures", () => {
     expect(subjectsAt("/restart")).toEqual(["before", "right after restart", "after reconnect"]);
   });
 
-  it("replaces a silently dead connection (NOOP unanswered) and delivers the mail that arrived meanwhile", async () => {
+  it("replaces a silently dead connection (probe unanswered) and delivers the mail that arrived meanwhile", async () => {
     const proxy = await startTcpProxy({ host: "127.0.0.1", port: world.dovecot.port });
     try {
       const { stack, user } = await stackWith("/dead", proxy.port);
@@ -53,7 +53,7 @@ describe("connection failures", () => {
       proxy.blackhole(true, { existingOnly: true });
       await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "while the line was dead" }));
       await waitUntil(
-        () => stack.logs.entries().some((e) => e.msg === "NOOP unanswered; replacing connection"),
+        () => stack.logs.entries().some((e) => e.msg === "STATUS probe failed; replacing connection"),
         15_000,
         "dead connection detected",
       );

@@ -10,6 +10,7 @@ import {
   type ImapTarget,
   isAuthFailure,
 } from "./client.js";
+import { selectFolder, statusUidValidity } from "./select.js";
 
 export interface Cursor {
   uidValidity: number;
@@ -23,9 +24,12 @@ export type StartPosition = "new" | "all" | { since: string };
 export type WatchState = "connecting" | "connected" | "auth-failed" | "error" | "stopped";
 
 export interface WatchTiming {
-  /** How often the connection is probed with NOOP (a silently dead TCP connection never errors by itself). */
+  /**
+   * How often the connection is probed with `STATUS (UIDVALIDITY)` (a silently dead TCP connection
+   * never errors by itself, and a re-created folder shows its new UIDVALIDITY only there).
+   */
   healthCheckMs: number;
-  /** A NOOP unanswered for this long marks the connection dead; it is dropped and replaced. */
+  /** A probe unanswered for this long marks the connection dead; it is dropped and replaced. */
   noopTimeoutMs: number;
   /** IDLE is re-issued after this long (servers may drop IDLE after 30 minutes, RFC 2177). */
   maxIdleMs: number;
@@ -85,7 +89,7 @@ export interface FolderWatcherDeps {
  *  - on connect and on every EXISTS: `UID SEARCH UID cursor+1:*`, enqueue, then advance the cursor
  *    (a crash in between re-enqueues the same deterministic job ids: BullMQ drops the duplicates);
  *  - UIDVALIDITY change: the cursor jumps to UIDNEXT (old mail is not replayed) and it is reported;
- *  - the connection is probed with NOOP and replaced when silent; reconnects back off with jitter.
+ *  - the connection is probed with STATUS (UIDVALIDITY) and replaced when silent; reconnects back off with jitter.
  */
 export class FolderWatcher {
   private readonly timing: WatchTiming;
@@ -188,9 +192,7 @@ export class FolderWatcher {
     try {
       await client.connect();
       if (this.stopped) return;
-      const mailbox = await client.mailboxOpen(folder, { readOnly: true });
-      const uidValidity = Number(mailbox.uidValidity);
-      const uidNext = mailbox.uidNext;
+      const { uidValidity, uidNext } = await selectFolder(client, folder);
       this.lastSelectAt = Date.now();
       await this.initCursor(client, uidValidity, uidNext);
       client.on("exists", () => void this.requestSync(client));
@@ -311,13 +313,12 @@ export class FolderWatcher {
     if (this.reselectDue && !this.stopped) {
       this.reselectDue = false;
       this.reselecting = true;
-      const mailbox = await client.mailboxOpen(this.deps.folder, { readOnly: true }).finally(() => {
+      const { uidValidity, uidNext } = await selectFolder(client, this.deps.folder).finally(() => {
         this.reselecting = false;
       });
       this.lastSelectAt = Date.now();
-      const uidValidity = Number(mailbox.uidValidity);
       if (this.cursor && uidValidity !== this.cursor.uidValidity) {
-        await this.initCursor(client, uidValidity, mailbox.uidNext);
+        await this.initCursor(client, uidValidity, uidNext);
       } else {
         await this.deps.markVerified(uidValidity, this.lastSelectAt);
       }
@@ -340,21 +341,33 @@ export class FolderWatcher {
       this.deps.log.debug({ count: uids.length, lastUid: this.cursor?.lastUid }, "enqueued");
   }
 
+  /**
+   * Every `healthCheckMs`: `STATUS folder (UIDVALIDITY)`, which proves the connection alive like a
+   * NOOP would, and also sees a folder deleted and re-created (IDLE and NOOP never say so on
+   * Dovecot, Cyrus or Courier): a new UIDVALIDITY triggers a reselect at once. The full reselect
+   * every `reselectMs` stays as the safety net for servers whose STATUS answers from a stale view.
+   */
   private async probe(client: ImapFlow): Promise<void> {
     if (this.client !== client || this.stopped) return;
-    const ok = await Promise.race([
-      client.noop().then(
-        () => true,
-        () => false,
+    const seen = await Promise.race([
+      statusUidValidity(client, this.deps.folder).then(
+        (v) => ({ ok: true as const, uidValidity: v }),
+        () => ({ ok: false as const }),
       ),
-      sleep(this.timing.noopTimeoutMs).then(() => false),
+      sleep(this.timing.noopTimeoutMs).then(() => ({ ok: false as const })),
     ]);
-    if (!ok && this.client === client && !this.stopped) {
-      this.deps.log.warn({ timeoutMs: this.timing.noopTimeoutMs }, "NOOP unanswered; replacing connection");
+    if (!seen.ok && this.client === client && !this.stopped) {
+      this.deps.log.warn(
+        { timeoutMs: this.timing.noopTimeoutMs },
+        "STATUS probe failed; replacing connection",
+      );
       client.close();
       return;
     }
-    if (ok && Date.now() - this.lastSelectAt >= this.timing.reselectMs) {
+    const changed = seen.ok && seen.uidValidity !== null && seen.uidValidity !== this.cursor?.uidValidity;
+    if (changed)
+      this.deps.log.info({ uidValidity: seen.uidValidity }, "STATUS shows a new UIDVALIDITY; reselecting");
+    if (changed || Date.now() - this.lastSelectAt >= this.timing.reselectMs) {
       this.reselectDue = true;
       void this.requestSync(client);
     }

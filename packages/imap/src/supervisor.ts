@@ -95,7 +95,10 @@ export function createSupervisor(deps: SupervisorDeps) {
         start: mailbox.start,
         log: mlog,
         ...(deps.timing ? { timing: deps.timing } : {}),
-        getCursor: () => deps.store.getCursor(mailbox.tenantId, mailbox.id, folder),
+        getCursor: () =>
+          deps.store.getCursor(mailbox.tenantId, mailbox.id, folder, (stored) =>
+            mlog.warn({ stored }, "stored cursor was not integers; deleted it, the folder starts afresh"),
+          ),
         markVerified: (uidValidity, at) =>
           deps.store.markCursorVerified(mailbox.tenantId, mailbox.id, folder, uidValidity, at),
         saveCursor: (c, reset) =>

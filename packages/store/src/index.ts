@@ -62,6 +62,7 @@ export type { ChangeNotice, Store, StoreOptions } from "./store.js";
 export { createStore } from "./store.js";
 export type { TenantDeleteOptions, TenantDeleteResult } from "./tenant-delete.js";
 export { deleteTenant } from "./tenant-delete.js";
+export { StoreError } from "./store-error.js";
 export type { MailboxSummary } from "./tenant-mailboxes.js";
 export { listTenantMailboxes } from "./tenant-mailboxes.js";
 export type { TenantOutboundStore } from "./tenant-outbound.js";

@@ -24,6 +24,8 @@ export interface Mailbox {
   /** How `password` is used to log in. Absent means "password" (records written before OAuth2). */
   authMethod?: "password" | "xoauth2" | undefined;
   folders: string[];
+  /** Where `delete` moves mail when the server flags no `\Trash` folder (SPECIAL-USE). */
+  trashFolder?: string | undefined;
   start: StartPosition;
   enabled: boolean;
   managed: "file" | "api";
@@ -43,6 +45,7 @@ export const StoredMailbox = z.object({
   password: Sealed,
   authMethod: z.enum(["password", "xoauth2"]).optional(),
   folders: z.array(z.string()).min(1),
+  trashFolder: z.string().min(1).optional(),
   start: StartPosition,
   enabled: z.boolean(),
   managed: Managed,
@@ -182,7 +185,7 @@ export const MailboxEvent = z.object({
   tenantId: z.string(),
   mailboxId: z.string(),
   folder: z.string(),
-  type: z.enum(["uidvalidity.changed", "auth.failed", "connection.lost", "rule.budget-exceeded"]),
+  type: z.enum(["uidvalidity.changed", "auth.failed", "connection.lost", "rule.budget-exceeded", "cursor.repaired"]),
   detail: z.record(z.string(), z.union([z.string(), z.number(), z.null()])),
 });
 export type MailboxEvent = z.infer<typeof MailboxEvent>;

@@ -16,6 +16,7 @@ import {
 } from "./records.js";
 import type { RedisClient } from "./redis-client.js";
 import type { SecretBox, SecretContext } from "./secret-box.js";
+import { StoreError } from "./store-error.js";
 
 export interface StoreOptions {
   redis: RedisClient;
@@ -60,6 +61,13 @@ export function createStore(opts: StoreOptions) {
 
   const notify = async (notice: ChangeNotice) => {
     await redis.publish(k.changes, JSON.stringify(notice));
+  };
+  const recordEvent = async (event: MailboxEvent): Promise<void> => {
+    await redis
+      .multi()
+      .lpush(k.events(event.tenantId), JSON.stringify(MailboxEvent.parse(event)))
+      .ltrim(k.events(event.tenantId), 0, 999)
+      .exec();
   };
 
   const pw = (tenantId: string, id: string): SecretContext => ({ kind: "mailbox.password", tenantId, id });
@@ -236,14 +244,38 @@ export function createStore(opts: StoreOptions) {
       return redis.smembers(k.tenants);
     },
 
-    async getCursor(tenantId: string, mailboxId: string, folder: string): Promise<Cursor | null> {
-      const h = await redis.hgetall(k.cursor(tenantId, mailboxId, folder));
-      if (h.uidValidity === undefined || h.lastUid === undefined) return null;
-      return Cursor.parse({
-        uidValidity: Number(h.uidValidity),
-        lastUid: Number(h.lastUid),
-        ...(h.verifiedAt !== undefined ? { verifiedAt: Number(h.verifiedAt) } : {}),
+    /**
+     * The folder's cursor. A stored cursor that is not two non-negative integers (written by an
+     * older version, e.g. `lastUid: "NaN"` from a server without `[UIDNEXT]`) is deleted, recorded
+     * as a `cursor.repaired` event and reported to `onInvalid`: the folder then starts afresh from
+     * its start position instead of failing on every connect.
+     */
+    async getCursor(
+      tenantId: string,
+      mailboxId: string,
+      folder: string,
+      onInvalid?: (stored: Record<string, string>) => void,
+    ): Promise<Cursor | null> {
+      const key = k.cursor(tenantId, mailboxId, folder);
+      const h = await redis.hgetall(key);
+      if (Object.keys(h).length === 0) return null;
+      const parsed = Cursor.safeParse({
+        uidValidity: integerOrRaw(h.uidValidity),
+        lastUid: integerOrRaw(h.lastUid),
+        ...(h.verifiedAt !== undefined ? { verifiedAt: integerOrRaw(h.verifiedAt) } : {}),
       });
+      if (parsed.success) return parsed.data;
+      await redis.del(key);
+      await recordEvent({
+        at: new Date().toISOString(),
+        tenantId,
+        mailboxId,
+        folder,
+        type: "cursor.repaired",
+        detail: { uidValidity: h.uidValidity ?? null, lastUid: h.lastUid ?? null, action: "restarted" },
+      });
+      onInvalid?.(h);
+      return null;
     },
     /**
      * Moves a folder's cursor forward (never back), fenced by the mailbox lease token so a watcher
@@ -258,6 +290,13 @@ export function createStore(opts: StoreOptions) {
       leaseToken: string | null,
       reset = false,
     ): Promise<boolean> {
+      // Never a NaN or a fraction in Redis: a bad cursor is a bug upstream, refused before the write.
+      const valid = Cursor.safeParse(cursor);
+      if (!valid.success)
+        throw new StoreError(
+          "INVALID_CURSOR",
+          `refusing to save cursor ${JSON.stringify({ uidValidity: String(cursor.uidValidity), lastUid: String(cursor.lastUid) })} for ${folder}: not non-negative integers`,
+        );
       const r = await redis.eval(
         ADVANCE_CURSOR,
         2,
@@ -321,13 +360,7 @@ export function createStore(opts: StoreOptions) {
       return Object.fromEntries(Object.entries(h).map(([f, v]) => [f, FolderStatus.parse(JSON.parse(v))]));
     },
 
-    async recordEvent(event: MailboxEvent): Promise<void> {
-      await redis
-        .multi()
-        .lpush(k.events(event.tenantId), JSON.stringify(MailboxEvent.parse(event)))
-        .ltrim(k.events(event.tenantId), 0, 999)
-        .exec();
-    },
+    recordEvent,
     async listEvents(tenantId: string, limit = 100): Promise<MailboxEvent[]> {
       const raw = await redis.lrange(k.events(tenantId), 0, limit - 1);
       return raw.map((r) => MailboxEvent.parse(JSON.parse(r)));
@@ -401,3 +434,9 @@ export function createStore(opts: StoreOptions) {
 }
 
 export type Store = ReturnType<typeof createStore>;
+
+/** A Redis hash field as a number when it is one, else the raw text (so zod rejects it). */
+function integerOrRaw(v: string | undefined): number | string | undefined {
+  if (v === undefined) return undefined;
+  return /^\d{1,15}$/.test(v) ? Number(v) : v;
+}

@@ -28,6 +28,7 @@ const service = await startWatcherService({
   timing: {
     healthCheckMs: env.WATCHER_HEALTHCHECK_MS,
     noopTimeoutMs: env.WATCHER_NOOP_TIMEOUT_MS,
+    reselectMs: env.WATCHER_RESELECT_MS,
     backoffBaseMs: env.WATCHER_BACKOFF_BASE_MS,
     backoffCapMs: env.WATCHER_BACKOFF_CAP_MS,
     authBackoffBaseMs: env.WATCHER_AUTH_BACKOFF_BASE_MS,

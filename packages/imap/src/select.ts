@@ -1,0 +1,43 @@
+import type { ImapFlow, MailboxObject } from "imapflow";
+
+export interface SelectedFolder {
+  uidValidity: number;
+  uidNext: number;
+}
+
+/**
+ * SELECTs `folder` read-write and returns its UIDVALIDITY and UIDNEXT, both checked integers.
+ *
+ * - Read-write, like the worker's sessions: Courier assigns a folder's UIDVALIDITY on its first
+ *   read-write open, so an EXAMINE could record a value the worker never sees (and every job would
+ *   look stale).
+ * - UIDNEXT from STATUS when the SELECT answer has no `[UIDNEXT]` (Courier; RFC 3501 lets a server
+ *   omit it), else from the highest UID present (`UID FETCH *`); an empty folder starts at 1.
+ */
+export async function selectFolder(client: ImapFlow, folder: string): Promise<SelectedFolder> {
+  const mailbox = await client.mailboxOpen(folder);
+  const uidValidity = Number(mailbox.uidValidity);
+  if (!isUid(uidValidity)) throw new Error(`the server sent no usable UIDVALIDITY for ${folder}`);
+  return { uidValidity, uidNext: await uidNextOf(client, folder, mailbox) };
+}
+
+async function uidNextOf(client: ImapFlow, folder: string, mailbox: MailboxObject): Promise<number> {
+  if (isUid(mailbox.uidNext)) return mailbox.uidNext;
+  const status = await client.status(folder, { uidNext: true }).catch(() => false as const);
+  if (status && isUid(status.uidNext)) return status.uidNext;
+  if (mailbox.exists === 0) return 1;
+  const last = await client.fetchOne("*", { uid: true });
+  if (last && isUid(last.uid)) return last.uid + 1;
+  throw new Error(`cannot tell UIDNEXT of ${folder}: no [UIDNEXT], STATUS or UID FETCH * answer`);
+}
+
+/** The folder's UIDVALIDITY by STATUS, which (unlike NOOP) sees a folder deleted and re-created. */
+export async function statusUidValidity(client: ImapFlow, folder: string): Promise<number | null> {
+  const status = await client.status(folder, { uidValidity: true });
+  const v = status ? Number(status.uidValidity) : Number.NaN;
+  return isUid(v) ? v : null;
+}
+
+function isUid(n: unknown): n is number {
+  return typeof n === "number" && Number.isSafeInteger(n) && n > 0;
+}
