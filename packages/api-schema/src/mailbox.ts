@@ -65,6 +65,11 @@ export const StartPosition = z
       '"new": only mail arriving from now on; "all": every message; { since }: messages that arrived after this time',
   });
 
+const TrashFolder = z.string().min(1).max(1000).openapi({
+  description:
+    "Where `delete` moves mail when the server flags no folder \\Trash (SPECIAL-USE), e.g. `INBOX.Trash` on Courier. Without it such a `delete` fails; mailhook never guesses a folder by name. `null` in an update clears it.",
+});
+
 export const TlsMode = z.enum(["implicit", "starttls", "none"]);
 
 export const MailboxCreate = z
@@ -83,6 +88,7 @@ export const MailboxCreate = z
       .openapi({ description: "Verify the server certificate (on by default)" }),
     auth: MailboxAuth,
     folders: FolderSelection.default(["INBOX"]),
+    trashFolder: TrashFolder.optional(),
     start: StartPosition.default("new"),
     enabled: z.boolean().default(true),
   })
@@ -98,6 +104,7 @@ export const MailboxUpdate = z
     tlsVerify: z.boolean().optional(),
     auth: MailboxAuth.optional(),
     folders: FolderSelection.optional(),
+    trashFolder: TrashFolder.nullable().optional(),
     start: StartPosition.optional(),
     enabled: z.boolean().optional(),
   })
@@ -126,6 +133,7 @@ export const MailboxView = z
       }),
     ]),
     folders: z.array(z.string()),
+    trashFolder: z.string().optional(),
     start: StartPosition,
     enabled: z.boolean(),
     managed: z.enum(["file", "api"]),

@@ -53,6 +53,13 @@ const mailboxFields = z.strictObject({
     .min(1, "must not be empty")
     .describe("Login password; take it from the environment, never commit it."),
   folders: Folders.default(["INBOX"]).describe("Folders to watch, one IDLE connection each."),
+  trashFolder: z
+    .string()
+    .min(1, "must not be empty")
+    .optional()
+    .describe(
+      "Where delete moves mail when the server flags no \\Trash folder (SPECIAL-USE), e.g. INBOX.Trash on Courier.",
+    ),
   start: StartFrom.default("new").describe(
     'Where a folder seen for the first time starts: "new", "all", or { since: <ISO date> }.',
   ),

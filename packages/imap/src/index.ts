@@ -13,5 +13,9 @@ export type { FolderWatcherDeps, StartPosition, WatchState, WatchTiming } from "
 export { DEFAULT_WATCH_TIMING, FolderWatcher } from "./folder-watcher.js";
 export type { ConnectionPool } from "./pool.js";
 export { createConnectionPool, ImapSessionLost } from "./pool.js";
+export type { SelectedFolder } from "./select.js";
+export { selectFolder, statusUidValidity } from "./select.js";
+export type { ListedFolder } from "./special-use.js";
+export { announcedSpecialUse } from "./special-use.js";
 export type { Supervisor, SupervisorDeps } from "./supervisor.js";
 export { createSupervisor } from "./supervisor.js";

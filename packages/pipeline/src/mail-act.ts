@@ -1,4 +1,4 @@
-import type { ConnectionPool } from "@mailhook/imap";
+import { announcedSpecialUse, type ConnectionPool } from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
 import type { ImapAction, MailActJob } from "@mailhook/queue";
 import type { Store } from "@mailhook/store";
@@ -87,7 +87,7 @@ export function createMailActor(deps: MailActDeps) {
             for (const rest of job.actions.slice(i)) results.push({ action: rest.type, result: "gone" });
             break;
           }
-          await run(client, action, { uid, folder, step, jobId, done });
+          await run(client, action, { uid, folder, step, jobId, done, trash: mailbox.trashFolder });
           await deps.store.markActStep(jobId, step);
           results.push({ action: action.type, result: "done" });
         }
@@ -106,6 +106,8 @@ export function createMailActor(deps: MailActDeps) {
   interface StepContext {
     uid: number;
     folder: string;
+    /** The mailbox's explicit Trash folder, if set. */
+    trash: string | undefined;
     step: string;
     jobId: string;
     done: Set<string>;
@@ -129,10 +131,10 @@ export function createMailActor(deps: MailActDeps) {
         return move(client, action.to, ctx);
       case "delete": {
         if (action.expunge) return expunge(client, ctx.uid);
-        const trash = await trashFolder(client);
+        const trash = await trashFolder(client, ctx.trash);
         if (!trash) {
           throw new MailActError(
-            "delete: the server announces no \\Trash folder (SPECIAL-USE); use expunge: true to delete for good",
+            "delete: the server announces no \\Trash folder (SPECIAL-USE) and the mailbox sets no trashFolder; set trashFolder, or use expunge: true to delete for good",
             false,
           );
         }
@@ -216,9 +218,11 @@ async function folderExists(client: ImapFlow, path: string): Promise<boolean> {
   return boxes.some((b) => same(b.path));
 }
 
-async function trashFolder(client: ImapFlow): Promise<string | null> {
+/** The mailbox's `trashFolder` setting, else the folder the server itself flags `\Trash`. */
+async function trashFolder(client: ImapFlow, configured: string | undefined): Promise<string | null> {
+  if (configured) return configured;
   const boxes = await client.list();
-  return boxes.find((b) => b.specialUse === "\\Trash")?.path ?? null;
+  return boxes.find((b) => announcedSpecialUse(b) === "\\Trash")?.path ?? null;
 }
 
 async function must(result: Promise<boolean>, what: string): Promise<void> {

@@ -1,4 +1,10 @@
-import { connectionOptions, describeError, describeErrorForTenant, isAuthFailure } from "@mailhook/imap";
+import {
+  announcedSpecialUse,
+  connectionOptions,
+  describeError,
+  describeErrorForTenant,
+  isAuthFailure,
+} from "@mailhook/imap";
 import type { CheckedAddress } from "@mailhook/net";
 import { ImapFlow } from "imapflow";
 
@@ -93,7 +99,7 @@ export function createImapProbe(timeoutMs = 15_000): MailboxProbe {
     const ms = () => Math.round(performance.now() - started);
     try {
       const folders = await withSession(target, timeoutMs, async (client) =>
-        (await client.list()).map((f) => ({ path: f.path, specialUse: f.specialUse ?? null })),
+        (await client.list()).map((f) => ({ path: f.path, specialUse: announcedSpecialUse(f) })),
       );
       return { ok: true, folders, error: null, authFailed: false, ms: ms() };
     } catch (err) {

@@ -37,6 +37,7 @@ export function mailboxView(m: Omit<Mailbox, "password">, oauth: MailboxOAuth | 
         }
       : { type: "password", user: m.user },
     folders: m.folders,
+    ...(m.trashFolder ? { trashFolder: m.trashFolder } : {}),
     start: m.start,
     enabled: m.enabled,
     managed: m.managed,

@@ -67,6 +67,7 @@ export function registerCreateMailbox(app: Api, svc: Services): void {
         password: auth.secret,
         authMethod: auth.oauth ? "xoauth2" : "password",
         folders,
+        ...(body.trashFolder ? { trashFolder: body.trashFolder } : {}),
         start: body.start,
         enabled: body.enabled,
         managed: "api",

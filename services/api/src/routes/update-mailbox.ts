@@ -82,6 +82,8 @@ export function registerUpdateMailbox(app: Api, svc: Services): void {
       return probed;
     };
     if (body.folders !== undefined) next.folders = await resolveFolders(svc, body.folders, probe, verify);
+    if (body.trashFolder === null) delete next.trashFolder;
+    else if (body.trashFolder !== undefined) next.trashFolder = body.trashFolder;
     if (verify) {
       const r = await probe();
       if (!r.ok) throw verifyFailed(svc, r);
