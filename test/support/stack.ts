@@ -59,9 +59,9 @@ export interface StackOptions {
   outbound?: OutboundPolicy;
 }
 
-/** A mailbox on the test Dovecot. */
+/** A mailbox on the test Dovecot (or any test IMAP server). */
 export function mailboxFor(
-  dovecot: TestDovecot,
+  dovecot: Pick<TestDovecot, "port">,
   user: ImapUser,
   id: string,
   overrides: Partial<Mailbox> = {},
