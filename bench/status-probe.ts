@@ -23,7 +23,10 @@ const N = Number(option("n") ?? 200);
 async function measure(server: TestImapServer) {
   const user = await server.createUser("probe");
   const proxy = await startTcpProxy({ host: "127.0.0.1", port: server.port });
-  const client = await server.client(user, { port: proxy.port, imapflow: { autoIdleDelay: 0, maxIdleTime: 60_000 } });
+  const client = await server.client(user, {
+    port: proxy.port,
+    imapflow: { autoIdleDelay: 0, maxIdleTime: 60_000 },
+  });
   await client.mailboxOpen("INBOX");
   const run = async (probe: () => Promise<unknown>) => {
     // As the watcher's client: back in IDLE right after every command (autoIdleDelay 0).
