@@ -185,7 +185,13 @@ export const MailboxEvent = z.object({
   tenantId: z.string(),
   mailboxId: z.string(),
   folder: z.string(),
-  type: z.enum(["uidvalidity.changed", "auth.failed", "connection.lost", "rule.budget-exceeded", "cursor.repaired"]),
+  type: z.enum([
+    "uidvalidity.changed",
+    "auth.failed",
+    "connection.lost",
+    "rule.budget-exceeded",
+    "cursor.repaired",
+  ]),
   detail: z.record(z.string(), z.union([z.string(), z.number(), z.null()])),
 });
 export type MailboxEvent = z.infer<typeof MailboxEvent>;
