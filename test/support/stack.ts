@@ -17,7 +17,7 @@ import {
 import type { ImapUser, TestDovecot } from "@mailhook/testing";
 import { startWatcherService, type WatcherService } from "@mailhook/watcher";
 import { generateSecret } from "@mailhook/webhook";
-import { startWorkerService, type WorkerService } from "@mailhook/worker";
+import { startWorkerService, type WorkerService, type WorkerServiceOptions } from "@mailhook/worker";
 import { Cluster, Redis } from "ioredis";
 import { testOutbound } from "./outbound.js";
 
@@ -57,6 +57,8 @@ export interface StackOptions {
   fetchShape?: { sectionsPerCommand?: number; fallbackSections?: number };
   /** The outbound policy of watcher and worker (default: 127.0.0.1 allowed for IMAP and webhooks). */
   outbound?: OutboundPolicy;
+  /** Rule evaluation threads, time budget and strikes of the worker. */
+  ruleBudget?: WorkerServiceOptions["ruleBudget"];
 }
 
 /** A mailbox on the test Dovecot (or any test IMAP server). */
@@ -181,6 +183,7 @@ export class Stack {
       ...(this.opts.imapCommandTimeoutMs ? { imapCommandTimeoutMs: this.opts.imapCommandTimeoutMs } : {}),
       ...(this.opts.fetchShape ? { fetchShape: this.opts.fetchShape } : {}),
       ...(this.opts.inlineFirstAttempt ? { inlineFirstAttempt: true } : {}),
+      ...(this.opts.ruleBudget ? { ruleBudget: this.opts.ruleBudget } : {}),
       limits: DEFAULT_FETCH_LIMITS,
       outbound: this.outbound,
       schedule: this.opts.schedule ?? [200, 400, 800],

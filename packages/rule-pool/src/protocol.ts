@@ -24,6 +24,8 @@ export type ThreadReply =
 export interface ThreadData {
   /** Int32Array(1): 1 + the index (in the task's rule list) of the rule being evaluated, 0 = none. */
   progress: SharedArrayBuffer;
+  /** Float64Array(1): when (epoch ms) the rule in `progress` started. */
+  startedAt: SharedArrayBuffer;
   entry: string;
   tsx: boolean;
 }

@@ -7,6 +7,12 @@ const MAX_CACHED = 256;
 
 const data = workerData as ThreadData;
 const progress = new Int32Array(data.progress);
+const startedAt = new Float64Array(data.startedAt);
+/** Marks rule `i` (of the task's list) as the one running, and since when. */
+const mark = (i: number) => {
+  startedAt[0] = performance.timeOrigin + performance.now();
+  Atomics.store(progress, 0, i + 1);
+};
 const cache = new Map<string, { rules: Rule[]; compiled: CompiledRules }>();
 const port = parentPort;
 
@@ -29,7 +35,7 @@ function run(task: ThreadTask): ThreadReply {
       now: task.now,
       maxFieldChars: task.maxFieldChars,
       overBudget: skip,
-      onRule: (i) => Atomics.store(progress, 0, i + 1),
+      onRule: mark,
     });
     return { id: task.id, ok: true, explained };
   }
@@ -39,7 +45,7 @@ function run(task: ThreadTask): ThreadReply {
   const matches = evaluateRules({ rules: kept, slots: compiled.slots }, task.message, {
     now: task.now,
     maxFieldChars: task.maxFieldChars,
-    onRule: (i) => Atomics.store(progress, 0, (index[i] ?? 0) + 1),
+    onRule: (i) => mark(index[i] ?? 0),
   });
   return {
     id: task.id,

@@ -205,7 +205,7 @@ export const Env = z.object({
   RULES_MAX_REPEAT: int(100),
   /** Characters of one text value rules see (worker and dry run alike); longer values are cut. */
   RULES_MAX_FIELD_CHARS: int(256 * 1024).refine((n) => n >= 1, "must be at least 1"),
-  /** Most time one message's rules (of one tenant) may take; a rule past it is stopped and reported. */
+  /** Most time one rule may run on one message; a rule past it is stopped and reported. */
   RULES_EVAL_BUDGET_MS: int(1_000).refine((n) => n >= 10, "must be at least 10"),
   /** Threads evaluating rules with regexes, per worker or api process. */
   RULES_EVAL_THREADS: int(2).refine((n) => n >= 1, "must be at least 1"),
