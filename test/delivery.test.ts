@@ -287,10 +287,11 @@ describe("isolation", () => {
       const withA = await burst("iso", 200);
       expect(hits("/a-hangs").length).toBeGreaterThan(0);
       // Without isolation B waits for A's 30 s requests. With it, B is about as late as without A
-      // (measured: about 1-1.5 s for the slowest of the 200, both ways, on a quiet machine; the
-      // margin is for the shared 2-core machine the suite runs on).
-      expect(max(withA)).toBeLessThan(Math.max(2_000, max(baseline) + 2_000));
-      expect(max(withA)).toBeLessThan(5_000);
+      // (measured: about 1-1.5 s for the slowest of the 200, both ways, on a quiet machine). The
+      // bound is relative to the in-run baseline (a loaded machine slows both bursts alike) and stays
+      // far below the 30 s a B delivery queued behind A would take.
+      expect(max(withA)).toBeLessThan(max(baseline) * 3 + 3_000);
+      expect(max(withA)).toBeLessThan(20_000);
       // A holds at most its 4 slots; nothing else of A was attempted.
       expect(hits("/a-hangs").length).toBeLessThanOrEqual(4);
     } finally {

@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   freePort,
@@ -12,10 +14,11 @@ import {
   type TestDovecot,
   type TestRedis,
 } from "@mailhook/testing";
+import { build } from "esbuild";
 import { ImapFlow } from "imapflow";
 import { Redis } from "ioredis";
 import { simpleParser } from "mailparser";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 
 const testDir = fileURLToPath(new URL(".", import.meta.url));
 
@@ -228,7 +231,9 @@ describe("startDovecot", () => {
         out += chunk.toString();
       });
       await new Promise((resolve) => child.once("exit", resolve));
-      if (/unshare failed|Operation not permitted/.test(out)) ctx.skip(); // no mount namespaces here
+      // No mount namespaces here (a container, or a sandbox that forbids them): nothing to test with.
+      if (/unshare failed|Operation not permitted|cannot change root filesystem propagation/.test(out))
+        ctx.skip();
       expect(out).toContain("dovecot is not installed: run `node scripts/ensure-dovecot.mjs`");
     },
   );
@@ -571,21 +576,30 @@ describe("cleanup", () => {
         await d.stop();
         process.stdout.write(JSON.stringify({ uid: process.getuid(), inbox: inbox.messages, seeded: seeded.messages }) + "\\n");
       `;
+      // uid 65534 may not be able to enter the clone (a home dir of mode 700, /root): the script
+      // runs as one bundle from a world-readable temp dir instead of through the repository.
+      const runDir = mkdtempSync(join(tmpdir(), "mailhook-rootless-"));
+      chmodSync(runDir, 0o755);
+      const bundle = join(runDir, "rootless.mjs");
+      await build({
+        stdin: { contents: script, resolveDir: testDir, loader: "ts" },
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        target: "node20",
+        outfile: bundle,
+        banner: {
+          js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+        },
+        logLevel: "error",
+      });
+      chmodSync(bundle, 0o644);
       const child = spawn(
         "/usr/bin/setpriv",
-        [
-          "--reuid=65534",
-          "--regid=65534",
-          "--clear-groups",
-          process.execPath,
-          "--import",
-          "tsx",
-          "--input-type=module",
-          "-e",
-          script,
-        ],
-        { cwd: testDir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HOME: "/tmp" } },
+        ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, bundle],
+        { cwd: runDir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, HOME: "/tmp" } },
       );
+      onTestFinished(() => rmSync(runDir, { recursive: true, force: true }));
       let out = "";
       let err = "";
       child.stdout.on("data", (chunk: Buffer) => {
