@@ -1,5 +1,10 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import tls from "node:tls";
 import { refreshMailbox } from "@mailhook/api";
 import { createOutboundPolicy, createResolver, type OutboundPolicy } from "@mailhook/net";
 import { createProducer } from "@mailhook/queue";
@@ -240,6 +245,7 @@ describe("per-tenant allow-list", () => {
 
 describe("IMAP", () => {
   const name = "imap.attacker.test";
+  const tlsName = "tls.attacker.test";
 
   it("api: verify logs in at the checked address; test after a rebinding and NXDOMAIN at save are refused", async () => {
     const api = harness(policy());
@@ -355,6 +361,67 @@ describe("IMAP", () => {
     await waitUntil(() => world.receiver.requests.some((r) => r.path === "/pinned"), 20_000, "the delivery");
     expect(dns.queries(name) - before).toBe(1);
     expect(imapTrap.connections()).toBe(0);
+  });
+
+  it("TLS keeps the mailbox's host name (SNI, certificate check) while the socket goes to the checked address", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mailhook-imap-tls-"));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    execFileSync(
+      "openssl",
+      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", `/CN=${tlsName}`]
+        .concat(["-addext", `subjectAltName=DNS:${tlsName}`])
+        .concat(["-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")]),
+      { stdio: "ignore" },
+    );
+    const seen: { servername: string; local: string }[] = [];
+    const open = new Set<tls.TLSSocket>();
+    const server = tls.createServer(
+      { cert: readFileSync(join(dir, "cert.pem")), key: readFileSync(join(dir, "key.pem")) },
+      (socket) => {
+        open.add(socket);
+        socket.on("close", () => open.delete(socket));
+        seen.push({ servername: String(socket.servername), local: socket.localAddress ?? "" });
+        socket.end("* OK [CAPABILITY IMAP4rev1] not quite a server\r\n");
+      },
+    );
+    server.on("tlsClientError", () => {});
+    await new Promise<void>((r) => server.listen(0, "127.0.0.2", () => r()));
+    closers.push(
+      () =>
+        new Promise<void>((r) => {
+          for (const sock of open) sock.destroy();
+          server.close(() => r());
+        }),
+    );
+    const port = (server.address() as AddressInfo).port;
+    const api = harness(policy({ imap: [`127.0.0.2:${port}`] }));
+    const { token } = await api.tenant("imap-tls");
+    const save = (tlsVerify: boolean) =>
+      api.json("POST", "/v1/mailboxes", token, {
+        address: "t@example.test",
+        host: tlsName,
+        port,
+        tls: "implicit",
+        tlsVerify,
+        auth: { type: "password", user: "u", password: "p" },
+        folders: ["INBOX"],
+      });
+    dns.set(tlsName, [["127.0.0.2"]]);
+    const strict = await save(true);
+    const lax = await save(false);
+    expect([strict.status, lax.status]).toEqual([201, 201]);
+
+    // A second lookup would land on 127.0.0.3, where nothing listens on this port.
+    dns.set(tlsName, [["127.0.0.2"], ["127.0.0.3"]]);
+    const verified = await api.call("POST", `/v1/mailboxes/${strict.body.id}/test`, { token });
+    // The self-signed certificate is refused, and says so; the check ran against the name.
+    expect(verified.body.error).toBe(
+      "connection failed: the server's TLS certificate was not accepted (DEPTH_ZERO_SELF_SIGNED_CERT)",
+    );
+    dns.set(tlsName, [["127.0.0.2"], ["127.0.0.3"]]);
+    await api.call("POST", `/v1/mailboxes/${lax.body.id}/test`, { token });
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    for (const s of seen) expect(s).toEqual({ servername: tlsName, local: "127.0.0.2" });
   });
 
   it("folder status and mailbox test read the same for a closed port and an open non-IMAP one", async () => {
