@@ -3,12 +3,14 @@
 // services/<name>/dist/main.js, run in production as `node services/<name>/dist/main.js`.
 // Why a bundle (esbuild) rather than tsc output: docs/deploy.md, "Production build".
 // `npm start` and the test harness call ensureBuilt(), which rebuilds only when a source is newer.
-import { mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { root } from "./lib/bootstrap.mjs";
 
 export const SERVICES = ["api", "watcher", "worker"];
+
+const THREAD_BOOT = join(root, "packages", "rule-pool", "src", "thread-boot.mjs");
 
 /** The file `node` runs for a service. */
 export const serviceEntry = (name) => join(root, "services", name, "dist", "main.js");
@@ -36,7 +38,7 @@ function newestInput() {
     for (const e of entries) {
       const p = join(dir, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith(".ts") || e.name === "package.json")
+      else if (e.name.endsWith(".ts") || e.name.endsWith(".mjs") || e.name === "package.json")
         newest = Math.max(newest, statSync(p).mtimeMs);
     }
   };
@@ -70,8 +72,13 @@ export async function build() {
     SERVICES.map(async (name) => {
       const out = serviceEntry(name);
       const result = await esbuild.build({
-        entryPoints: [join(root, "services", name, "src", "main.ts")],
-        outfile: out,
+        // The rule pool's worker threads load `thread.js` (and its plain-JS boot file) from beside
+        // the bundle that starts them (packages/rule-pool/src/pool.ts).
+        entryPoints: {
+          main: join(root, "services", name, "src", "main.ts"),
+          thread: join(root, "packages", "rule-pool", "src", "thread.ts"),
+        },
+        outdir: dirname(out),
         bundle: true,
         platform: "node",
         format: "esm",
@@ -86,6 +93,7 @@ export async function build() {
         write: false,
       });
       mkdirSync(dirname(out), { recursive: true });
+      copyFileSync(THREAD_BOOT, join(dirname(out), "thread-boot.mjs"));
       for (const file of result.outputFiles) {
         const tmp = `${file.path}.${process.pid}.tmp`;
         writeFileSync(tmp, file.contents);

@@ -42,6 +42,8 @@ rules: []
       user: user.user,
       url: `${world.receiver.url}/proc`,
       withSecret: true,
+      // A regex rule runs in a rule-pool thread: the bundle must ship the thread's files too.
+      regexRule: true,
     });
     const env = {
       REDIS_URL: world.redis.url,

@@ -50,6 +50,8 @@ export function writeMailboxConfig(opts: {
   user: string;
   url: string;
   withSecret?: boolean;
+  /** The rule matches by regex, so the worker evaluates it in a rule-pool thread. */
+  regexRule?: boolean;
 }): string {
   return writeConfig(`version: 1
 mailboxes:
@@ -65,6 +67,6 @@ endpoints:
 ${opts.withSecret ? `    secret: \${TEST_WEBHOOK_SECRET}\n` : ""}rules:
   - id: everything
     name: Everything
-    actions: [{ type: webhook, endpoint: tickets }]
+${opts.regexRule ? "    when: { field: subject, op: matches, value: '.' }\n" : ""}    actions: [{ type: webhook, endpoint: tickets }]
 `);
 }
