@@ -34,6 +34,33 @@ rules: []
     expect(run.stderr()).toContain(file);
   });
 
+  it("refuses at start a config endpoint the outbound policy would refuse, naming the entry and the setting", async () => {
+    const user = await world.dovecot.createUser("refused");
+    const file = writeMailboxConfig({
+      imapPort: world.dovecot.port,
+      user: user.user,
+      url: `${world.receiver.url}/refused`,
+    });
+    // IMAP to the loopback Dovecot is allowed, webhooks to the loopback receiver are not.
+    const run = runService("watcher", {
+      REDIS_URL: world.redis.url,
+      MAILHOOK_PREFIX: "refusedcfg",
+      MAILHOOK_ENCRYPTION_KEYS: generateKeySpec("k1"),
+      MAILHOOK_CONFIG: file,
+      TEST_IMAP_PASSWORD: user.pass,
+      IMAP_ALLOW: "127.0.0.1/32",
+    });
+    expect(await run.exited).toBe(2);
+    expect(run.stderr()).toContain("configuration rejected");
+    expect(run.stderr()).toContain("endpoints[0].url");
+    expect(run.stderr()).toContain("WEBHOOK_ALLOW");
+    expect(run.stderr()).not.toContain("mailboxes[0].host");
+    // Nothing was seeded: the refused file never reached the store (only the key-layout marker).
+    const r = new Redis(world.redis.url);
+    expect((await r.keys("refusedcfg:*")).filter((k) => !k.endsWith(":layout"))).toEqual([]);
+    r.disconnect();
+  });
+
   it("runs from a config file end to end, and SIGTERM closes IDLE connections and releases the lease", async () => {
     const user = await world.dovecot.createUser("proc");
     const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -9,6 +9,7 @@ export {
   quotaDefaults,
   seedConfig,
 } from "./boot.js";
+export { checkConfigDestinations } from "./check-config.js";
 export { Env, parseEnv } from "./env.js";
 export type { HealthServer } from "./health.js";
 export { startHealthServer } from "./health.js";

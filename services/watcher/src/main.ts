@@ -1,5 +1,6 @@
 import {
   bootService,
+  checkConfigDestinations,
   createRuntime,
   exitOnConfigError,
   loadConfig,
@@ -13,6 +14,9 @@ import { startWatcherService } from "./service.js";
 const { env, log } = bootService("watcher");
 const config = await loadConfig(env).catch((err: unknown) => exitOnConfigError(err, log));
 const runtime = await createRuntime(env, log);
+await checkConfigDestinations(config, runtime.outbound, env.MAILHOOK_CONFIG ?? "", log).catch(
+  (err: unknown) => exitOnConfigError(err, log),
+);
 await seedConfig(config, runtime.store, log);
 const service = await startWatcherService({
   connection: runtime.bullConnection,
