@@ -212,6 +212,13 @@ describe("new mail becomes a signed webhook", () => {
     await world.dovecot.append(user.user, "Tickets", await makeMail({ subject: "arrived while unnoticed" }));
     await stack.startWatcher();
     await uvEvent(stack, "uv2");
+    // The event is recorded before the cursor's reset is written: wait for the cursor itself.
+    await waitUntil(
+      async () =>
+        (await stack.store.getCursor("default", "uv2", "Tickets"))?.uidValidity !== before?.uidValidity,
+      20_000,
+      "cursor reset to the new UIDVALIDITY",
+    );
     const after = await stack.store.getCursor("default", "uv2", "Tickets");
     expect(after?.uidValidity).not.toBe(before?.uidValidity);
     expect(after?.lastUid).toBe(4);
