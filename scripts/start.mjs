@@ -29,6 +29,12 @@ if (!env.MAILHOOK_ADMIN_TOKEN) {
   chmodSync(tokenFile, 0o600);
   env.MAILHOOK_ADMIN_TOKEN = readFileSync(tokenFile, "utf8").trim();
 }
+// Marks this installation's prefix in Redis: another mailhook under the same prefix is refused.
+if (!env.MAILHOOK_INSTALL_ID) {
+  const idFile = join(dataDir, "install-id");
+  if (!existsSync(idFile)) writeFileSync(idFile, `${randomBytes(12).toString("hex")}\n`);
+  env.MAILHOOK_INSTALL_ID = readFileSync(idFile, "utf8").trim();
+}
 if (!env.MAILHOOK_ENCRYPTION_KEYS) {
   const keyFile = join(dataDir, "encryption-keys");
   if (!existsSync(keyFile)) {

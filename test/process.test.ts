@@ -206,3 +206,27 @@ rules:
     }
   });
 });
+
+describe("one Redis prefix, one installation", () => {
+  it("refuses a second installation under the same prefix, naming MAILHOOK_PREFIX", async () => {
+    const env = {
+      REDIS_URL: world.redis.url,
+      MAILHOOK_PREFIX: "shared",
+      MAILHOOK_ENCRYPTION_KEYS: generateKeySpec("k1"),
+    };
+    const first = runService("worker", { ...env, MAILHOOK_INSTALL_ID: "install-one" });
+    await waitUntil(() => /worker started/.test(first.stdout()), 20_000, "the first installation");
+    // The same installation again (a second replica) is welcome.
+    const replica = runService("worker", { ...env, MAILHOOK_INSTALL_ID: "install-one" });
+    await waitUntil(() => /worker started/.test(replica.stdout()), 20_000, "a replica");
+    const other = runService("worker", { ...env, MAILHOOK_INSTALL_ID: "install-two" });
+    try {
+      expect(await other.exited).toBe(2);
+      expect(other.stderr()).toContain('another mailhook installation under the prefix "shared"');
+      expect(other.stderr()).toContain("MAILHOOK_PREFIX=shared2");
+      expect(other.stdout()).not.toContain("worker started");
+    } finally {
+      for (const r of [first, replica, other]) r.child.kill("SIGKILL");
+    }
+  });
+});

@@ -13,6 +13,7 @@ import {
 } from "@mailhook/store";
 import { generateSecret } from "@mailhook/webhook";
 import { type Env, parseEnv } from "./env.js";
+import { claimInstallation } from "./install-id.js";
 import { createOutbound } from "./outbound.js";
 import { connectRedis } from "./redis.js";
 
@@ -38,6 +39,17 @@ export async function createRuntime(env: Env, log: Logger): Promise<Runtime> {
   });
   log.info({ mode }, "connected to Redis");
   await checkRedisDurability(redis, log);
+  if (env.MAILHOOK_INSTALL_ID) {
+    await claimInstallation(redis, {
+      prefix: env.MAILHOOK_PREFIX,
+      installId: env.MAILHOOK_INSTALL_ID,
+      redisUrl: env.REDIS_URL,
+    }).catch((err: unknown) => {
+      log.fatal({ code: "install_conflict" }, "another mailhook installation uses this Redis prefix");
+      process.stderr.write(`mailhook: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(2);
+    });
+  }
   const moved = await migrateKeyLayout(redis, env.MAILHOOK_PREFIX);
   if (moved > 0) log.info({ moved }, "renamed Redis keys to the hash-tagged layout");
   const store = createStore({

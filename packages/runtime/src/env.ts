@@ -67,6 +67,14 @@ export const Env = z.object({
     .min(1)
     .default("mh"),
   MAILHOOK_CONFIG: z.string().optional(),
+  /**
+   * Identifies this installation in Redis (`<prefix>:install`): a service refuses to start when the
+   * prefix belongs to another installation. `npm start` generates one into .data/install-id.
+   */
+  MAILHOOK_INSTALL_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,64}$/, "must be 8-64 letters, digits, - or _")
+    .optional(),
   /** `kid:base64key[,kid:base64key…]`, first one current. 32-byte keys. */
   MAILHOOK_ENCRYPTION_KEYS: z.string().min(1, "is required (npm start generates one into .data/)"),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
