@@ -22,6 +22,12 @@ import type { ResultFile } from "./support/results.js";
 import { resultPath, runScenario, SCENARIO_NAMES, type ScenarioName } from "./support/scenarios.js";
 import type { ThroughputResult } from "./throughput.js";
 
+/**
+ * Redis commands per message measured after one mail.process job per UID range, inline first
+ * attempts and the gate's local permits (bench/throughput.ts, 1,500 messages, one folder, d1e319f).
+ */
+const MEASURED_COMMANDS_PER_MESSAGE = 41;
+
 const MARGIN = Number(option("margin") ?? 0.3);
 const only = (option("only")?.split(",") ?? [...SCENARIO_NAMES]) as ScenarioName[];
 
@@ -56,12 +62,6 @@ for (const name of only) {
   }
   comparisons.push(...compare(name, recordedPath, quickPath));
 }
-
-/**
- * Redis commands per message measured after one mail.process job per UID range, inline first
- * attempts and the gate's local permits (bench/throughput.ts, 1,500 messages, one folder, d1e319f).
- */
-const MEASURED_COMMANDS_PER_MESSAGE = 41;
 
 function commandsPerMessage(v: ThroughputResult["variants"][string]): number | undefined {
   const all = v.runs
