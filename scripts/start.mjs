@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join, relative } from "node:path";
 import { ensureBuilt, serviceEntry } from "./build.mjs";
 import { ensureDeps, ensurePnpm, root, say } from "./lib/bootstrap.mjs";
+import { printDemoCommands, startDemo } from "./lib/demo.mjs";
 import { ensureRedisServer, forwardLines, ping, startLocalRedis } from "./lib/local-redis.mjs";
 import { createSupervisor } from "./lib/supervise.mjs";
 
@@ -65,6 +66,7 @@ if (env.REDIS_URL) {
   await startLocalRedis(sup, dataDir, localPort);
 }
 
+const demo = process.argv.includes("--demo") ? await startDemo(sup, env, dataDir) : null;
 if (!env.MAILHOOK_CONFIG && existsSync(join(root, "mailhook.yaml")))
   env.MAILHOOK_CONFIG = join(root, "mailhook.yaml");
 say(`Redis:   ${env.REDIS_URL.replace(/\/\/[^@]*@/, "//***@")}`);
@@ -90,6 +92,7 @@ for (const name of ["api", "watcher", "worker"]) {
         `Admin:   the token in ${relative(root, join(dataDir, "admin-token"))} (or MAILHOOK_ADMIN_TOKEN) creates tenants: see docs/api.md`,
       );
       say("Logs:    JSON lines on stdout, one per event; Ctrl-C stops everything cleanly");
+      if (demo) printDemoCommands(demo, url);
     }
   });
 }

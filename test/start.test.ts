@@ -108,3 +108,64 @@ describe("npm start", () => {
     }
   });
 });
+
+describe("npm start -- --demo", () => {
+  it("starts a demo mailbox and receiver, prints the commands, and the send command yields a verified webhook within 10 s", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "mailhook-demo-"));
+    dirs.push(dataDir);
+    const logPath = join(dataDir, "out.log");
+    const fd = openSync(logPath, "w");
+    const env = {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/root",
+      MAILHOOK_DATA_DIR: dataDir,
+      MAILHOOK_LOCAL_REDIS_PORT: String(await freePort()),
+      API_PORT: String(await freePort()),
+    };
+    const child = spawn("npm", ["start", "--", "--demo"], {
+      cwd: root,
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      env,
+    });
+    closeSync(fd);
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    const log = () => readFileSync(logPath, "utf8");
+    try {
+      await waitUntil(() => /demo: try it/.test(log()), 90_000, "the demo commands");
+      await waitUntil(() => /watching folder/.test(log()), 30_000, "the watcher on the demo mailbox");
+      expect(log()).toContain("npm run demo:send");
+      const receiver = /curl -s (http:\/\/127\.0\.0\.1:\d+\/hooks)/.exec(log())?.[1];
+      expect(receiver).toBeDefined();
+      // Only what the demo started is allowed: the file it wrote names loopback only.
+      expect(readFileSync(join(dataDir, "demo", "mailhook.yaml"), "utf8")).toContain("host: 127.0.0.1");
+
+      const sent = Date.now();
+      const send = spawn(process.execPath, [join(root, "scripts", "demo", "send.mjs"), "demo test"], {
+        cwd: root,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      expect(await new Promise((r) => send.once("exit", r))).toBe(0);
+      await waitUntil(
+        () => /\[demo\] verified webhook \S+: "demo test"/.test(log()),
+        10_000,
+        "a verified webhook",
+      );
+      expect(Date.now() - sent).toBeLessThan(10_000);
+      const last = (await (await fetch(receiver!)).json()) as {
+        verified: boolean;
+        payload: { message: { subject: string } };
+      };
+      expect(last.verified).toBe(true);
+      expect(last.payload.message.subject).toBe("demo test");
+
+      process.kill(-child.pid!, "SIGINT");
+      await exited;
+      await waitUntil(() => /\[mailhook\] stopped/.test(log()), 60_000, "the demo to stop");
+      await waitUntil(() => processesMentioning(dataDir).length === 0, 10_000, "every demo process to end");
+    } finally {
+      for (const p of processesMentioning(dataDir)) process.kill(p, "SIGKILL");
+    }
+  });
+});
