@@ -160,6 +160,13 @@ function compare(name: ScenarioName, recordedPath: string, quickPath: string): C
       }
       return out;
     }
+    case "scale": {
+      // Its targets hold at any size (spread, failover within TTL + 2 s, nothing lost): each must hold.
+      const q = read<ResultFile<{ targets: Record<string, boolean> }>>(quickPath);
+      for (const [target, met] of Object.entries(q.result.targets))
+        if (!met) problems.push(`scale: ${target} not met`);
+      return [];
+    }
     case "memory": {
       const [r, q] = [
         read<ResultFile<MemoryResult>>(recordedPath),

@@ -11,11 +11,11 @@
  * Run: npx tsx bench/memory.ts [--mailboxes 1000] [--runs 3] [--json path]
  */
 import { execFileSync, fork } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ImapUser } from "@mailhook/testing";
 import type { HeldMailbox, HolderCommand, HolderReport } from "./naive/idle-holder.js";
 import { numberOption, option } from "./support/args.js";
+import { raiseInotify } from "./support/inotify.js";
 import { describeMachine } from "./support/machine.js";
 import { RESULTS_DIR, writeResult } from "./support/results.js";
 import { collectGarbage, GC_ARGS, ROOT, rssKb, spawnService } from "./support/services.js";
@@ -185,16 +185,3 @@ function connectionsOf(pid: number, port: number): number {
 }
 
 /** Raises fs.inotify.max_user_instances when below `wanted` (needs root); returns the value in force. */
-function raiseInotify(wanted: number): number {
-  const path = "/proc/sys/fs/inotify/max_user_instances";
-  const current = Number(readFileSync(path, "utf8").trim());
-  if (current >= wanted) return current;
-  try {
-    execFileSync("sysctl", ["-w", `fs.inotify.max_user_instances=${wanted}`], { stdio: "ignore" });
-  } catch {
-    log(
-      `could not raise fs.inotify.max_user_instances to ${wanted} (not root?): Dovecot will poll past ${current}`,
-    );
-  }
-  return Number(readFileSync(path, "utf8").trim());
-}

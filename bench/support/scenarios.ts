@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { RESULTS_DIR } from "./results.js";
 import { ROOT } from "./services.js";
 
-export const SCENARIO_NAMES = ["latency", "throughput", "bytes", "memory"] as const;
+export const SCENARIO_NAMES = ["latency", "throughput", "bytes", "memory", "scale"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** The recorded run (`pnpm bench`): full sizes, several runs, a CPU profile of the throughput run. */
@@ -12,6 +12,7 @@ export const FULL_ARGS: Record<ScenarioName, string[]> = {
   throughput: ["bench/throughput.ts", "--cpu-prof"],
   bytes: ["bench/bytes.ts", "--corpus", "full"],
   memory: ["bench/memory.ts"],
+  scale: ["bench/scale.ts"],
 };
 
 /**
@@ -34,6 +35,7 @@ export const QUICK_ARGS: Record<ScenarioName, string[]> = {
   ],
   bytes: ["bench/bytes.ts", "--corpus", "300"],
   memory: ["bench/memory.ts", "--runs", "1"],
+  scale: ["bench/scale.ts", "--mailboxes", "90"],
 };
 
 export const resultPath = (name: ScenarioName, quick: boolean): string =>

@@ -20,6 +20,8 @@ export interface ServiceProcess {
   cpuMs(): number;
   /** SIGTERM (the service drains and exits, writing its CPU profile if asked), SIGKILL after 20 s. */
   stop(): Promise<void>;
+  /** SIGKILL: a crash, nothing released. */
+  kill(): Promise<void>;
 }
 
 export interface SpawnServiceOptions {
@@ -107,6 +109,11 @@ export async function spawnService(name: ServiceName, opts: SpawnServiceOptions)
       const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
       await exited;
       clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode !== null) return;
+      child.kill("SIGKILL");
+      await exited;
     },
   };
 }
