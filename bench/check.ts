@@ -15,6 +15,7 @@
  * Run: pnpm bench:check [--margin 0.3] [--only latency,throughput,bytes,memory] [--skip-run]
  */
 import { existsSync, readFileSync } from "node:fs";
+import type { HostileResult } from "./hostile-tenant.js";
 import type { LatencyResult } from "./latency.js";
 import type { MemoryResult } from "./memory.js";
 import { flag, option } from "./support/args.js";
@@ -185,6 +186,22 @@ function compare(name: ScenarioName, recordedPath: string, quickPath: string): C
           q.result.perMailboxKb.median,
           10,
         ),
+      ];
+    }
+    case "hostile": {
+      const [r, q] = [
+        read<ResultFile<HostileResult>>(recordedPath),
+        read<ResultFile<HostileResult>>(quickPath),
+      ];
+      // The target is absolute (issue 9): B's median with the hostile tenant within 2× of without.
+      return [
+        {
+          metric: "hostile: B p50 ratio (≤ 2)",
+          recorded: round(r.result.ratioP50),
+          now: round(q.result.ratioP50),
+          limit: 2,
+          better: "lower",
+        },
       ];
     }
   }

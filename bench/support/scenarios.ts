@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { RESULTS_DIR } from "./results.js";
 import { ROOT } from "./services.js";
 
-export const SCENARIO_NAMES = ["latency", "throughput", "bytes", "memory", "scale"] as const;
+export const SCENARIO_NAMES = ["latency", "throughput", "bytes", "memory", "scale", "hostile"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** The recorded run (`pnpm bench`): full sizes, several runs, a CPU profile of the throughput run. */
@@ -13,6 +13,7 @@ export const FULL_ARGS: Record<ScenarioName, string[]> = {
   bytes: ["bench/bytes.ts", "--corpus", "full"],
   memory: ["bench/memory.ts"],
   scale: ["bench/scale.ts"],
+  hostile: ["bench/hostile-tenant.ts", "--messages", "500"],
 };
 
 /**
@@ -36,6 +37,7 @@ export const QUICK_ARGS: Record<ScenarioName, string[]> = {
   bytes: ["bench/bytes.ts", "--corpus", "300"],
   memory: ["bench/memory.ts", "--runs", "1"],
   scale: ["bench/scale.ts", "--mailboxes", "90"],
+  hostile: ["bench/hostile-tenant.ts", "--messages", "150"],
 };
 
 export const resultPath = (name: ScenarioName, quick: boolean): string =>

@@ -15,6 +15,8 @@ import { needsThread } from "./regex-free.js";
 export interface RulePoolOptions {
   /** Evaluation threads (default 1). Each runs one message at a time. */
   threads?: number;
+  /** Most threads one tenant's messages hold at once (default threads − 1, at least 1). */
+  perTenant?: number;
   /**
    * Most wall time one rule may run on one message (default 1,000 ms). A message's rules take at
    * most (rules in scope) × budget, and a rule that overruns is dropped from the message at once.
@@ -47,6 +49,7 @@ export interface RulePool {
 type Outcome = { kind: "done"; reply: ThreadReply } | { kind: "timeout"; index: number };
 
 interface Job {
+  tenantId: string;
   task: Omit<ThreadTask, "id" | "rules">;
   rules: Rule[];
   settle: (o: Outcome | Error) => void;
@@ -59,6 +62,8 @@ interface Thread {
   ready: boolean;
   busy: boolean;
   known: Set<string>;
+  /** Tenant whose overrun this thread replaces: charged one thread until this one is ready. */
+  owedBy: string | null;
 }
 
 /** However slow the machine, a task is stopped after this many budgets. */
@@ -74,8 +79,9 @@ const BOOT = new URL("./thread-boot.mjs", here);
  * (`a.{25}b$` about 0.6 s on re2js, and no engine measured is fast on every pattern, see
  * docs/benchmarks.md), so rules with regexes run in worker threads: when one rule has run for
  * longer than the budget the thread is terminated, the rule it was running is reported as over
- * budget, and the others are evaluated again without it. Tenants take turns for the threads, so
- * one tenant's slow rules delay its own messages, not another tenant's.
+ * budget, and the others are evaluated again without it. Tenants share the threads by the time
+ * they used (and one holds at most all threads but one), so one tenant's slow rules delay its own
+ * messages, not another tenant's.
  *
  * @example
  * const pool = createRulePool({ threads: 1, budgetMs: 1000 });
@@ -87,11 +93,25 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
   const maxFieldChars = options.maxFieldChars ?? DEFAULT_MAX_FIELD_CHARS;
   const threads: Thread[] = [];
   const queues = new Map<string, Job[]>();
-  const turn: string[] = [];
+  // Fair share by thread time: each tenant's virtual time grows by the time its jobs held a thread;
+  // the waiting tenant with the least goes first, and a tenant just arriving starts at the
+  // current minimum (no credit saved up while idle). A tenant also holds at most perTenant threads,
+  // so one tenant's slow rules always leave a thread to the others.
+  const vtime = new Map<string, number>();
+  const busy = new Map<string, number>();
+  const perTenant = Math.max(1, options.perTenant ?? size - 1);
   const keys = new WeakMap<object, string>();
   let nextKey = 0;
   let nextId = 0;
   let closed = false;
+  // Threads keep the process alive only while a caller waits for them.
+  let waiting = 0;
+  const setRef = () => {
+    for (const t of [...threads, ...(spare ? [spare] : [])]) {
+      if (waiting > 0) t.worker.ref();
+      else t.worker.unref();
+    }
+  };
 
   const keyOf = (o: object): string => {
     let k = keys.get(o);
@@ -114,38 +134,61 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
       ready: false,
       busy: false,
       known: new Set(),
+      owedBy: null,
     };
     worker.on("message", (m: ThreadReply) => {
       if ("ready" in m) {
         t.ready = true;
+        if (t.owedBy !== null) release(t.owedBy);
+        t.owedBy = null;
         dispatch();
       }
     });
-    worker.unref();
+    if (waiting === 0) worker.unref();
     return t;
   }
 
   // A thread takes a second or more to start under load: a warm spare takes over at once.
   let spare: Thread | null = null;
-  function replace(t: Thread): void {
+  function replace(t: Thread, overrunBy: string | null = null): void {
     void t.worker.terminate();
     const i = threads.indexOf(t);
     if (i < 0 || closed) return;
-    threads[i] = spare ?? spawn();
+    const next = spare ?? spawn();
+    threads[i] = next;
     spare = spawn();
+    // Overruns faster than threads start would leave the other tenants without a ready thread:
+    // the tenant that caused the replacement holds the slot until its new thread is up.
+    if (overrunBy !== null && !next.ready) {
+      next.owedBy = overrunBy;
+      busy.set(overrunBy, (busy.get(overrunBy) ?? 0) + 1);
+    }
   }
 
-  /** Tenants in turn: the first tenant with work goes to the back of the line after each job. */
+  function release(tenantId: string): void {
+    const left = (busy.get(tenantId) ?? 1) - 1;
+    if (left > 0) busy.set(tenantId, left);
+    else busy.delete(tenantId);
+  }
+
   function nextJob(): Job | undefined {
-    for (let n = turn.length; n > 0; n--) {
-      const tenant = turn.shift() as string;
-      const q = queues.get(tenant);
-      const job = q?.shift();
-      if (q && q.length > 0) turn.push(tenant);
-      else queues.delete(tenant);
-      if (job) return job;
+    let best: string | null = null;
+    for (const tenant of queues.keys()) {
+      if ((busy.get(tenant) ?? 0) >= perTenant) continue;
+      if (best === null || (vtime.get(tenant) ?? 0) < (vtime.get(best) ?? 0)) best = tenant;
     }
-    return undefined;
+    if (best === null) return undefined;
+    const q = queues.get(best) as Job[];
+    const job = q.shift() as Job;
+    if (q.length === 0) queues.delete(best);
+    return job;
+  }
+
+  function minVtime(): number {
+    let min = Number.POSITIVE_INFINITY;
+    for (const tenant of new Set([...queues.keys(), ...busy.keys()]))
+      min = Math.min(min, vtime.get(tenant) ?? 0);
+    return Number.isFinite(min) ? min : Math.max(0, ...vtime.values());
   }
 
   function dispatch(): void {
@@ -159,6 +202,8 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
 
   function start(t: Thread, job: Job): void {
     t.busy = true;
+    busy.set(job.tenantId, (busy.get(job.tenantId) ?? 0) + 1);
+    const began = performance.now();
     const id = nextId++;
     const sendRules = !t.known.has(job.task.key);
     t.known.add(job.task.key);
@@ -172,6 +217,8 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
       t.worker.off("error", onError);
       t.worker.off("exit", onExit);
       t.busy = false;
+      release(job.tenantId);
+      vtime.set(job.tenantId, (vtime.get(job.tenantId) ?? 0) + performance.now() - began);
       job.settle(o);
       dispatch();
     };
@@ -199,7 +246,7 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
         return;
       }
       t.worker.off("exit", onExit);
-      replace(t);
+      replace(t, job.tenantId);
       finish({ kind: "timeout", index });
     };
     timer = setTimeout(check, budgetMs);
@@ -210,16 +257,27 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
     t.worker.postMessage(task);
   }
 
-  function submit(tenantId: string, job: Omit<Job, "settle">): Promise<Outcome> {
+  function submit(tenantId: string, job: Omit<Job, "settle" | "tenantId">): Promise<Outcome> {
     if (closed) return Promise.reject(new Error("rule pool is closed"));
     ensureThreads();
+    waiting++;
+    setRef();
     return new Promise((resolve, reject) => {
       const q = queues.get(tenantId);
-      const full: Job = { ...job, settle: (o) => (o instanceof Error ? reject(o) : resolve(o)) };
+      const full: Job = {
+        ...job,
+        tenantId,
+        settle: (o) => {
+          waiting--;
+          setRef();
+          if (o instanceof Error) reject(o);
+          else resolve(o);
+        },
+      };
       if (q) q.push(full);
       else {
+        if (!busy.has(tenantId)) vtime.set(tenantId, Math.max(vtime.get(tenantId) ?? 0, minVtime()));
         queues.set(tenantId, [full]);
-        turn.push(tenantId);
       }
       dispatch();
     });
