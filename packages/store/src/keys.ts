@@ -49,8 +49,6 @@ export function keys(prefix: string) {
     released: `${prefix}:released`,
     /** Pipeline counters shared by all workers (hash of monotonically growing numbers). */
     metrics: `${prefix}:metrics`,
-    /** Worker IMAP sessions held per mailbox across all worker replicas (session id → expiry). */
-    sessions: (tenantId: string, mailboxId: string) => `${prefix}:sessions:${mbx(tenantId, mailboxId)}`,
   };
 }
 export type Keys = ReturnType<typeof keys>;

@@ -50,7 +50,6 @@ function tenantKeyPatterns(prefix: string, tenantId: string, tokenIds: string[])
     k.cursor(tenantId, ANY, ANY),
     k.status(tenantId, ANY),
     k.lease(tenantId, ANY),
-    k.sessions(tenantId, ANY),
     k.events(tenantId),
     k.deliveries(tenantId),
     k.dead(tenantId, ANY),
