@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 // Installs everything the test suites need: pnpm, dependencies, Dovecot, openssl, redis-server,
-// and (as root) Cyrus + Courier unpacked into /var/cache/mailhook-test.
+// chromium (the console's browser tests) and, as root, Cyrus + Courier unpacked into
+// /var/cache/mailhook-test.
 // `npm test` runs this first; CI runs it before lint and type-check.
 import { pathToFileURL } from "node:url";
 import { ensureDovecot } from "./ensure-dovecot.mjs";
 import { ensureImapServers } from "./ensure-imap-servers.mjs";
 import { ensureDeps, ensurePnpm } from "./lib/bootstrap.mjs";
+import { ensureChromium } from "./lib/chromium.mjs";
 import { ensureRedisServer } from "./lib/local-redis.mjs";
 
 /** Returns the pnpm command to use. */
@@ -16,6 +18,8 @@ export async function setup() {
   ensureRedisServer();
   // Cyrus and Courier for the compatibility suites: unpacked into a cache, never installed.
   await ensureImapServers();
+  // chromium for the console's browser tests (Debian package; as root only).
+  ensureChromium();
   return pnpm;
 }
 

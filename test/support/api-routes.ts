@@ -56,6 +56,7 @@ export function routeCases(ids: ResourceIds): RouteCase[] {
         auth: { type: "password", user: "u", password: "p" },
       },
     },
+    { method: "GET", path: "/v1/token", kind: "tenant" },
     { method: "GET", path: "/v1/mailboxes", kind: "tenant" },
     { method: "GET", path: "/v1/mailboxes/:id", kind: "tenant", id: "mailbox" },
     { method: "PATCH", path: "/v1/mailboxes/:id", kind: "tenant", id: "mailbox", body: { enabled: false } },

@@ -11,6 +11,11 @@ export async function listenHttp(
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // A browser keeps connections alive; close them so the server stops now.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
   };
 }

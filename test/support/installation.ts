@@ -23,7 +23,7 @@ export class Installation {
     private readonly closers: (() => Promise<void>)[],
   ) {}
 
-  static async start(stack: Stack): Promise<Installation> {
+  static async start(stack: Stack, opts: { consoleDir?: string } = {}): Promise<Installation> {
     const connection = { url: stack.redisUrl, maxRetriesPerRequest: null };
     const deliveries: Producer<"webhook.deliver"> = createProducer("webhook.deliver", {
       connection,
@@ -36,7 +36,7 @@ export class Installation {
     const api = new ApiHarness({
       redisUrl: stack.redisUrl,
       shared: { prefix: stack.prefix, store: stack.store, redis: stack.redis, secrets: stack.secrets },
-      deps: { deliveries, mailJobs },
+      deps: { deliveries, mailJobs, ...(opts.consoleDir ? { consoleDir: opts.consoleDir } : {}) },
     });
     const http = await listenHttp(api.app.fetch);
     const { tenantId, token } = await api.tenant("acme");
@@ -62,7 +62,10 @@ export class Installation {
  * A function that starts a fresh Installation on the world (worker + watcher on a new prefix, short
  * retry schedule), stopped after the test. Call at the top level of the file.
  */
-export function useInstallation(world: World): () => Promise<Installation> {
+export function useInstallation(
+  world: World,
+  opts: { consoleDir?: string } = {},
+): () => Promise<Installation> {
   let current: Installation | null = null;
   afterEach(async () => {
     await current?.stop();
@@ -71,7 +74,7 @@ export function useInstallation(world: World): () => Promise<Installation> {
   return async () => {
     const stack = world.stack({ schedule: [100, 100, 100] });
     await stack.start();
-    current = await Installation.start(stack);
+    current = await Installation.start(stack, opts);
     return current;
   };
 }

@@ -50,3 +50,4 @@ export {
   RuleTestResult,
   RuleView,
 } from "./rule.js";
+export { TokenInfo } from "./token.js";

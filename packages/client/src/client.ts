@@ -20,6 +20,7 @@ import type {
   RuleTestInput,
   RuleTestResult,
   RuleView,
+  TokenInfo,
 } from "@mailhook/api-schema";
 import type { ConditionExplanation, RuleExplanation } from "@mailhook/rules";
 import { type ClientOptions, createTransport, type Query, type Transport } from "./transport.js";
@@ -190,6 +191,8 @@ function deliveries(call: Transport) {
 export function createClient(opts: ClientOptions) {
   const call = createTransport(opts);
   return {
+    /** Who this token is (tenant, read-only). */
+    token: async () => (await call<TokenInfo>({ method: "GET", path: "/v1/token" })).body,
     mailboxes: mailboxes(call),
     endpoints: endpoints(call),
     rules: rules(call),

@@ -22,7 +22,7 @@ export interface RequestSpec {
   /** Sent as application/json. */
   json?: unknown;
   /** Sent as is, with `contentType` (e.g. a raw message as message/rfc822). */
-  raw?: { body: string | Uint8Array; contentType: string };
+  raw?: { body: string | Uint8Array<ArrayBuffer>; contentType: string };
   headers?: Record<string, string>;
 }
 
@@ -56,7 +56,7 @@ export function createTransport(opts: ClientOptions): Transport {
       ...(opts.userAgent ? { "user-agent": opts.userAgent } : {}),
       ...spec.headers,
     };
-    let body: string | Uint8Array | undefined;
+    let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (spec.json !== undefined) {
       headers["content-type"] = "application/json";
       body = JSON.stringify(spec.json);

@@ -76,6 +76,8 @@ export interface ApiDeps {
   purgeTenantJobs?: (tenantId: string, isTenantJob: (jobId: string) => boolean) => Promise<string[]>;
   /** Watchers' lease TTL: how long tenant deletion waits for them to let go of its mailboxes. */
   leaseTtlMs?: number;
+  /** The built web console served under /console (packages/console/dist); absent: /console answers 404. */
+  consoleDir?: string;
   /** Logs in and lists folders; tests may pass a fake. Defaults to a real IMAP login. */
   probeMailbox?: MailboxProbe;
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { serve } from "@hono/node-server";
 import { createProducer, purgeTenantJobs } from "@mailhook/queue";
 import { bootService, createRuntime, onShutdown, quotaDefaults } from "@mailhook/runtime";
@@ -39,6 +40,8 @@ const app = createApp({
   outbound: runtime.outbound,
   deliveries,
   mailJobs: mailQueue,
+  // Both src/main.ts (tsx) and the dist/main.js bundle sit two levels below the repository root.
+  consoleDir: fileURLToPath(new URL("../../../packages/console/dist/", import.meta.url)),
   corsOrigins: env.API_CORS_ORIGINS,
   trustedProxies: env.API_TRUSTED_PROXIES,
   quotas: quotaDefaults(env),

@@ -18,6 +18,7 @@ import { registerGetMailbox } from "./get-mailbox.js";
 import { registerGetRule } from "./get-rule.js";
 import { registerGetTenant } from "./get-tenant.js";
 import { registerGetTenantOutbound } from "./get-tenant-outbound.js";
+import { registerGetToken } from "./get-token.js";
 import { registerListDeliveries } from "./list-deliveries.js";
 import { registerListEndpoints } from "./list-endpoints.js";
 import { registerListMailboxes } from "./list-mailboxes.js";
@@ -60,6 +61,7 @@ export function registerRoutes(app: Api, svc: Services): void {
   registerGetRule(app, svc);
   registerGetTenant(app, svc);
   registerGetTenantOutbound(app, svc);
+  registerGetToken(app, svc);
   registerListDeliveries(app, svc);
   registerListEndpoints(app, svc);
   registerListMailboxes(app, svc);

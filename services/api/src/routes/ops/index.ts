@@ -3,6 +3,7 @@ import type { Api } from "../../app.js";
 import type { ApiDeps } from "../../deps.js";
 import type { OpenApiDoc } from "../../docs-page.js";
 import { OPENAPI_INFO } from "../../openapi.js";
+import { registerConsole } from "./console.js";
 import { registerDocs } from "./docs.js";
 import { registerHealthz } from "./healthz.js";
 import { registerMetrics } from "./metrics.js";
@@ -22,4 +23,5 @@ export function registerOpsRoutes(app: Api, deps: ApiDeps, registry: Registry): 
   };
   registerOpenapiJson(app, document as unknown as () => Record<string, unknown>);
   registerDocs(app, document);
+  registerConsole(app, deps.consoleDir);
 }

@@ -1,0 +1,1 @@
+export { type ConsoleAsset, readConsoleAsset } from "./assets.js";

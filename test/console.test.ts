@@ -1,0 +1,217 @@
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { makeMail } from "@mailhook/testing";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureConsoleBuilt } from "../scripts/build-console.mjs";
+import { axe, hasChromium, hasText, isDisabled, launchChromium, SCREENSHOTS } from "./support/browser.js";
+import { useInstallation } from "./support/installation.js";
+import { waitUntil } from "./support/stack.js";
+import { useWorld } from "./support/world.js";
+
+const CONSOLE_DIR = fileURLToPath(new URL("../packages/console/dist/", import.meta.url));
+const world = useWorld();
+const start = useInstallation(world, { consoleDir: CONSOLE_DIR });
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  await ensureConsoleBuilt();
+  browser = await launchChromium();
+}, 120_000);
+afterAll(async () => {
+  await browser?.close();
+});
+
+const T = { timeout: 20_000 };
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+}
+
+async function noViolations(page: Page, what: string) {
+  const v = await axe(page);
+  expect(v, `${what}: ${JSON.stringify(v, null, 1)}`).toEqual([]);
+}
+
+async function signIn(page: Page, url: string, token: string) {
+  await page.goto(`${url}/console`);
+  await page.getByLabel("API token").fill(token);
+  await page.getByRole("button", { name: "Open the console" }).click();
+  await page.getByRole("navigation", { name: "Pages" }).waitFor(T);
+}
+
+describe.skipIf(!hasChromium)("the console in headless Chromium, against a real api", () => {
+  it("mailbox → endpoint → rule in the editor → dry run → delivery → failure → replay", async () => {
+    const inst = await start();
+    const user = await world.dovecot.createUser("console");
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const dialogs: string[] = [];
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.accept();
+    });
+    await signIn(page, inst.url, inst.token);
+    // The token is in this tab's sessionStorage only, never a cookie.
+    expect(await page.evaluate('sessionStorage.getItem("mailhook.token")')).toBe(inst.token);
+    expect(await page.context().cookies()).toEqual([]);
+
+    // Mailboxes: add one; the server logs in first, then the live state turns connected.
+    await page.getByRole("link", { name: "Mailboxes" }).click();
+    const add = page.getByRole("region", { name: "Add a mailbox" });
+    await add.getByLabel("Address").fill(`${user.user}@example.test`);
+    await add.getByLabel("IMAP host").fill("127.0.0.1");
+    await add.getByLabel("Port").fill(String(world.dovecot.port));
+    await add.getByLabel("TLS").selectOption("none");
+    await add.getByLabel("User").fill(user.user);
+    await add.getByLabel("Password").fill("wrong-password");
+    await add.getByRole("button", { name: "Add mailbox" }).click();
+    await hasText(add.getByRole("alert"), "MAILBOX_VERIFY_FAILED");
+    await add.getByLabel("Password").fill(user.pass);
+    await add.getByRole("button", { name: "Add mailbox" }).click();
+    const boxes = page.getByRole("table", { name: "Mailboxes" });
+    await boxes.getByText("INBOX: ").getByText("connected").waitFor(T);
+    await page.getByRole("button", { name: `Test connection of ${user.user}@example.test` }).click();
+    await hasText(boxes.getByRole("status"), "Connected in");
+    await noViolations(page, "mailboxes");
+    await shot(page, "mailboxes");
+
+    // Endpoints: create one; the secret is shown once.
+    await page.getByRole("link", { name: "Endpoints" }).click();
+    await page.getByLabel("URL").fill(`${world.receiver.url}/console-hook`);
+    await page.getByRole("button", { name: "Create endpoint" }).click();
+    await hasText(page.locator(".secret"), /^whsec_/);
+    const ep = (await inst.client.endpoints.list()).data[0];
+    expect(ep).toBeDefined();
+    await noViolations(page, "endpoints");
+    await shot(page, "endpoints");
+    await page.getByRole("button", { name: "I have stored it" }).click();
+
+    // Rules: a rule built in the condition editor, with regex validation as you type.
+    await page.getByRole("link", { name: "Rules" }).click();
+    await page.getByRole("button", { name: "New rule" }).click();
+    const editor = page.getByRole("region", { name: "Rule editor" });
+    await editor.getByLabel("Name").fill("Invoices");
+    await editor.getByLabel("Webhook endpoint").selectOption(ep?.id ?? "");
+    await editor.getByLabel("Operator").selectOption("matches");
+    await editor.getByLabel("Regular expression").fill("invoice(");
+    await hasText(editor.getByRole("list", { name: "Problems" }), "rules[0].when.value");
+    expect(await isDisabled(editor.getByRole("button", { name: "Save rule" }))).toBe(true);
+    await editor.getByLabel("Regular expression").fill("invoice|rechnung");
+    await editor.getByLabel("Flags").fill("i");
+    await editor.getByRole("list", { name: "Problems" }).waitFor({ state: "detached", ...T });
+    const yaml = await editor.getByLabel("YAML (as in mailhook.yaml's rules:)").inputValue();
+    expect(yaml).toContain(
+      "- name: Invoices\n  when:\n    field: subject\n    op: matches\n    value: invoice|rechnung\n    flags: i\n",
+    );
+    await noViolations(page, "rule editor");
+    await shot(page, "rules-editor");
+
+    // Dry run of the rule being edited on a pasted message: the explanation tree.
+    const dry = page.getByRole("region", { name: "Dry run" });
+    await dry
+      .getByLabel("Message source (.eml): paste it, drop a file here, or choose one")
+      .fill("From: Ann <ann@vendor.test>\r\nSubject: Rechnung 42\r\n\r\nhello\r\n");
+    await dry.getByRole("button", { name: "Dry-run this message" }).click();
+    const result = dry.getByRole("region", { name: "Dry run result" });
+    await hasText(result, "✓ matched");
+    await hasText(
+      result.getByRole("listitem", { name: 'subject matches "invoice|rechnung": true' }),
+      'saw "Rechnung 42"',
+    );
+    await shot(page, "dry-run");
+    await editor.getByRole("button", { name: "Save rule" }).click();
+    await hasText(page.getByRole("table", { name: "Rules" }), "Invoices");
+    await noViolations(page, "rules");
+    await shot(page, "rules");
+
+    // A mail arrives: its delivery appears in the log.
+    await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "Invoice 1" }));
+    await page.getByRole("link", { name: "Deliveries" }).click();
+    const log = page.getByRole("table", { name: "Deliveries" });
+    await waitUntil(
+      async () => {
+        await page.getByRole("button", { name: "Refresh" }).click();
+        return (await log.getByText("delivered").count()) === 1;
+      },
+      20_000,
+      "the delivery in the log",
+    );
+
+    // The receiver fails: the next delivery goes dead; the console shows why and replays it.
+    world.receiver.setHandler(() => ({ status: 500, body: "receiver down" }));
+    await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "Invoice 2" }));
+    await waitUntil(
+      async () => (await inst.client.deliveries.list({ status: "dead" })).data.length === 1,
+      30_000,
+      "dead",
+    );
+    await page.getByLabel("Status").selectOption("dead");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await log.getByText("dead").waitFor(T);
+    await log.getByRole("link").first().click();
+    const detail = page.getByRole("region", { name: /^Delivery / });
+    await hasText(detail, "receiver down");
+    await hasText(detail, '"subject": "Invoice 2"');
+    await noViolations(page, "deliveries");
+    await shot(page, "deliveries");
+    world.receiver.setHandler(() => ({ status: 200, body: "ok" }));
+    await detail.getByRole("button", { name: "Replay this delivery" }).click();
+    await hasText(detail.getByRole("status"), "Replay queued.");
+    expect(dialogs.some((d) => d.startsWith("Send delivery "))).toBe(true);
+    await waitUntil(
+      async () => (await inst.client.deliveries.list({ status: "delivered" })).data.length === 2,
+      20_000,
+      "replayed",
+    );
+    await detail.getByRole("button", { name: "Refresh" }).click();
+    await detail.getByText("delivered", { exact: true }).waitFor(T);
+
+    await page.getByRole("link", { name: "Overview" }).click();
+    await page.getByRole("region", { name: "The last hour" }).getByText("2 deliveries").waitFor(T);
+    await noViolations(page, "overview");
+    await shot(page, "overview");
+    await page.close();
+  });
+
+  it("read-only tokens see everything and change nothing; keyboard alone reorders rules", async () => {
+    const inst = await start();
+    const ep = await inst.client.endpoints.create({ url: `${world.receiver.url}/x` });
+    for (const id of ["first", "second"])
+      await inst.client.rules.create({ id, name: id, actions: [{ type: "webhook", endpoint: ep.id }] });
+
+    const ro = await browser.newPage();
+    await signIn(ro, inst.url, inst.readOnlyToken);
+    await hasText(ro.getByRole("note"), "this token is read-only");
+    await ro.getByRole("link", { name: "Rules" }).click();
+    await hasText(ro.getByRole("table", { name: "Rules" }), "second");
+    const newRule = ro.getByRole("button", { name: "New rule" });
+    expect(await isDisabled(newRule)).toBe(true);
+    expect(await newRule.getAttribute("title")).toBe("this token is read-only");
+    expect(
+      await isDisabled(ro.getByRole("button", { name: "Disable first (this token is read-only)" })),
+    ).toBe(true);
+    await ro.getByRole("link", { name: "Endpoints" }).click();
+    expect(await isDisabled(ro.getByRole("button", { name: "Create endpoint" }))).toBe(true);
+    await ro.close();
+
+    const page = await browser.newPage();
+    await signIn(page, inst.url, inst.token);
+    await page.getByRole("link", { name: "Rules" }).click();
+    const up = page.getByRole("button", { name: "Move up second" });
+    await up.waitFor(T);
+    await up.focus();
+    await page.keyboard.press("Enter");
+    await waitUntil(
+      async () => (await inst.client.rules.list()).data.map((r) => r.id).join() === "second,first",
+      15_000,
+      "reordered",
+    );
+    // Tab order starts at the page navigation.
+    await page.reload();
+    await page.getByRole("table", { name: "Rules" }).waitFor(T);
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate("document.activeElement?.textContent")).toBe("Overview");
+    await page.close();
+  });
+});
