@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ensureBuilt, serviceEntry } from "./build.mjs";
+import { ensureConsoleBuilt } from "./build-console.mjs";
 import { ensureDeps, ensurePnpm, root, say } from "./lib/bootstrap.mjs";
 import { printDemoCommands, startDemo } from "./lib/demo.mjs";
 import { ensureRedisServer, forwardLines, ping, startLocalRedis } from "./lib/local-redis.mjs";
@@ -13,6 +14,7 @@ const pnpm = ensurePnpm();
 ensureDeps(pnpm);
 // The services run as plain JavaScript (pnpm run build); rebuilt only when a source changed.
 if (await ensureBuilt()) say("built the services (services/*/dist/main.js)");
+if (await ensureConsoleBuilt()) say("built the web console (packages/console/dist)");
 
 // Generated secrets and the local Redis' data. MAILHOOK_DATA_DIR moves them (tests use a temp dir).
 const dataDir = process.env.MAILHOOK_DATA_DIR ?? join(root, ".data");
