@@ -90,7 +90,7 @@ export const Env = z.object({
       if (!s.ok)
         ctx.addIssue({
           code: "custom",
-          message: `looks guessable (about ${s.bits} bits, repeated or sequential characters); use 32 random bytes, e.g. \`openssl rand -base64 32\`, or leave it unset under \`npm start\`, which generates one`,
+          message: `looks guessable (${s.problem}); use 32 random bytes, e.g. \`openssl rand -base64 32\`, or leave it unset under \`npm start\`, which generates one`,
         });
     })
     .optional(),

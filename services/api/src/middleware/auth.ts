@@ -9,7 +9,7 @@ import {
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv, Principal } from "../context.js";
 import { ApiError } from "../errors.js";
-import { NO_SOCKET } from "./client-address.js";
+import { failureBucket, NO_SOCKET } from "./client-address.js";
 
 export interface AuthOptions {
   adminToken: string | null;
@@ -51,7 +51,7 @@ function tooManyFailures(ms: number): ApiError {
 export const authenticate =
   (opts: AuthOptions): MiddlewareHandler<AppEnv> =>
   async (c, next) => {
-    const address = c.get("clientAddress") ?? NO_SOCKET;
+    const address = failureBucket(c.get("clientAddress") ?? NO_SOCKET);
     const blocked = await opts.failures.blocked(address);
     if (!blocked.ok) throw tooManyFailures(blocked.retryAfterMs);
     const fail = async (message: string): Promise<never> => {

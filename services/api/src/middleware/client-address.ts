@@ -58,3 +58,19 @@ export const clientAddress = (opts: ClientAddressOptions): MiddlewareHandler<App
     await next();
   };
 };
+
+/**
+ * The bucket failed logins of an address count in: the address itself for IPv4, its /64 for IPv6
+ * (one subscriber usually holds a whole /64, so counting single IPv6 addresses counts nothing).
+ */
+export function failureBucket(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head = "", tail = ""] = address.toLowerCase().split("::");
+  const left = head ? head.split(":") : [];
+  const right = address.includes("::") ? (tail ? tail.split(":") : []) : [];
+  const groups = [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
+}
