@@ -10,6 +10,7 @@
  */
 import { loadavg } from "node:os";
 import type { MailMessage } from "@mailhook/model";
+import { message } from "@mailhook/model/fixtures";
 import { createRulePool } from "@mailhook/rule-pool";
 import { compileRules, validateRules } from "@mailhook/rules";
 import { numberOption, option } from "./support/args.js";
@@ -47,33 +48,19 @@ const rnd = () => {
 const hostileText = `${Array.from({ length: 256 * 1024 - 1 }, () => (rnd() < 0.5 ? "a" : "b")).join("")}x`;
 
 function mail(subject: string, text: string, from: string): MailMessage {
-  return {
+  return message({
     mailboxId: "mbx",
-    folder: "INBOX",
     uid: 1,
-    uidValidity: 1,
     messageId: "<m@x>",
-    inReplyTo: null,
-    references: [],
     threadKey: "<m@x>",
     date: null,
     internalDate: new Date().toISOString(),
     subject,
     from: [{ name: "", address: from }],
-    sender: [],
     to: [],
-    cc: [],
-    bcc: [],
-    replyTo: [],
-    flags: [],
     size: text.length,
-    headers: {},
     text,
-    textTruncated: false,
-    html: null,
-    htmlTruncated: false,
-    attachments: [],
-  } as MailMessage;
+  });
 }
 const bText = "Hello,\nplease find invoice 1234 attached. Regards\n".repeat(40);
 

@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { trackDir, trackGroup } from "./children.js";
+import { trackDir } from "./children.js";
 import {
   DEBIAN_ROOT,
   debianServersUnavailable,
@@ -23,7 +23,7 @@ import {
 import type { ImapUser } from "./dovecot.js";
 import { freePort, waitPortBindable } from "./free-port.js";
 import { imapOps, type TestImapServer } from "./imap-server.js";
-import { waitForServer } from "./spawn-server.js";
+import { spawnAndWait, startLifecycle } from "./server-lifecycle.js";
 
 export interface StartCourierOptions {
   /** Replaces IMAP_CAPABILITY, e.g. without UIDPLUS to prove the EXPUNGE fallback. */
@@ -88,59 +88,35 @@ export async function startCourier(opts: StartCourierOptions = {}): Promise<Test
   const shadowLines: string[] = [];
   await writeUserdb(etc, userLines, shadowLines);
 
-  let port = 0;
-  let killCurrent: (() => Promise<void>) | undefined;
-  const launch = async () => {
-    const script =
-      mountPrelude({
-        binds: [
-          [etc, "/etc/courier"],
-          [join(dir, "passwd"), "/etc/passwd"],
-          [join(dir, "group"), "/etc/group"],
-        ],
-      }) +
-      [
-        "mkdir -p /run/courier/authdaemon",
-        "/usr/lib/courier/courier-authlib/authdaemond &",
-        // As Debian's /usr/lib/courier/imapd start does, without courierlogger's daemonizing.
-        `env -i /bin/sh -c 'set -a; prefix=/usr; exec_prefix=/usr; sbindir=/usr/sbin; bindir=/usr/bin; . /etc/courier/imapd-ssl; . /etc/courier/imapd; ulimit -v $IMAP_ULIMITD; exec /usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=$MAXDAEMONS -maxperip=$MAXPERIP $TCPDOPTS ${port} /usr/lib/courier/courier/imaplogin /usr/bin/imapd $MAILDIRPATH'`,
-      ].join("\n");
-    const server = spawnInNamespace(script, dir);
-    const kill = trackGroup(server.child, dir);
-    try {
-      await waitForServer(server, port, { expect: "Courier-IMAP ready" }, 20_000, () => "courier");
-    } catch (err) {
-      await kill();
-      throw err;
-    }
-    killCurrent = kill;
-  };
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3 && !killCurrent; attempt++) {
-    port = await freePort();
-    try {
-      await launch();
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  if (!killCurrent) {
-    removeDir();
-    throw lastError instanceof Error ? lastError : new Error(String(lastError));
-  }
-
+  const life = await startLifecycle({
+    pickPorts: freePort,
+    bindable: waitPortBindable,
+    removeDir,
+    launch: (port) => {
+      const script =
+        mountPrelude({
+          binds: [
+            [etc, "/etc/courier"],
+            [join(dir, "passwd"), "/etc/passwd"],
+            [join(dir, "group"), "/etc/group"],
+          ],
+        }) +
+        [
+          "mkdir -p /run/courier/authdaemon",
+          "/usr/lib/courier/courier-authlib/authdaemond &",
+          // As Debian's /usr/lib/courier/imapd start does, without courierlogger's daemonizing.
+          `env -i /bin/sh -c 'set -a; prefix=/usr; exec_prefix=/usr; sbindir=/usr/sbin; bindir=/usr/bin; . /etc/courier/imapd-ssl; . /etc/courier/imapd; ulimit -v $IMAP_ULIMITD; exec /usr/sbin/couriertcpd -address=127.0.0.1 -maxprocs=$MAXDAEMONS -maxperip=$MAXPERIP $TCPDOPTS ${port} /usr/lib/courier/courier/imaplogin /usr/bin/imapd $MAILDIRPATH'`,
+        ].join("\n");
+      const server = spawnInNamespace(script, dir);
+      return spawnAndWait(server, dir, port, { expect: "Courier-IMAP ready" }, 20_000, "courier");
+    },
+  });
+  const port = life.ports();
   const ops = imapOps(() => port, users);
-  const kill = async () => {
-    const k = killCurrent;
-    killCurrent = undefined;
-    await k?.();
-  };
   return {
     kind: "courier",
     host: "127.0.0.1",
-    get port() {
-      return port;
-    },
+    port,
     folder: (name) => (name.toUpperCase() === "INBOX" ? "INBOX" : `INBOX.${name}`),
     async createUser(prefix = "user"): Promise<ImapUser> {
       const user = `${prefix}-${++seq}-${randomBytes(4).toString("hex")}`;
@@ -157,16 +133,9 @@ export async function startCourier(opts: StartCourierOptions = {}): Promise<Test
       return { user, pass };
     },
     ...ops,
-    kill,
-    async start() {
-      if (killCurrent) return;
-      await waitPortBindable(port);
-      await launch();
-    },
-    async stop() {
-      await kill();
-      removeDir();
-    },
+    kill: life.kill,
+    start: life.start,
+    stop: life.stop,
   };
 }
 

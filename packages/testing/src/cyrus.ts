@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { trackDir, trackGroup } from "./children.js";
+import { trackDir } from "./children.js";
 import {
   debianServersUnavailable,
   mountPrelude,
@@ -14,7 +14,7 @@ import {
 import type { ImapUser } from "./dovecot.js";
 import { freePort, waitPortBindable } from "./free-port.js";
 import { imapOps, type TestImapServer } from "./imap-server.js";
-import { waitForServer } from "./spawn-server.js";
+import { spawnAndWait, startLifecycle } from "./server-lifecycle.js";
 
 const CYRUS_UID = 5001;
 const DIRS = ["conf", "spool", "sieve", "socket", "run"];
@@ -63,51 +63,24 @@ export async function startCyrus(): Promise<TestImapServer> {
     chownSync(sasldb, CYRUS_UID, CYRUS_UID);
   };
 
-  let port = 0;
-  let killCurrent: (() => Promise<void>) | undefined;
-  const launch = async () => {
-    writeFileSync(join(dir, "cyrus.conf"), cyrusConf(port));
-    const script = `${mountPrelude({ binds })}exec /usr/lib/cyrus/bin/master -p ${sh(join(dir, "run", "master.pid"))}\n`;
-    const server = spawnInNamespace(script, dir);
-    const kill = trackGroup(server.child, dir);
-    try {
+  const life = await startLifecycle({
+    pickPorts: freePort,
+    bindable: waitPortBindable,
+    removeDir,
+    prepare: () => setPassword("cyrus", randomBytes(9).toString("base64url")),
+    launch: (port) => {
+      writeFileSync(join(dir, "cyrus.conf"), cyrusConf(port));
+      const script = `${mountPrelude({ binds })}exec /usr/lib/cyrus/bin/master -p ${sh(join(dir, "run", "master.pid"))}\n`;
+      const server = spawnInNamespace(script, dir);
       // `ctl_cyrusdb -r` runs first: a cold start takes a few seconds.
-      await waitForServer(server, port, { expect: `${name} Cyrus IMAP` }, 30_000, () => "cyrus");
-    } catch (err) {
-      await kill();
-      throw err;
-    }
-    killCurrent = kill;
-  };
-  let lastError: unknown;
-  try {
-    await setPassword("cyrus", randomBytes(9).toString("base64url"));
-    for (let attempt = 0; attempt < 3 && !killCurrent; attempt++) {
-      port = await freePort();
-      try {
-        await launch();
-      } catch (err) {
-        lastError = err;
-      }
-    }
-  } catch (err) {
-    lastError = err;
-  }
-  if (!killCurrent) {
-    removeDir();
-    throw lastError instanceof Error ? lastError : new Error(String(lastError));
-  }
-  const kill = async () => {
-    const k = killCurrent;
-    killCurrent = undefined;
-    await k?.();
-  };
+      return spawnAndWait(server, dir, port, { expect: `${name} Cyrus IMAP` }, 30_000, "cyrus");
+    },
+  });
+  const port = life.ports();
   return {
     kind: "cyrus",
     host: "127.0.0.1",
-    get port() {
-      return port;
-    },
+    port,
     folder: (f) => (f.toUpperCase() === "INBOX" ? "INBOX" : `INBOX.${f}`),
     async createUser(prefix = "user"): Promise<ImapUser> {
       // Cyrus user names: no dots under the `.` hierarchy separator.
@@ -118,16 +91,9 @@ export async function startCyrus(): Promise<TestImapServer> {
       return { user, pass };
     },
     ...imapOps(() => port, users),
-    kill,
-    async start() {
-      if (killCurrent) return;
-      await waitPortBindable(port);
-      await launch();
-    },
-    async stop() {
-      await kill();
-      removeDir();
-    },
+    kill: life.kill,
+    start: life.start,
+    stop: life.stop,
   };
 }
 

@@ -6,11 +6,12 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { ImapFlow, type ImapFlowOptions } from "imapflow";
 import { findExecutable } from "./binaries.js";
-import { trackDir, trackGroup } from "./children.js";
+import { trackDir } from "./children.js";
 import { dovecotConfig, greeting, MAIL_GID, MAIL_UID, oauth2Config, type RunAs } from "./dovecot-config.js";
 import { freePort, waitPortBindable } from "./free-port.js";
 import { selfSignedCert } from "./self-signed-cert.js";
-import { spawnServer, waitForServer } from "./spawn-server.js";
+import { spawnAndWait, startLifecycle } from "./server-lifecycle.js";
+import { spawnServer } from "./spawn-server.js";
 
 export interface StartDovecotOptions {
   /** Replaces `imap_capability`, e.g. `"IMAP4rev1 IDLE"` to prove the fallbacks for MOVE or UIDPLUS. */
@@ -118,47 +119,29 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
   const configPath = join(dir, "dovecot.conf");
   const instanceName = `mailhook-test-${process.pid}-${++instanceSeq}-${randomBytes(3).toString("hex")}`;
   const users = new Map<string, string>();
-  let ports = { port: 0, tlsPort: 0 };
-  let killCurrent: (() => Promise<void>) | undefined;
-
-  const launch = async (): Promise<void> => {
-    // A SIGKILLed master leaves its pid file; a recycled pid would make Dovecot refuse to start.
-    rmSync(join(dir, "run", "master.pid"), { force: true });
-    const server = spawnServer(dovecotBin, ["-F", "-c", configPath], dir);
-    const kill = trackGroup(server.child, dir);
-    try {
-      await waitForServer(
-        server,
-        ports.port,
-        { expect: ` ${greeting(instanceName)}\r\n` },
-        START_TIMEOUT_MS,
-        () => "dovecot",
+  const life = await startLifecycle({
+    attempts: START_ATTEMPTS,
+    removeDir,
+    async pickPorts() {
+      const picked = { port: await freePort(), tlsPort: await freePort() };
+      writeFileSync(configPath, dovecotConfig({ dir, instanceName, ...picked, ...opts, rootless }));
+      if (opts.oauth2IntrospectionUrl) {
+        writeFileSync(join(dir, "oauth2.conf.ext"), oauth2Config(opts.oauth2IntrospectionUrl));
+      }
+      return picked;
+    },
+    bindable: (p) => Promise.all([waitPortBindable(p.port), waitPortBindable(p.tlsPort)]).then(() => {}),
+    launch(p) {
+      // A SIGKILLed master leaves its pid file; a recycled pid would make Dovecot refuse to start.
+      rmSync(join(dir, "run", "master.pid"), { force: true });
+      const server = spawnServer(dovecotBin, ["-F", "-c", configPath], dir);
+      const expect = ` ${greeting(instanceName)}\r\n`;
+      return spawnAndWait(server, dir, p.port, { expect }, START_TIMEOUT_MS, "dovecot", (err) =>
+        withLogTail(err, dir),
       );
-    } catch (err) {
-      await kill();
-      throw withLogTail(err, dir);
-    }
-    killCurrent = kill;
-  };
-
-  // First start: a port picked by freePort() can be taken before Dovecot binds it; pick new ones.
-  let lastError: unknown;
-  for (let attempt = 0; attempt < START_ATTEMPTS && !killCurrent; attempt++) {
-    ports = { port: await freePort(), tlsPort: await freePort() };
-    writeFileSync(configPath, dovecotConfig({ dir, instanceName, ...ports, ...opts, rootless }));
-    if (opts.oauth2IntrospectionUrl) {
-      writeFileSync(join(dir, "oauth2.conf.ext"), oauth2Config(opts.oauth2IntrospectionUrl));
-    }
-    try {
-      await launch();
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  if (!killCurrent) {
-    removeDir();
-    throw lastError instanceof Error ? lastError : new Error(String(lastError));
-  }
+    },
+  });
+  const ports = life.ports();
 
   const doveadm = (args: string[], input?: Buffer | string) =>
     runDoveadm(doveadmBin, ["-c", configPath, ...args], input);
@@ -211,20 +194,10 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
     }
   };
 
-  const kill = async (): Promise<void> => {
-    const current = killCurrent;
-    killCurrent = undefined;
-    await current?.();
-  };
-
   return {
     host: "127.0.0.1",
-    get port() {
-      return ports.port;
-    },
-    get tlsPort() {
-      return ports.tlsPort;
-    },
+    port: ports.port,
+    tlsPort: ports.tlsPort,
     dir,
     configPath,
     certPath: join(dir, "cert.pem"),
@@ -275,18 +248,9 @@ export async function startDovecot(opts: StartDovecotOptions = {}): Promise<Test
     },
 
     client,
-    kill,
-
-    async start() {
-      if (killCurrent) return;
-      await Promise.all([waitPortBindable(ports.port), waitPortBindable(ports.tlsPort)]);
-      await launch();
-    },
-
-    async stop() {
-      await kill();
-      removeDir();
-    },
+    kill: life.kill,
+    start: life.start,
+    stop: life.stop,
   };
 }
 
