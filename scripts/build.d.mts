@@ -2,9 +2,11 @@
 export declare const SERVICES: readonly ["api", "watcher", "worker"];
 /** The file `node` runs for a service: services/<name>/dist/main.js. */
 export declare function serviceEntry(name: string): string;
-/** True when some service has no bundle, or a source changed since it was built. */
+/** The CLI's bundle (packages/cli/dist/mailhook.mjs), run by the `mailhook` bin. */
+export declare const cliEntry: string;
+/** True when a service or the CLI has no bundle, or a source changed since it was built. */
 export declare function isStale(): boolean;
-/** Bundles every service (esbuild). */
+/** Bundles every service and the CLI (esbuild). */
 export declare function build(): Promise<void>;
 /** Builds when needed; true when it did. */
 export declare function ensureBuilt(): Promise<boolean>;

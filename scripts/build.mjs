@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `pnpm run build`: bundles each service's TypeScript into one plain JavaScript file,
-// services/<name>/dist/main.js, run in production as `node services/<name>/dist/main.js`.
+// services/<name>/dist/main.js, run in production as `node services/<name>/dist/main.js`, and the
+// CLI into packages/cli/dist/mailhook.mjs (what the `mailhook` bin runs).
 // Why a bundle (esbuild) rather than tsc output: docs/deploy.md, "Production build".
 // `npm start` and the test harness call ensureBuilt(), which rebuilds only when a source is newer.
 import { copyFileSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
@@ -14,6 +15,9 @@ const THREAD_BOOT = join(root, "packages", "rule-pool", "src", "thread-boot.mjs"
 
 /** The file `node` runs for a service. */
 export const serviceEntry = (name) => join(root, "services", name, "dist", "main.js");
+
+/** The CLI's bundle, run by packages/cli/bin/mailhook.mjs. */
+export const cliEntry = join(root, "packages", "cli", "dist", "mailhook.mjs");
 
 // CommonJS dependencies inside an ES module bundle still call require() and read __dirname.
 const BANNER = [
@@ -53,23 +57,59 @@ function newestInput() {
   return newest;
 }
 
-/** True when some service has no bundle, or a source changed since it was built. */
+/** True when a service or the CLI has no bundle, or a source changed since it was built. */
 export function isStale() {
   const inputs = newestInput();
-  return SERVICES.some((name) => {
+  return [...SERVICES.map(serviceEntry), cliEntry].some((file) => {
     try {
-      return statSync(serviceEntry(name)).mtimeMs < inputs;
+      return statSync(file).mtimeMs < inputs;
     } catch {
       return true;
     }
   });
 }
 
-/** Bundles every service. Each file is written next to its final name, then renamed (atomic). */
+const COMMON = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  banner: { js: BANNER },
+  sourcemap: "linked",
+  sourcesContent: false,
+  legalComments: "none",
+  logLevel: "warning",
+  write: false,
+};
+
+/** Writes esbuild's output files next to their final names, then renames them (atomic). */
+function writeOutputs(result, mode = 0o644) {
+  for (const file of result.outputFiles) {
+    mkdirSync(dirname(file.path), { recursive: true });
+    const tmp = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, file.contents, { mode: file.path.endsWith(".map") ? 0o644 : mode });
+    renameSync(tmp, file.path);
+  }
+}
+
+/** The CLI: one file with every dependency inside, runnable as `node mailhook.mjs` anywhere. */
+async function buildCli(esbuild) {
+  writeOutputs(
+    await esbuild.build({
+      ...COMMON,
+      entryPoints: [join(root, "packages", "cli", "src", "bin.ts")],
+      outfile: cliEntry,
+    }),
+    0o755,
+  );
+}
+
+/** Bundles every service and the CLI. */
 export async function build() {
   const esbuild = await import("esbuild");
-  await Promise.all(
-    SERVICES.map(async (name) => {
+  await Promise.all([
+    buildCli(esbuild),
+    ...SERVICES.map(async (name) => {
       const out = serviceEntry(name);
       const result = await esbuild.build({
         // The rule pool's worker threads load `thread.js` (and its plain-JS boot file) from beside
@@ -79,28 +119,15 @@ export async function build() {
           thread: join(root, "packages", "rule-pool", "src", "thread.ts"),
         },
         outdir: dirname(out),
-        bundle: true,
-        platform: "node",
-        format: "esm",
-        target: "node20",
+        ...COMMON,
         // Optional native accelerator of msgpackr (BullMQ); without it msgpackr uses its JS path.
         external: ["msgpackr-extract"],
-        banner: { js: BANNER },
-        sourcemap: "linked",
-        sourcesContent: false,
-        legalComments: "none",
-        logLevel: "warning",
-        write: false,
       });
       mkdirSync(dirname(out), { recursive: true });
       copyFileSync(THREAD_BOOT, join(dirname(out), "thread-boot.mjs"));
-      for (const file of result.outputFiles) {
-        const tmp = `${file.path}.${process.pid}.tmp`;
-        writeFileSync(tmp, file.contents);
-        renameSync(tmp, file.path);
-      }
+      writeOutputs(result);
     }),
-  );
+  ]);
 }
 
 /** Builds when needed; returns true when it did. */
@@ -113,8 +140,8 @@ export async function ensureBuilt() {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const started = Date.now();
   await build();
-  const sizes = SERVICES.map(
-    (n) => `${relative(root, serviceEntry(n))} ${(statSync(serviceEntry(n)).size / 1e6).toFixed(1)} MB`,
+  const sizes = [...SERVICES.map(serviceEntry), cliEntry].map(
+    (f) => `${relative(root, f)} ${(statSync(f).size / 1e6).toFixed(1)} MB`,
   );
   process.stderr.write(`[mailhook] built in ${Date.now() - started} ms: ${sizes.join(", ")}\n`);
 }

@@ -1,11 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type CliIo, run } from "@mailhook/cli";
 import { makeMail } from "@mailhook/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliEntry } from "../scripts/build.mjs";
 import { useInstallation } from "./support/installation.js";
 import { waitUntil } from "./support/stack.js";
 import { useWorld } from "./support/world.js";
@@ -23,10 +24,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** The real `mailhook` bin as a user runs it. */
-function bin(args: string[], stdin = ""): Promise<{ code: number | null; out: string; err: string }> {
+/** The real `mailhook` bin as a user runs it (it runs the bundle the global setup keeps fresh). */
+function bin(
+  args: string[],
+  stdin = "",
+  script = BIN,
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d) => {
@@ -78,6 +83,17 @@ describe("the mailhook CLI against a real api", () => {
     const status = await bin(["--config", config, "--json", "mailboxes", "status"]);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.out)).toEqual([]);
+
+    // The production bundle alone, with no node_modules anywhere near it, does the same.
+    const alone = join(dir, "alone");
+    await mkdir(alone);
+    await copyFile(cliEntry, join(alone, "mailhook.mjs"));
+    const standalone = await bin(
+      ["--config", config, "--json", "mailboxes", "status"],
+      "",
+      join(alone, "mailhook.mjs"),
+    );
+    expect(standalone).toEqual(status);
 
     const refused = await bin(["--config", config, "--token", "mh_not_a_token", "deliveries", "tail"]);
     expect(refused.code).toBe(1);
