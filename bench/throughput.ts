@@ -184,8 +184,9 @@ const result: ThroughputResult = {
 };
 if (PROF_DIR) {
   result.profile = {
-    mailhook: summarizeServiceProfiles(join(PROF_DIR, "mailhook")),
-    baseline: summarizeProfiles(join(PROF_DIR, "baseline")),
+    // A contender skipped with --contenders has no profile folder.
+    mailhook: CONTENDERS.includes("mailhook") ? summarizeServiceProfiles(join(PROF_DIR, "mailhook")) : {},
+    baseline: CONTENDERS.includes("baseline") ? summarizeProfiles(join(PROF_DIR, "baseline")) : [],
   };
 }
 writeResult(OUT, "throughput", machine, result);

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { FrameMapper } from "./source-maps.js";
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber?: number };
   children?: number[];
 }
 interface CpuProfile {
@@ -51,9 +52,15 @@ export function moduleOf(url: string, functionName: string): string {
   return bench ? bench[1]! : url.replace(/^file:\/\//, "");
 }
 
-/** Summarises one `.cpuprofile`: self time per module and per function, largest first. */
+/**
+ * Summarises one `.cpuprofile`: self time per module and per function, largest first. Frames of
+ * a bundle with a source map (the services' `dist/main.js`) are first mapped back to their source
+ * file, so the bundle's time is attributed to the packages it was built from.
+ */
 export function summarizeProfile(path: string, top = 15): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, "utf8")) as CpuProfile;
+  const mapper = new FrameMapper();
+  for (const n of profile.nodes) n.callFrame = { ...n.callFrame, ...mapper.map(n.callFrame) };
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => {

@@ -68,7 +68,11 @@ export async function spawnService(name: ServiceName, opts: SpawnServiceOptions)
   mkdirSync(BENCH_TMP, { recursive: true });
   const logPath = join(BENCH_TMP, `${name}-${process.pid}-${++seq}.log`);
   const fd = openSync(logPath, "w");
-  await ensureBuilt();
+  // BENCH_SERVICE_DIST=<dir> runs <dir>/<name>/main.js instead (a copy of another commit's dist/,
+  // for an A/B of two builds in one session); the bench's own code stays this tree's.
+  const dist = process.env.BENCH_SERVICE_DIST;
+  if (!dist) await ensureBuilt();
+  const entry = dist ? join(dist, name, "main.js") : serviceEntry(name);
   const nodeArgs = [
     ...(opts.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", opts.cpuProfDir] : []),
     // The same handler as gc-on-signal.ts, inline: preloading a .ts file through tsx made the
@@ -76,7 +80,7 @@ export async function spawnService(name: ServiceName, opts: SpawnServiceOptions)
     ...(opts.gcOnSignal ? ["--expose-gc", "--import", GC_PRELOAD] : []),
   ];
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, serviceEntry(name)], {
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...opts.env },
     stdio: ["ignore", fd, fd],
