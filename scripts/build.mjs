@@ -4,7 +4,16 @@
 // CLI into packages/cli/dist/mailhook.mjs (what the `mailhook` bin runs).
 // Why a bundle (esbuild) rather than tsc output: docs/deploy.md, "Production build".
 // `npm start` and the test harness call ensureBuilt(), which rebuilds only when a source is newer.
-import { copyFileSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { root } from "./lib/bootstrap.mjs";
@@ -111,21 +120,38 @@ export async function build() {
     buildCli(esbuild),
     ...SERVICES.map(async (name) => {
       const out = serviceEntry(name);
-      const result = await esbuild.build({
-        // The rule pool's worker threads load `thread.js` (and its plain-JS boot file) from beside
-        // the bundle that starts them (packages/rule-pool/src/pool.ts).
-        entryPoints: {
-          main: join(root, "services", name, "src", "main.ts"),
-          thread: join(root, "packages", "rule-pool", "src", "thread.ts"),
-        },
-        outdir: dirname(out),
+      const outdir = dirname(out);
+      const options = {
+        outdir,
         ...COMMON,
         // Optional native accelerator of msgpackr (BullMQ); without it msgpackr uses its JS path.
         external: ["msgpackr-extract"],
-      });
-      mkdirSync(dirname(out), { recursive: true });
-      copyFileSync(THREAD_BOOT, join(dirname(out), "thread-boot.mjs"));
-      writeOutputs(result);
+      };
+      const [main, thread] = await Promise.all([
+        // A dynamic import() becomes a chunk of its own under dist/chunks/, loaded on first use:
+        // what a service rarely needs costs its start nothing (services/api/src/lazy.ts).
+        esbuild.build({
+          ...options,
+          entryPoints: { main: join(root, "services", name, "src", "main.ts") },
+          splitting: true,
+          chunkNames: "chunks/[name]-[hash]",
+        }),
+        // The rule pool's worker threads load `thread.js` (and its plain-JS boot file) from beside
+        // the bundle that starts them (packages/rule-pool/src/pool.ts): one file, no chunks.
+        esbuild.build({
+          ...options,
+          entryPoints: { thread: join(root, "packages", "rule-pool", "src", "thread.ts") },
+        }),
+      ]);
+      mkdirSync(outdir, { recursive: true });
+      copyFileSync(THREAD_BOOT, join(outdir, "thread-boot.mjs"));
+      writeOutputs(main);
+      writeOutputs(thread);
+      // Chunks of earlier builds (their names carry a content hash) would only pile up.
+      const fresh = new Set(main.outputFiles.map((f) => f.path));
+      const chunks = join(outdir, "chunks");
+      for (const f of existsSync(chunks) ? readdirSync(chunks) : [])
+        if (!fresh.has(join(chunks, f))) rmSync(join(chunks, f));
     }),
   ]);
 }

@@ -1,4 +1,5 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
+import { MAX_BACKFILL_MESSAGES } from "@mailhook/pipeline";
 import { startRedis, type TestRedis } from "@mailhook/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiHarness } from "./support/api.js";
@@ -25,6 +26,13 @@ describe("the OpenAPI document", () => {
     expect(r.body.openapi).toBe("3.1.0");
     // validate() dereferences in place: give it a copy.
     await expect(SwaggerParser.validate(structuredClone(r.body))).resolves.toBeTruthy();
+  });
+
+  it("states the backfill limit the pipeline enforces", async () => {
+    const doc = (await api.call("GET", "/openapi.json")).body;
+    expect(doc.paths["/v1/mailboxes/{id}/backfill"].post.description).toContain(
+      `At most ${MAX_BACKFILL_MESSAGES} messages per backfill.`,
+    );
   });
 
   it("describes the recursive condition tree instead of an empty schema", async () => {

@@ -1,5 +1,6 @@
+import { randomUUID } from "node:crypto";
 import { generateKeySpec } from "@mailhook/store";
-import { makeMail } from "@mailhook/testing";
+import { freePort, makeMail } from "@mailhook/testing";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { runService, writeConfig, writeMailboxConfig } from "./support/process.js";
@@ -9,6 +10,50 @@ import { useWorld } from "./support/world.js";
 const world = useWorld();
 
 describe("services as processes", () => {
+  it("the api bundle loads its IMAP and MIME stack (a lazy chunk) on first use: a dry run of a posted message", async () => {
+    const port = await freePort();
+    const admin = `admin-${randomUUID()}-${randomUUID()}`;
+    const run = runService("api", {
+      REDIS_URL: world.redis.url,
+      MAILHOOK_PREFIX: "lazyapi",
+      MAILHOOK_ENCRYPTION_KEYS: generateKeySpec("k1"),
+      MAILHOOK_ADMIN_TOKEN: admin,
+      API_PORT: String(port),
+    });
+    try {
+      await waitUntil(() => run.stdout().includes('"msg":"api listening"'), 30_000, "api listening");
+      const post = async (path: string, token: string, body: unknown) => {
+        const r = await fetch(`http://127.0.0.1:${port}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify(body),
+        });
+        return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+      };
+      const tenant = await post("/v1/tenants", admin, { name: "lazy" });
+      expect(tenant.status).toBe(201);
+      const token = await post(`/v1/tenants/${tenant.body.id}/tokens`, admin, { name: "t" });
+      expect(token.status).toBe(201);
+      const dry = await post("/v1/rules/test", String(token.body.token), {
+        eml: "From: Ann <ann@vendor.test>\r\nSubject: Invoice #4711\r\n\r\nhello\r\n",
+        rules: [
+          {
+            name: "invoices",
+            when: { field: "subject", op: "contains", value: "invoice" },
+            actions: [{ type: "webhook", endpoint: "anything" }],
+          },
+        ],
+      });
+      expect(dry.status).toBe(200);
+      expect(dry.body.messages).toMatchObject([
+        { message: { subject: "Invoice #4711", parsedFrom: "source" }, results: [{ matched: true }] },
+      ]);
+    } finally {
+      run.child.kill("SIGTERM");
+      expect(await run.exited).toBe(0);
+    }
+  });
+
   it("exits non-zero on a malformed mailhook.yaml, naming the file, the path and the reason", async () => {
     const file = writeConfig(`version: 1
 mailboxes:

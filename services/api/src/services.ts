@@ -26,7 +26,8 @@ import {
   type Tokens,
 } from "@mailhook/store";
 import { type ApiDeps, type ApiLimits, DEFAULT_LIMITS } from "./deps.js";
-import { createImapProbe, type MailboxProbe } from "./verify-mailbox.js";
+import { lazyImapProbe } from "./lazy.js";
+import type { MailboxProbe } from "./verify-mailbox.js";
 
 /** Everything a route handler uses, built once per app from the deps. */
 export interface Services {
@@ -74,7 +75,7 @@ export function createServices(deps: ApiDeps): Services {
     }),
     quotas: createQuotas({ redis, prefix, ...(deps.quotas ? { defaults: deps.quotas } : {}) }),
     tenantRate: createRateLimiter({ redis, prefix, limit: DEFAULT_QUOTAS.apiPerMinute, windowMs: 60_000 }),
-    probe: deps.probeMailbox ?? createImapProbe(),
+    probe: deps.probeMailbox ?? lazyImapProbe(),
     backfills: createBackfills({ redis, prefix }),
     rulePool: deps.rulePool ?? createRulePool(deps.ruleBudget),
     ruleHealth: createRuleHealth(deps.store, { strikes: deps.ruleBudget?.strikes ?? 3 }),

@@ -1,9 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { IdParam, ReplayDeadResult } from "@mailhook/api-schema";
-import { replayDeadDeliveries } from "@mailhook/pipeline";
 import type { Api } from "../app.js";
 import { loadEndpoint } from "../endpoints.js";
 import { ApiError, errorResponses } from "../errors.js";
+import { imapStack } from "../lazy.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import type { Services } from "../services.js";
@@ -29,6 +29,7 @@ export function registerReplayDeadDeliveries(app: Api, svc: Services): void {
     await loadEndpoint(svc, tenantId, id);
     const deliveries = svc.deps.deliveries;
     if (!deliveries) throw new ApiError(501, "NOT_IMPLEMENTED", "replay is not available in this deployment");
+    const { replayDeadDeliveries } = await imapStack();
     const r = await replayDeadDeliveries({ store: svc.deps.store, deliveries }, tenantId, id);
     return c.json({ endpointId: id, replayed: r.replayed, skipped: r.skipped }, 202);
   });

@@ -1,8 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { DeliveryView, IdParam } from "@mailhook/api-schema";
-import { replayDelivery } from "@mailhook/pipeline";
 import type { Api } from "../app.js";
 import { ApiError, errorResponses } from "../errors.js";
+import { imapStack } from "../lazy.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import type { Services } from "../services.js";
@@ -31,6 +31,7 @@ export function registerReplayDelivery(app: Api, svc: Services): void {
     const deliveries = svc.deps.deliveries;
     if (!deliveries) throw new ApiError(501, "NOT_IMPLEMENTED", "replay is not available in this deployment");
     // replayDelivery answers not-found for another tenant's delivery, like a missing one.
+    const { replayDelivery } = await imapStack();
     const r = await replayDelivery({ store: svc.deps.store, deliveries }, tenantId, id);
     if (!r.ok) {
       if (r.code === "not-found")

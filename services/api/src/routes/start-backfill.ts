@@ -1,28 +1,25 @@
 import { createRoute } from "@hono/zod-openapi";
 import { BackfillCreate, BackfillView, IdParam } from "@mailhook/api-schema";
-import { describeError, describeErrorForTenant } from "@mailhook/imap";
-import {
-  type BackfillDeps,
-  backfillProgress,
-  MAX_BACKFILL_MESSAGES,
-  searchSince,
-  startBackfill,
-} from "@mailhook/pipeline";
+import type { BackfillDeps } from "@mailhook/pipeline";
 import type { BackfillRecord } from "@mailhook/store";
 import type { Api } from "../app.js";
 import { ApiError, errorResponses } from "../errors.js";
+import { imapStack } from "../lazy.js";
 import { checkImapHost, loadMailbox, probeTarget } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import type { Services } from "../services.js";
-import { withSession } from "../verify-mailbox.js";
+
+// @mailhook/pipeline's MAX_BACKFILL_MESSAGES, for the description: importing the package here would
+// load the whole IMAP stack at start (see lazy.ts); test/api-openapi.test.ts checks they agree.
+const DOCUMENTED_MAX_MESSAGES = 20_000;
 
 export const startBackfillRoute = createRoute({
   method: "post",
   path: "/v1/mailboxes/{id}/backfill",
   tags: ["mailboxes"],
   summary: "Run a folder's history since a day through the rules (exactly once per rule and endpoint)",
-  description: `The API searches the folder (\`UID SEARCH SINCE\`) and enqueues every message found, under the same job ids the watcher uses; messages already delivered are not sent again. At most ${MAX_BACKFILL_MESSAGES} messages per backfill. Follow the progress with GET /v1/backfills/{id}.`,
+  description: `The API searches the folder (\`UID SEARCH SINCE\`) and enqueues every message found, under the same job ids the watcher uses; messages already delivered are not sent again. At most ${DOCUMENTED_MAX_MESSAGES} messages per backfill. Follow the progress with GET /v1/backfills/{id}.`,
   security: bearer,
   request: {
     params: IdParam,
@@ -47,6 +44,14 @@ export function registerStartBackfill(app: Api, svc: Services): void {
     const m = await loadMailbox(svc, tenantId, id);
     const dest = await checkImapHost(svc, tenantId, m);
     const oauth = await svc.oauth.get(tenantId, id);
+    const {
+      describeError,
+      describeErrorForTenant,
+      MAX_BACKFILL_MESSAGES,
+      searchSince,
+      startBackfill,
+      withSession,
+    } = await imapStack();
     let found: { uidValidity: number; uids: number[] };
     try {
       found = await withSession(probeTarget(m, m.password, oauth !== null, dest), 60_000, (client) =>
@@ -77,5 +82,5 @@ export function registerStartBackfill(app: Api, svc: Services): void {
 /** A backfill as the API shows it: the record without its UID list, with the progress now. */
 export async function backfillView(deps: BackfillDeps, record: BackfillRecord): Promise<BackfillView> {
   const { uids: _uids, tenantId: _tenantId, ...view } = record;
-  return { ...view, ...(await backfillProgress(deps, record)) };
+  return { ...view, ...(await (await imapStack()).backfillProgress(deps, record)) };
 }

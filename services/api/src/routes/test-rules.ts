@@ -1,13 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { RuleTestJson, RuleTestResult } from "@mailhook/api-schema";
-import { MimeLimitExceeded, parseFullMessage } from "@mailhook/mime";
 import { DEFAULT_FETCH_LIMITS, type FetchLimits, type MailMessage } from "@mailhook/model";
 import { type Rule, validateRules } from "@mailhook/rules";
 import type { Api } from "../app.js";
 import { ApiError, errorResponses, validationFailed } from "../errors.js";
+import { imapStack } from "../lazy.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
-import { recentMessages } from "../recent-messages.js";
 import type { Services } from "../services.js";
 
 const RawQuery = z.object({
@@ -76,6 +75,7 @@ export function registerTestRules(app: Api, svc: Services): void {
       } else rules = capRules(svc, await savedRules(svc, tenantId, body.ruleIds), "body.ruleIds");
       if (body.mailbox) {
         const { id, folder, last } = body.mailbox;
+        const { recentMessages } = await imapStack();
         messages = (await recentMessages(svc, tenantId, id, folder, last, rules)).map((m) => ({
           uid: m.uid,
           message: m,
@@ -128,6 +128,7 @@ function seenText(m: MailMessage): { text: string | null; textTruncated: boolean
 
 async function parse(svc: Services, raw: Buffer, mailboxId: string, folder: string): Promise<MailMessage> {
   if (raw.length === 0) throw validationFailed([{ path: "body", reason: "the message is empty" }]);
+  const { MimeLimitExceeded, parseFullMessage } = await imapStack();
   let message: MailMessage;
   try {
     message = await parseFullMessage(raw, { mailboxId, folder, uidValidity: 0, uid: 1 });
