@@ -1,15 +1,16 @@
 import { createConsumer, createProducer } from "@mailhook/queue";
 import {
+  createIdempotency,
   createLeases,
   createMembership,
   createRuleWriter,
   createSecretBox,
   createStore,
   createTokens,
-  type DeliveryRecord,
   deleteTenant,
   generateKeySpec,
   queryDeliveries,
+  resealSecrets,
 } from "@mailhook/store";
 import {
   makeMail,
@@ -22,7 +23,14 @@ import {
 } from "@mailhook/testing";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { endpointFor, mailboxFor, rules, Stack, waitUntil } from "./support/stack.js";
+import {
+  endpointFor,
+  mailboxFor,
+  deliveryRecord as record,
+  rules,
+  Stack,
+  waitUntil,
+} from "./support/stack.js";
 
 // Everything here runs on a real 3-master Redis Cluster: a multi-key command, transaction or script
 // that spans slots fails with CROSSSLOT, so passing means the key layout holds.
@@ -54,25 +62,6 @@ const fresh = () => {
   };
 };
 
-const record = (id: string, tenantId: string): DeliveryRecord => ({
-  id,
-  tenantId,
-  endpointId: "ep",
-  ruleId: "r",
-  mailboxId: "m",
-  folder: "INBOX",
-  uidValidity: 1,
-  uid: 1,
-  messageKey: "m~INBOX~1~1",
-  status: "pending",
-  body: "{}",
-  createdAt: new Date().toISOString(),
-  updatedAt: new Date().toISOString(),
-  seenAt: Date.now(),
-  attempts: [],
-  lastError: null,
-});
-
 describe("on a 3-master Redis Cluster", () => {
   it("spreads the store's keys over the masters", async () => {
     const { store } = fresh();
@@ -92,6 +81,34 @@ describe("on a 3-master Redis Cluster", () => {
     expect(sizes.filter((s) => s > 0).length).toBe(3);
     // A real cluster: keys of two slots in one command are refused.
     await expect(client.mget("{a}x", "{b}y")).rejects.toThrow(/CROSSSLOT|same slot/);
+  });
+
+  it("the idempotency sweep of a key rollover reads every master, not the one a SCAN happens to reach", async () => {
+    const prefix = `idem${++n}x${Date.now() % 100_000}`;
+    const oldSpec = generateKeySpec("old");
+    const before = createIdempotency({ redis: client, prefix, secrets: createSecretBox(oldSpec) });
+    const response = { status: 201, body: '{"secret":"whsec_x"}', headers: {} };
+    for (let i = 0; i < 40; i++) {
+      expect((await before.claim(`t${i}`, "endpoints", `key-${i}`, "{}")).kind).toBe("new");
+      await before.complete(`t${i}`, "endpoints", `key-${i}`, "{}", response);
+    }
+    const perMaster = async () =>
+      Promise.all(client.nodes("master").map(async (node) => (await node.keys(`${prefix}:idem:*`)).length));
+    // The precondition that makes the test able to fail: the records sit on more than one master.
+    const spread = await perMaster();
+    expect(spread.reduce((a, b) => a + b, 0)).toBe(40);
+    expect(spread.filter((c) => c > 0).length).toBeGreaterThan(1);
+
+    // Roll the key: the new one first, the old one still listed. One record is made under the new key.
+    const rolled = createSecretBox(`${generateKeySpec("new")},${oldSpec}`);
+    const after = createIdempotency({ redis: client, prefix, secrets: rolled });
+    expect((await after.claim("t0", "endpoints", "fresh", "{}")).kind).toBe("new");
+    await after.complete("t0", "endpoints", "fresh", "{}", response);
+    const store = createStore({ redis: client, prefix, secrets: rolled });
+    const result = await resealSecrets(store, prefix, rolled);
+    expect(result.idempotency).toBe(40);
+    expect(await perMaster().then((c) => c.reduce((a, b) => a + b, 0))).toBe(1);
+    expect((await after.claim("t0", "endpoints", "fresh", "{}")).kind).toBe("replay");
   });
 
   it("store: mailboxes, endpoints, rules (CAS), tokens, events, deliveries with their indexes, tenant deletion", async () => {

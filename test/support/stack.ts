@@ -7,6 +7,7 @@ import { type Rule, validateRules } from "@mailhook/rules";
 import {
   createSecretBox,
   createStore,
+  type DeliveryRecord,
   type Endpoint,
   generateKeySpec,
   type Mailbox,
@@ -86,6 +87,26 @@ export function mailboxFor(
     ...overrides,
   };
 }
+
+/** A pending delivery record of tenant `tenantId`, as the worker would create it. */
+export const deliveryRecord = (id: string, tenantId = "default"): DeliveryRecord => ({
+  id,
+  tenantId,
+  endpointId: "ep",
+  ruleId: "r",
+  mailboxId: "m",
+  folder: "INBOX",
+  uidValidity: 1,
+  uid: 1,
+  messageKey: "m~INBOX~1~1",
+  status: "pending",
+  body: "{}",
+  createdAt: new Date().toISOString(),
+  updatedAt: new Date().toISOString(),
+  seenAt: Date.now(),
+  attempts: [],
+  lastError: null,
+});
 
 export function endpointFor(url: string, id = "hook", secret = generateSecret()): Endpoint {
   return {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { apiKeys } from "./api-keys.js";
-import type { RedisClient } from "./redis-client.js";
+import { type RedisClient, scanKeys } from "./redis-client.js";
 import { Sealed, type SecretBox, type SecretContext } from "./secret-box.js";
 
 /** A response remembered for an Idempotency-Key. */
@@ -118,10 +118,8 @@ export async function expireStaleIdempotency(
   const pattern = apiKeys(prefix).idempotency("*", "*", "*");
   const current = `${secrets.currentKeyId}.`;
   let expired = 0;
-  let cursor = "0";
-  do {
-    const [next, found] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
-    cursor = next;
+  // Every master on Cluster: the records spread over all slots.
+  await scanKeys(redis, pattern, async (found) => {
     for (const key of found) {
       const raw = await redis.get(key);
       if (raw === null) continue;
@@ -134,6 +132,6 @@ export async function expireStaleIdempotency(
         (stored.response === null || !secrets.isStale(stored.response.body));
       if (!fresh) expired += await redis.del(key);
     }
-  } while (cursor !== "0");
+  });
   return expired;
 }

@@ -45,6 +45,8 @@ export async function existsMany(redis: RedisClient, keys: string[]): Promise<nu
 
 /** Every key matching `match`: SCAN on a single Redis, SCAN of every master on Cluster. */
 export async function scanKeys(redis: RedisClient, match: string, each: (keys: string[]) => Promise<void>) {
+  // A Cluster client knows its masters only once connected (the runtime connects lazily).
+  if (isCluster(redis) && redis.status !== "ready") await redis.ping();
   const nodes = isCluster(redis) ? redis.nodes("master") : [redis];
   for (const node of nodes) {
     let cursor = "0";
