@@ -23,5 +23,7 @@ export type { TestRedis } from "./redis.js";
 export { startRedis } from "./redis.js";
 export type { TestRedisCluster } from "./redis-cluster.js";
 export { startRedisCluster } from "./redis-cluster.js";
+export type { TestRedisSentinel } from "./redis-sentinel.js";
+export { startRedisSentinel } from "./redis-sentinel.js";
 export type { TcpProxy } from "./tcp-proxy.js";
 export { startTcpProxy } from "./tcp-proxy.js";
