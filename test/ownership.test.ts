@@ -112,6 +112,52 @@ describe("watcher replicas share mailboxes", () => {
     );
   });
 
+  it("WATCHER_RESTART_GRACE_MS: a replica restarted under its id gets its own mailboxes back without a detour; one that stays away loses them after the grace", async () => {
+    const { stacks, users, replica } = await installation();
+    replica();
+    replica();
+    const ws = await Promise.all(
+      stacks.map((s, i) => s.startWatcher(`w${i}`, i === 2 ? { restartGraceMs: 60_000 } : {})),
+    );
+    await waitUntil(
+      async () => counts(ws).join() === "4,4,4" && (await settled(stacks[0]!, ws, users)),
+      45_000,
+      "4/4/4",
+    );
+    const own = new Set(ws[2]!.supervisor.owned());
+    const survivors = ws.slice(0, 2);
+    const detours = () => survivors.flatMap((w) => w.supervisor.owned()).filter((ref) => own.has(ref));
+    let detoured = 0;
+    const watch = setInterval(() => {
+      detoured += detours().length;
+    }, 20);
+    try {
+      await stacks[2]!.stopWatcher();
+      // Several ownership ticks (TTL/10 = 300 ms) with the release notice sent: time to go wrong.
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(counts(survivors).join()).toBe("4,4");
+      const back = await stacks[2]!.startWatcher("w2", { restartGraceMs: 1_000 });
+      const again = [...survivors, back];
+      await waitUntil(
+        async () => counts(again).join() === "4,4,4" && (await settled(stacks[0]!, again, users)),
+        45_000,
+        "4/4/4 with w2 back",
+      );
+      expect(new Set(back.supervisor.owned())).toEqual(own);
+    } finally {
+      clearInterval(watch);
+    }
+    expect(detoured).toBe(0);
+
+    // Stopped again and not restarted: once its 1 s grace is over the others take its mailboxes.
+    await stacks[2]!.stopWatcher();
+    await waitUntil(
+      async () => counts(survivors).join() === "6,6" && (await settled(stacks[0]!, survivors, users)),
+      45_000,
+      "6/6 after the grace",
+    );
+  });
+
   it("respects WATCHER_CAPACITY: a full replica leaves the rest to the others", async () => {
     const { stacks, users, replica } = await installation();
     replica();

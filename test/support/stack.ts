@@ -167,7 +167,10 @@ export class Stack {
     return this.redis instanceof Cluster ? { connection: this.redis } : { redisUrl: this.opts.redisUrl };
   }
 
-  async startWatcher(ownerId = "watcher-1", extra: { capacity?: number } = {}): Promise<WatcherService> {
+  async startWatcher(
+    ownerId = "watcher-1",
+    extra: { capacity?: number; restartGraceMs?: number } = {},
+  ): Promise<WatcherService> {
     this.watcher = await startWatcherService({
       ...this.connection(),
       ...extra,

@@ -10,7 +10,8 @@ import {
   type ImapTarget,
   isAuthFailure,
 } from "./client.js";
-import { selectFolder, statusUidValidity } from "./select.js";
+import type { ConnectGate } from "./connect-gate.js";
+import { arrivedSince, selectFolder, statusUidValidity } from "./select.js";
 
 export interface Cursor {
   uidValidity: number;
@@ -47,8 +48,6 @@ export interface WatchTiming {
   batchSize: number;
 }
 
-const ARRIVAL_MARGIN_MS = 2_000;
-
 export const DEFAULT_WATCH_TIMING: WatchTiming = {
   healthCheckMs: 60_000,
   noopTimeoutMs: 15_000,
@@ -80,6 +79,8 @@ export interface FolderWatcherDeps {
   onUidValidityChange(previous: Cursor, next: Cursor): void;
   /** Called when the watcher lost ownership; it has stopped itself. */
   onFenced?(): void;
+  /** Shared by a replica's watchers: bounds how many set up their connection at once. */
+  connectGate?: ConnectGate;
 }
 
 /**
@@ -177,6 +178,21 @@ export class FolderWatcher {
   private async session(): Promise<void> {
     const { folder, log } = this.deps;
     this.setState("connecting", null, null);
+    const ticket = this.deps.connectGate?.enter();
+    this.wake = () => ticket?.cancel();
+    const release = ticket ? await ticket.ready : null;
+    this.wake = null;
+    if (ticket && !release) return;
+    try {
+      await this.runSession(folder, log, release);
+    } finally {
+      release?.();
+    }
+  }
+
+  /** The connection itself, once the gate let it through; frees the slot as soon as IDLE runs. */
+  private async runSession(folder: string, log: Logger, releaseSlot: (() => void) | null): Promise<void> {
+    if (this.stopped) return;
     const dest = await checkImapTarget(this.deps.outbound, this.deps.target, log);
     if (this.stopped) return;
     const client = createClient(this.deps.target, dest, {
@@ -201,6 +217,7 @@ export class FolderWatcher {
         if (!this.reselecting) client.close();
       });
       this.attempt = 0;
+      releaseSlot?.();
       this.setState("connected", null, new Date());
       log.info({ uidValidity, uidNext, cursor: this.cursor?.lastUid }, "watching folder");
       await this.requestSync(client);
@@ -233,7 +250,7 @@ export class FolderWatcher {
       // hold thousands of old (restored, moved) messages that must not be replayed. What arrived
       // after the old generation was last confirmed is new mail, judged by INTERNALDATE (arrival),
       // never by the sender's Date header.
-      arrived = stored.verifiedAt ? await this.arrivedSince(client, stored.verifiedAt) : [];
+      arrived = stored.verifiedAt ? await arrivedSince(client, stored.verifiedAt) : [];
       next = { uidValidity, lastUid: uidNext - 1 };
       this.deps.onUidValidityChange(stored, next);
     } else {
@@ -249,31 +266,6 @@ export class FolderWatcher {
     if (!(await this.deps.saveCursor(next, true))) return this.fenced(client);
     await this.deps.markVerified(uidValidity, selectedAt);
     this.cursor = { ...next, verifiedAt: selectedAt };
-  }
-
-  /**
-   * UIDs whose INTERNALDATE is at or after `verifiedAt` minus a small margin: INTERNALDATE has
-   * whole seconds and the server's clock is not ours. The margin errs towards delivering a message
-   * that arrived a moment before the folder was replaced rather than losing one that arrived after.
-   * SEARCH SINCE is day-granular, so it only narrows the candidates.
-   */
-  private async arrivedSince(client: ImapFlow, verifiedAt: number): Promise<number[]> {
-    const since = Math.floor(verifiedAt / 1000) * 1000 - ARRIVAL_MARGIN_MS;
-    const day = new Date(since);
-    day.setUTCHours(0, 0, 0, 0);
-    day.setUTCDate(day.getUTCDate() - 1);
-    const candidates = await client.search({ since: day }, { uid: true });
-    if (!candidates || candidates.length === 0) return [];
-    const out: number[] = [];
-    for await (const msg of client.fetch(
-      candidates.join(","),
-      { uid: true, internalDate: true },
-      { uid: true },
-    )) {
-      const at = msg.internalDate ? new Date(msg.internalDate).getTime() : 0;
-      if (at >= since) out.push(msg.uid);
-    }
-    return out.sort((a, b) => a - b);
   }
 
   /** Where a brand-new folder starts: only new mail (default), everything, or mail since a date. */

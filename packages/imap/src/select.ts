@@ -41,3 +41,30 @@ export async function statusUidValidity(client: ImapFlow, folder: string): Promi
 function isUid(n: unknown): n is number {
   return typeof n === "number" && Number.isSafeInteger(n) && n > 0;
 }
+
+const ARRIVAL_MARGIN_MS = 2_000;
+
+/**
+ * UIDs whose INTERNALDATE is at or after `verifiedAt` minus a small margin: INTERNALDATE has
+ * whole seconds and the server's clock is not ours. The margin errs towards delivering a message
+ * that arrived a moment before the folder was replaced rather than losing one that arrived after.
+ * SEARCH SINCE is day-granular, so it only narrows the candidates.
+ */
+export async function arrivedSince(client: ImapFlow, verifiedAt: number): Promise<number[]> {
+  const since = Math.floor(verifiedAt / 1000) * 1000 - ARRIVAL_MARGIN_MS;
+  const day = new Date(since);
+  day.setUTCHours(0, 0, 0, 0);
+  day.setUTCDate(day.getUTCDate() - 1);
+  const candidates = await client.search({ since: day }, { uid: true });
+  if (!candidates || candidates.length === 0) return [];
+  const out: number[] = [];
+  for await (const msg of client.fetch(
+    candidates.join(","),
+    { uid: true, internalDate: true },
+    { uid: true },
+  )) {
+    const at = msg.internalDate ? new Date(msg.internalDate).getTime() : 0;
+    if (at >= since) out.push(msg.uid);
+  }
+  return out.sort((a, b) => a - b);
+}

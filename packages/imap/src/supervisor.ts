@@ -2,6 +2,7 @@ import type { Logger } from "@mailhook/log";
 import type { OutboundPolicy } from "@mailhook/net";
 import { type Producer, rangeJobs } from "@mailhook/queue";
 import type { Lease, Leases, Mailbox, Member, Membership, Store } from "@mailhook/store";
+import { createConnectGate } from "./connect-gate.js";
 import { assignMailboxes, planOwnership } from "./fair-share.js";
 import { FolderWatcher, type WatchTiming } from "./folder-watcher.js";
 
@@ -14,6 +15,11 @@ export interface SupervisorDeps {
   ownerId: string;
   /** Most mailboxes this replica owns (0 = no limit). */
   capacity?: number;
+  /**
+   * On stop, keep this replica's place among the members for this long (0 = leave at once): its
+   * mailboxes wait for the same `ownerId` to come back instead of moving away and back again.
+   */
+  restartGraceMs?: number;
   /** Asked before every IDLE connection (IMAP_ALLOW, the tenant's allow-list, the TLS switches). */
   outbound: OutboundPolicy;
   /** How often the mailbox list is re-read even without a change notice. */
@@ -21,11 +27,14 @@ export interface SupervisorDeps {
   /** How often ownership is checked against the live members (takes over expired leases). */
   tickMs?: number;
   timing?: Partial<WatchTiming>;
+  /** Connections set up at once, connect to IDLE (default 128); the others wait their turn. */
+  connectConcurrency?: number;
   /** UIDs per `mail.process` job (default 100): one job per range found, not one per message. */
   maxUidsPerJob?: number;
 }
 
 const DEFAULT_UIDS_PER_JOB = 100;
+const DEFAULT_CONNECT_CONCURRENCY = 128;
 
 interface Owned {
   mailbox: Mailbox;
@@ -75,6 +84,7 @@ export function createSupervisor(deps: SupervisorDeps) {
   let again = false;
   let renewing = false;
   let stopped = false;
+  const connectGate = createConnectGate(deps.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY);
 
   const ref = (m: { tenantId: string; id: string }) => `${m.tenantId}/${m.id}`;
 
@@ -154,6 +164,7 @@ export function createSupervisor(deps: SupervisorDeps) {
           });
         },
         onFenced: () => void release([ref(mailbox)], "fenced"),
+        connectGate,
       });
       w.start();
       return w;
@@ -301,7 +312,10 @@ export function createSupervisor(deps: SupervisorDeps) {
       stopped = true;
       for (const t of timers.splice(0)) clearInterval(t);
       await running;
-      await deps.membership.leave(me).catch(() => {});
+      const grace = deps.restartGraceMs ?? 0;
+      await (grace > 0 ? deps.membership.park(me, capacity, grace) : deps.membership.leave(me)).catch(
+        () => {},
+      );
       const n = await release([...owned.keys()], "shutting down");
       if (n > 0) await deps.membership.announceRelease(me, n).catch(() => {});
     },

@@ -154,6 +154,13 @@ export const Env = z.object({
     .refine((n) => n >= 50, "must be at least 50")
     .optional(),
   WATCHER_RECONCILE_MS: int(5_000),
+  /**
+   * On SIGTERM a replica with a stable WATCHER_ID keeps its place this long, so its mailboxes wait for
+   * it to come back instead of moving away and back (0 = hand them over at once).
+   */
+  WATCHER_RESTART_GRACE_MS: int(0),
+  /** IMAP connections one replica sets up at once (connect to IDLE); the rest queue. */
+  WATCHER_CONNECT_CONCURRENCY: int(128).refine((n) => n >= 1, "must be at least 1"),
   WATCHER_HEALTHCHECK_MS: int(60_000),
   WATCHER_NOOP_TIMEOUT_MS: int(15_000),
   WATCHER_RESELECT_MS: int(300_000),

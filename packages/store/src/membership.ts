@@ -17,7 +17,8 @@ export type Member = z.infer<typeof Member>;
 const HEARTBEAT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({ capacity = tonumber(ARGV[2]), at = now }))
+local at = now + tonumber(ARGV[3] or '0')
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode({ capacity = tonumber(ARGV[2]), at = at }))
 return now`;
 const LIVE = `
 local t = redis.call('TIME')
@@ -60,6 +61,14 @@ export function createMembership(opts: { redis: RedisClient; prefix: string; ttl
     },
     async leave(id: string): Promise<void> {
       await redis.hdel(k.members, id);
+    },
+    /**
+     * Leaves for a restart: the member stays live for `graceMs` more (its heartbeat is dated so that
+     * it expires then), so the others keep off its mailboxes and the same id, started again, takes
+     * them back without a detour through another replica. Not back in time: they go to the others.
+     */
+    async park(id: string, capacity: number, graceMs: number): Promise<void> {
+      await redis.eval(HEARTBEAT, 1, k.members, id, String(capacity), String(graceMs - opts.ttlMs));
     },
     /** Tells every replica that mailboxes were released, so their new owners take them at once. */
     async announceRelease(id: string, count: number): Promise<void> {

@@ -80,19 +80,21 @@ ${noChroot}  inet_listener imap {
   process_min_avail = 1
 }
 
+# One imap process per session: bench/scale.ts holds 3,000 IDLE sessions (plus hand-overs and
+# workers' sessions); every process also holds a connection to log, anvil and config.
 default_process_limit = 1000
-default_client_limit = 5000
+default_client_limit = 12000
 service imap {
-  process_limit = 2000
+  process_limit = 6000
 }
 service anvil {
-  client_limit = 5000
+  client_limit = 12000
   unix_listener anvil-auth-penalty {
     mode = 0
   }
 }
 service auth {
-  client_limit = 5000
+  client_limit = 12000
 }
 
 protocol imap {

@@ -28,6 +28,8 @@ const service = await startWatcherService({
   leaseTtlMs: env.WATCHER_LEASE_TTL_MS,
   reconcileMs: env.WATCHER_RECONCILE_MS,
   capacity: env.WATCHER_CAPACITY,
+  connectConcurrency: env.WATCHER_CONNECT_CONCURRENCY,
+  restartGraceMs: env.WATCHER_RESTART_GRACE_MS,
   ...(env.WATCHER_TICK_MS !== undefined ? { tickMs: env.WATCHER_TICK_MS } : {}),
   timing: {
     healthCheckMs: env.WATCHER_HEALTHCHECK_MS,

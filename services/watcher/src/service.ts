@@ -20,6 +20,10 @@ export interface WatcherServiceOptions {
   capacity?: number;
   /** Ownership check interval (default: TTL/10, at most 1 s). */
   tickMs?: number;
+  /** IMAP connections set up at once (default 128). */
+  connectConcurrency?: number;
+  /** On SIGTERM keep this replica's mailboxes for its return under the same id (0 = hand over at once). */
+  restartGraceMs?: number;
   timing?: Partial<WatchTiming>;
 }
 
@@ -50,6 +54,8 @@ export async function startWatcherService(opts: WatcherServiceOptions) {
     reconcileMs: opts.reconcileMs,
     ...(opts.capacity !== undefined ? { capacity: opts.capacity } : {}),
     ...(opts.tickMs !== undefined ? { tickMs: opts.tickMs } : {}),
+    ...(opts.connectConcurrency !== undefined ? { connectConcurrency: opts.connectConcurrency } : {}),
+    ...(opts.restartGraceMs !== undefined ? { restartGraceMs: opts.restartGraceMs } : {}),
     ...(opts.timing ? { timing: opts.timing } : {}),
   });
   const sub = duplicateClient(opts.store.redis);
