@@ -15,6 +15,7 @@
  * Run: pnpm bench:check [--margin 0.3] [--only latency,throughput,bytes,memory] [--skip-run]
  */
 import { existsSync, readFileSync } from "node:fs";
+import type { ConsoleResult } from "./console.js";
 import type { HostileResult } from "./hostile-tenant.js";
 import type { LatencyResult } from "./latency.js";
 import type { MemoryResult } from "./memory.js";
@@ -202,6 +203,23 @@ function compare(name: ScenarioName, recordedPath: string, quickPath: string): C
           limit: 2,
           better: "lower",
         },
+      ];
+    }
+    case "console": {
+      const [r, q] = [
+        read<ResultFile<ConsoleResult>>(recordedPath),
+        read<ResultFile<ConsoleResult>>(quickPath),
+      ];
+      // The target is absolute (issue 13): the page with 100,000 records opens in under 1 s.
+      return [
+        {
+          metric: "console: deliveries page, ms (< 1000)",
+          recorded: r.result.large.openMedian,
+          now: q.result.large.openMedian,
+          limit: r.result.targetMs,
+          better: "lower",
+        },
+        info(lowerIsBetter("console: open ratio 100k / 100", r.result.openRatio, q.result.openRatio)),
       ];
     }
   }

@@ -3,7 +3,7 @@
  * bench/results/<scenario>.json: the recorded baseline that `pnpm bench:check` compares against.
  * docs/benchmarks.md summarises them.
  *
- * Run: pnpm bench [--only latency,throughput,bytes,memory,hostile]
+ * Run: pnpm bench [--only latency,throughput,bytes,memory,scale,hostile,console]
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";

@@ -3,7 +3,15 @@ import { join } from "node:path";
 import { RESULTS_DIR } from "./results.js";
 import { ROOT } from "./services.js";
 
-export const SCENARIO_NAMES = ["latency", "throughput", "bytes", "memory", "scale", "hostile"] as const;
+export const SCENARIO_NAMES = [
+  "latency",
+  "throughput",
+  "bytes",
+  "memory",
+  "scale",
+  "hostile",
+  "console",
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 /** The recorded run (`pnpm bench`): full sizes, several runs, a CPU profile of the throughput run. */
@@ -14,6 +22,7 @@ export const FULL_ARGS: Record<ScenarioName, string[]> = {
   memory: ["bench/memory.ts"],
   scale: ["bench/scale.ts"],
   hostile: ["bench/hostile-tenant.ts", "--messages", "500"],
+  console: ["bench/console.ts"],
 };
 
 /**
@@ -38,6 +47,8 @@ export const QUICK_ARGS: Record<ScenarioName, string[]> = {
   memory: ["bench/memory.ts", "--runs", "1"],
   scale: ["bench/scale.ts", "--mailboxes", "90"],
   hostile: ["bench/hostile-tenant.ts", "--messages", "150"],
+  // The target is about 100,000 records: the quick run keeps them, with fewer runs.
+  console: ["bench/console.ts", "--runs", "3"],
 };
 
 export const resultPath = (name: ScenarioName, quick: boolean): string =>
