@@ -100,6 +100,22 @@ const Explanation = z.unknown().openapi({
     "Mirrors the rule's `when`: all/any/not nodes with children, leaves with field, op, value, seen values and result",
 });
 
+const DryRunWebhook = z
+  .object({
+    endpointId: z.string(),
+    /** The delivery id and webhook-id the worker would use for this message, rule and endpoint. */
+    deliveryId: z.string(),
+    /** False: the tenant has no such endpoint, and the worker would skip this action. */
+    endpointExists: z.boolean(),
+    /** Size of the JSON body in bytes. */
+    bytes: z.number().int(),
+    /** The webhook body (docs/payload.schema.json), built by the worker's own code; null when omitted. */
+    payload: z.unknown().openapi({ description: "The message.matched body, as the worker would build it" }),
+    /** Why the payload is not shown (larger than the dry run returns); null when shown. */
+    omitted: z.string().nullable(),
+  })
+  .openapi("DryRunWebhook");
+
 const MessageExplanation = z.object({
   message: z.object({
     uid: z.number().int().nullable(),
@@ -124,6 +140,8 @@ const MessageExplanation = z.object({
       }),
       condition: Explanation,
       extracted: z.record(z.string(), z.string().nullable()),
+      /** Only for a matched rule: the body each of its webhook actions would send (nothing is sent). */
+      webhooks: z.array(DryRunWebhook),
     }),
   ),
 });

@@ -89,6 +89,7 @@ describe("the explanation tree", () => {
               conditionsMatched: false,
               skipped: null,
               extracted: { no: "42" },
+              webhooks: [],
               condition: {
                 kind: "all",
                 result: false,

@@ -18,6 +18,8 @@ export type { MailProcessDeps, MailProcessOutcome, MailRef } from "./mail-proces
 export { createMailProcessor } from "./mail-process.js";
 export type { MailRangeDeps, MailRangeResult } from "./mail-range.js";
 export { limitConcurrency, processMailRange } from "./mail-range.js";
+export type { DryRunWebhook, PayloadSource, RulePayloadArgs } from "./payloads.js";
+export { dryRunWebhooks, rulePayload } from "./payloads.js";
 export type { EndpointCache, MailboxCache, RecordCache } from "./record-cache.js";
 export { createEndpointCache, createMailboxCache } from "./record-cache.js";
 export type { ReplayDeps, ReplayManyResult, ReplayResult } from "./replay.js";

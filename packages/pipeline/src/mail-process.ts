@@ -4,7 +4,6 @@ import { DEFAULT_FETCH_LIMITS, deliveryId, type FetchLimits, messageKey } from "
 import type { Producer } from "@mailhook/queue";
 import { evaluateRules } from "@mailhook/rules";
 import type { Store } from "@mailhook/store";
-import { buildPayload } from "@mailhook/webhook";
 import { planRuleActions } from "./act-plan.js";
 import type { EvaluateMessage } from "./budgeted-evaluate.js";
 import {
@@ -14,6 +13,7 @@ import {
   MessageFetchFailed,
 } from "./fetch-batcher.js";
 import { recordFetchFailure } from "./fetch-failure.js";
+import { rulePayload } from "./payloads.js";
 import {
   createEndpointCache,
   createMailboxCache,
@@ -156,11 +156,10 @@ export function createMailProcessor(deps: MailProcessDeps) {
       });
       for (const { action, endpoint, id } of hooks) {
         const now = new Date();
-        const payload = buildPayload({
+        const payload = rulePayload({
           deliveryId: id,
           now,
-          tenant: tenantId,
-          mailbox: { id: mailbox.id, address: mailbox.address, folder },
+          source: { tenantId, mailbox: { id: mailbox.id, address: mailbox.address }, folder },
           message,
           rule: { id: match.rule.id, name: match.rule.name },
           extracted: match.extracted,

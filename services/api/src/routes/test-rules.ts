@@ -3,6 +3,7 @@ import { RuleTestJson, RuleTestResult } from "@mailhook/api-schema";
 import { DEFAULT_FETCH_LIMITS, type FetchLimits, type MailMessage } from "@mailhook/model";
 import { type Rule, validateRules } from "@mailhook/rules";
 import type { Api } from "../app.js";
+import { payloadBuilder } from "../dry-run-payloads.js";
 import { ApiError, errorResponses, validationFailed } from "../errors.js";
 import { imapStack } from "../lazy.js";
 import { tenantOf } from "../middleware/auth.js";
@@ -90,10 +91,14 @@ export function registerTestRules(app: Api, svc: Services): void {
     } else {
       throw new ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "send message/rfc822 or application/json");
     }
+    const payloads = await payloadBuilder(svc, tenantId, rules);
     // Evaluated in the rule pool: off the event loop, within the worker's time budget per message.
     const results = [];
     for (const { uid, message } of messages) {
       const { value } = await svc.rulePool.explain(tenantId, rules, message);
+      const explained = await Promise.all(
+        value.map(async (r) => ({ ...r, webhooks: r.matched ? await payloads(message, r) : [] })),
+      );
       results.push({
         message: {
           uid,
@@ -105,7 +110,7 @@ export function registerTestRules(app: Api, svc: Services): void {
           // A posted message is parsed whole; a mailbox's recent messages went through the planner.
           parsedFrom: message.parsedFrom ?? (uid === null ? "source" : "bodystructure"),
         },
-        results: value,
+        results: explained,
       });
     }
     return c.json({ messages: results }, 200);

@@ -1,0 +1,124 @@
+import { deliveryId, messageKey } from "@mailhook/model";
+import { startRedis, type TestRedis } from "@mailhook/testing";
+import { WebhookPayload } from "@mailhook/webhook";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiHarness } from "./support/api.js";
+
+let redis: TestRedis;
+let api: ApiHarness;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  api = new ApiHarness({ redisUrl: redis.url });
+});
+afterAll(async () => {
+  await api?.stop();
+  await redis?.stop();
+});
+
+const eml = [
+  "From: Billing <billing@vendor.com>",
+  "To: invoices@acme.test",
+  "Subject: Invoice #4711",
+  "Message-ID: <x1@vendor.com>",
+  "Content-Type: text/plain; charset=utf-8",
+  "",
+  "Please pay.",
+  "",
+].join("\r\n");
+
+describe("POST /v1/rules/test: the payload that would be sent", () => {
+  it("happy: per matched rule, one payload per webhook action, with the worker's ids and includes", async () => {
+    const { token, tenantId } = await api.tenant("dry-payload");
+    const ep = await api.json("POST", "/v1/endpoints", token, { url: "http://127.0.0.1:9/hook" });
+    const r = await api.json("POST", "/v1/rules/test", token, {
+      eml,
+      mailboxId: "support",
+      rules: [
+        {
+          id: "inv",
+          name: "Invoices",
+          when: { field: "subject", op: "contains", value: "Invoice" },
+          extract: { no: { field: "subject", pattern: "#(\\d+)" } },
+          actions: [
+            { type: "webhook", endpoint: ep.body.id, include: { text: true, headers: true } },
+            { type: "webhook", endpoint: "ep_missing", include: { text: false } },
+            { type: "move", to: "Done", after: "webhook" },
+          ],
+        },
+        {
+          id: "never",
+          name: "Never",
+          when: { field: "subject", op: "contains", value: "nope" },
+          actions: [{ type: "webhook", endpoint: ep.body.id }],
+        },
+      ],
+    });
+    expect(r.status).toBe(200);
+    const [inv, never] = r.body.messages[0].results;
+    expect(never).toMatchObject({ matched: false, webhooks: [] });
+    expect(inv.matched).toBe(true);
+    expect(inv.webhooks).toHaveLength(2);
+    const [sent, skipped] = inv.webhooks;
+    const key = messageKey("support", "INBOX", 0, 1);
+    expect(sent).toMatchObject({
+      endpointId: ep.body.id,
+      deliveryId: deliveryId(key, "inv", ep.body.id),
+      endpointExists: true,
+      omitted: null,
+    });
+    const payload = WebhookPayload.parse(sent.payload);
+    expect(sent.bytes).toBe(Buffer.byteLength(JSON.stringify(sent.payload)));
+    expect(payload).toMatchObject({
+      type: "message.matched",
+      id: sent.deliveryId,
+      tenant: tenantId,
+      mailbox: { id: "support", folder: "INBOX" },
+      rule: { id: "inv", name: "Invoices" },
+      extracted: { no: "4711" },
+      message: { subject: "Invoice #4711", messageId: "<x1@vendor.com>" },
+    });
+    expect(payload.message.text).toContain("Please pay.");
+    expect(payload.message.headers?.subject).toEqual(["Invoice #4711"]);
+    expect(payload.message.html).toBeUndefined();
+    // The second action names an endpoint the tenant lacks: shown, flagged as skipped by the worker.
+    expect(skipped).toMatchObject({ endpointId: "ep_missing", endpointExists: false });
+    expect(WebhookPayload.parse(skipped.payload).message.text).toBeUndefined();
+    // Nothing was recorded or sent.
+    expect(await api.store.listDeliveryIds(tenantId)).toEqual([]);
+  });
+
+  it("uses the tenant's mailbox address when the message is placed in one of its mailboxes", async () => {
+    const { token, tenantId } = await api.tenant("dry-address");
+    await api.store.putMailbox({
+      tenantId,
+      id: "support",
+      address: "support@acme.test",
+      host: "127.0.0.1",
+      port: 1,
+      tls: "none",
+      tlsVerify: false,
+      user: "u",
+      password: "p",
+      folders: ["INBOX"],
+      start: "new",
+      enabled: false,
+      managed: "api",
+      updatedAt: new Date().toISOString(),
+    });
+    const r = await api.json("POST", "/v1/rules/test", token, {
+      eml,
+      mailboxId: "support",
+      rules: [{ id: "all", name: "All", actions: [{ type: "webhook", endpoint: "x" }] }],
+    });
+    expect(r.body.messages[0].results[0].webhooks[0].payload.mailbox.address).toBe("support@acme.test");
+    // Another tenant's mailbox of the same id lends nothing.
+    const other = await api.tenant("dry-other");
+    const o = await api.json("POST", "/v1/rules/test", other.token, {
+      eml,
+      mailboxId: "support",
+      rules: [{ id: "all", name: "All", actions: [{ type: "webhook", endpoint: "x" }] }],
+    });
+    expect(o.body.messages[0].results[0].webhooks[0].payload.mailbox.address).toBe("");
+  });
+});
