@@ -1,3 +1,4 @@
+import { planRuleActions } from "@mailhook/pipeline";
 import { createProducer, type Producer } from "@mailhook/queue";
 import type { DeliveryRecord } from "@mailhook/store";
 import { startRedis, type TestRedis } from "@mailhook/testing";
@@ -159,5 +160,58 @@ describe("deliveries", () => {
     const r = await noReplay.call("POST", `/v1/deliveries/${idOf(3)}/replay`, { token });
     expect(r.status).toBe(501);
     expect(r.body.error.code).toBe("NOT_IMPLEMENTED");
+  });
+
+  it("shows the ack-then-act follow-ups a delivery carries, as the pipeline plans and settles them", async () => {
+    const id = "msg_followup01";
+    const plan = planRuleActions({
+      tenantId,
+      mailboxId: "mbx_a",
+      folder: "INBOX",
+      uidValidity: 1,
+      uid: 900,
+      messageKey: "mbx_a~INBOX~1~900",
+      ruleId: "r1",
+      actions: [
+        {
+          type: "webhook",
+          endpoint: ep1,
+          include: { text: true, html: false, headers: false, attachments: "metadata", raw: false },
+        },
+        { type: "move", to: "Processed", after: "webhook" },
+        { type: "flag", add: ["$Done"], after: "webhook" },
+      ],
+      deliveryIds: [id],
+      webhookMissing: false,
+    });
+    expect(plan.followUp).not.toBeNull();
+    await api.store.createDelivery(record(40, { id, status: "pending", followUps: [plan.followUp!] }));
+    const waiting = await api.call("GET", `/v1/deliveries/${id}`, { token });
+    expect(waiting.body.followUps).toEqual([
+      {
+        state: "waiting",
+        reason: null,
+        after: [id],
+        // In the order mail.act runs them: flags before the message moves away.
+        actions: [
+          { type: "flag", add: ["$Done"] },
+          { type: "move", to: "Processed" },
+        ],
+      },
+    ]);
+    expect(waiting.body.seenAt).toBe(new Date(t0 + 40 * 60_000).toISOString());
+    await api.store.setFollowUpState(
+      id,
+      plan.followUp!.jobId,
+      "skipped",
+      "webhook failed: IMAP actions not run",
+    );
+    const skipped = await api.call("GET", `/v1/deliveries/${id}`, { token });
+    expect(skipped.body.followUps[0]).toMatchObject({
+      state: "skipped",
+      reason: "webhook failed: IMAP actions not run",
+    });
+    // A delivery without ack-then-act actions has none.
+    expect((await api.call("GET", `/v1/deliveries/${idOf(7)}`, { token })).body.followUps).toEqual([]);
   });
 });

@@ -115,6 +115,7 @@ export function routeCases(ids: ResourceIds): RouteCase[] {
     { method: "GET", path: "/v1/deliveries/:id", kind: "tenant", id: "delivery" },
     { method: "POST", path: "/v1/deliveries/:id/replay", kind: "tenant", id: "delivery" },
     { method: "POST", path: "/v1/endpoints/:id/replay-dead", kind: "tenant", id: "endpoint" },
+    { method: "POST", path: "/v1/endpoints/:id/test", kind: "tenant", id: "endpoint" },
     { method: "GET", path: "/v1/tenants/:tenantId/quotas", kind: "admin" },
     { method: "PATCH", path: "/v1/tenants/:tenantId/quotas", kind: "admin", body: { endpoints: 100 } },
     // Last: it removes the tenant the cases before it work on.

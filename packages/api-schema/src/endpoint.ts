@@ -37,6 +37,21 @@ export const EndpointUpdate = z
   .openapi("EndpointUpdate");
 export type EndpointUpdate = z.infer<typeof EndpointUpdate>;
 
+export const CircuitView = z
+  .object({
+    /** closed: deliveries go out; open: none until openUntil; half-open: the next attempt probes. */
+    state: z.enum(["closed", "open", "half-open"]),
+    /** Consecutive failed attempts counted towards opening it. */
+    failures: z.number().int(),
+    openUntil: z.string().nullable(),
+    /** How often it opened in a row without a success in between (each doubles the wait). */
+    opens: z.number().int(),
+    /** Attempts in flight to this endpoint now, over all workers. */
+    inFlight: z.number().int(),
+  })
+  .openapi("Circuit", { description: "The endpoint's circuit breaker as the workers share it (read-only)" });
+export type CircuitView = z.infer<typeof CircuitView>;
+
 export const EndpointView = z
   .object({
     id: z.string(),
@@ -50,6 +65,7 @@ export const EndpointView = z
     disabledReason: z.string().nullable(),
     /** Secrets currently signing (the newest plus those in a rotation's overlap window). */
     activeSecrets: z.number().int(),
+    circuit: CircuitView,
     managed: z.enum(["file", "api"]),
     updatedAt: z.string(),
   })
@@ -75,6 +91,22 @@ export const RotateSecret = z
   })
   .openapi("RotateSecret");
 export type RotateSecret = z.infer<typeof RotateSecret>;
+
+export const EndpointTestResult = z
+  .object({
+    /** The test event's id (also its webhook-id). */
+    id: z.string(),
+    /** The receiver answered 2xx. */
+    ok: z.boolean(),
+    /** The HTTP status, null when no answer came (error says why). */
+    status: z.number().int().nullable(),
+    latencyMs: z.number(),
+    error: z.string().nullable(),
+    /** The first KiB of the response body. */
+    responsePreview: z.string(),
+  })
+  .openapi("EndpointTestResult");
+export type EndpointTestResult = z.infer<typeof EndpointTestResult>;
 
 /** Request bodies as a client writes them (defaults may be left out). */
 export type EndpointCreateInput = z.input<typeof EndpointCreate>;

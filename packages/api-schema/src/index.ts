@@ -10,12 +10,16 @@ export {
   DeliveryStatus,
   DeliverySummary,
   DeliveryView,
+  FollowUpAction,
+  FollowUpView,
   ReplayDeadResult,
 } from "./delivery.js";
 export {
+  CircuitView,
   EndpointCreate,
   type EndpointCreateInput,
   EndpointHeaders,
+  EndpointTestResult,
   EndpointUpdate,
   type EndpointUpdateInput,
   EndpointView,

@@ -5,6 +5,7 @@ import type {
   DeliverySummary,
   DeliveryView,
   EndpointCreateInput,
+  EndpointTestResult,
   EndpointUpdateInput,
   EndpointView,
   EndpointWithSecret,
@@ -126,6 +127,9 @@ function endpoints(call: Transport) {
       ).body,
     replayDead: async (id: string) =>
       (await call<ReplayDeadResult>({ method: "POST", path: `/v1/endpoints/${enc(id)}/replay-dead` })).body,
+    /** Sends a signed `endpoint.test` event and answers with the receiver's status, latency and preview. */
+    sendTest: async (id: string) =>
+      (await call<EndpointTestResult>({ method: "POST", path: `/v1/endpoints/${enc(id)}/test` })).body,
   };
 }
 

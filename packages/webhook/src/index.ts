@@ -13,3 +13,4 @@ export { DEFAULT_RETRY_SCHEDULE_MS, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDe
 export { generateSecret } from "./secret.js";
 export type { SignPayloadArgs } from "./sign.js";
 export { signPayload } from "./sign.js";
+export { buildTestEvent, TestEventPayload } from "./test-event.js";

@@ -1,8 +1,10 @@
+import type { EndpointView } from "@mailhook/api-schema";
 import type { Endpoint } from "@mailhook/store";
 import { customHeaderProblem } from "@mailhook/webhook";
 import { ApiError, validationFailed } from "./errors.js";
 import { destinationRefused } from "./mailboxes.js";
 import type { Services } from "./services.js";
+import { endpointView } from "./views.js";
 
 /**
  * The outbound policy on save: the same check every delivery attempt makes again (DNS may change
@@ -26,4 +28,9 @@ export async function loadEndpoint(svc: Services, tenantId: string, id: string):
   const e = await svc.deps.store.getEndpoint(tenantId, id);
   if (!e) throw new ApiError(404, "NOT_FOUND", `endpoint ${JSON.stringify(id)} not found`);
   return e;
+}
+
+/** The endpoint as the API shows it, with its circuit breaker's state read from the shared gate. */
+export async function viewOfEndpoint(svc: Services, e: Endpoint): Promise<EndpointView> {
+  return endpointView(e, await svc.gate.state(e.tenantId, e.id));
 }

@@ -5,6 +5,7 @@ import {
   type Backfills,
   createAuthFailures,
   createBackfills,
+  createEndpointGate,
   createIdempotency,
   createMailboxOAuth,
   createQuotas,
@@ -15,6 +16,7 @@ import {
   createTenants,
   createTokens,
   DEFAULT_QUOTAS,
+  type EndpointGate,
   type Idempotency,
   type MailboxOAuthStore,
   type RateLimiter,
@@ -51,6 +53,8 @@ export interface Services {
   /** Dry runs evaluate here, off the event loop and within the time budget. */
   rulePool: RulePool;
   ruleHealth: RuleHealthStore;
+  /** The workers' endpoint gate, read here only (circuit state in the endpoint view). */
+  gate: EndpointGate;
 }
 
 export function createServices(deps: ApiDeps): Services {
@@ -79,5 +83,6 @@ export function createServices(deps: ApiDeps): Services {
     backfills: createBackfills({ redis, prefix }),
     rulePool: deps.rulePool ?? createRulePool(deps.ruleBudget),
     ruleHealth: createRuleHealth(deps.store, { strikes: deps.ruleBudget?.strikes ?? 3 }),
+    gate: createEndpointGate(redis, prefix),
   };
 }

@@ -6,7 +6,9 @@ import type {
   MailboxView,
   RuleView,
 } from "@mailhook/api-schema";
+import { ImapAction } from "@mailhook/queue";
 import {
+  type CircuitState,
   type DeliveryRecord,
   type Endpoint,
   type Mailbox,
@@ -51,7 +53,7 @@ export const MASKED = "[redacted]";
  * Custom header values are never shown, only their names: which header carries a credential is
  * the tenant's choice (`X-Acme-Sig`), so no name-based guess can tell which values are safe.
  */
-export function endpointView(e: Endpoint): EndpointView {
+export function endpointView(e: Endpoint, circuit: CircuitState): EndpointView {
   return {
     id: e.id,
     url: e.url,
@@ -60,6 +62,13 @@ export function endpointView(e: Endpoint): EndpointView {
     state: e.enabled ? "enabled" : e.disabledReason?.includes("410") ? "gone" : "disabled",
     disabledReason: e.disabledReason,
     activeSecrets: signingSecrets(e).length,
+    circuit: {
+      state: circuit.state,
+      failures: circuit.failures,
+      openUntil: circuit.openUntil === null ? null : new Date(circuit.openUntil).toISOString(),
+      opens: circuit.opens,
+      inFlight: circuit.inFlight,
+    },
     managed: e.managed,
     updatedAt: e.updatedAt,
   };
@@ -67,6 +76,13 @@ export function endpointView(e: Endpoint): EndpointView {
 
 export function ruleView(r: StoredRule, etag: string, health?: RuleHealth | null): z.infer<typeof RuleView> {
   return { ...r, managed: r.managed ?? "api", etag: `"${etag}"`, ...(health ? { health } : {}) };
+}
+
+/** Watcher saw the UID → the delivered attempt's answer; from the record alone (no extra read). */
+function endToEndMs(d: DeliveryRecord): number | null {
+  const last = d.attempts[d.attempts.length - 1];
+  if (d.status !== "delivered" || !last || !(d.seenAt > 0)) return null;
+  return Math.max(0, Math.round(Date.parse(last.at) + last.latencyMs - d.seenAt));
 }
 
 export function deliverySummary(d: DeliveryRecord): z.infer<typeof DeliverySummary> {
@@ -82,11 +98,28 @@ export function deliverySummary(d: DeliveryRecord): z.infer<typeof DeliverySumma
     attempts: d.attempts.length,
     lastError: d.lastError,
     ...(d.stage ? { stage: d.stage } : {}),
+    endToEndMs: endToEndMs(d),
     createdAt: d.createdAt,
     updatedAt: d.updatedAt,
   };
 }
 
+const FollowUpActions = ImapAction.array();
+
 export function deliveryView(d: DeliveryRecord): z.infer<typeof DeliveryView> {
-  return { ...deliverySummary(d), attempts: d.attempts, body: d.body };
+  return {
+    ...deliverySummary(d),
+    attempts: d.attempts,
+    body: d.body,
+    followUps: (d.followUps ?? []).map((f) => {
+      const actions = FollowUpActions.safeParse(f.data.actions);
+      return {
+        state: f.state,
+        reason: f.reason,
+        after: f.after,
+        actions: actions.success ? actions.data : [],
+      };
+    }),
+    seenAt: d.seenAt > 0 ? new Date(d.seenAt).toISOString() : null,
+  };
 }

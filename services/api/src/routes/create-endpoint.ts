@@ -4,14 +4,13 @@ import { EndpointCreate, EndpointWithSecret, IdempotencyHeader } from "@mailhook
 import type { Endpoint } from "@mailhook/store";
 import { generateSecret } from "@mailhook/webhook";
 import type { Api } from "../app.js";
-import { checkHeaders, checkUrl } from "../endpoints.js";
+import { checkHeaders, checkUrl, viewOfEndpoint } from "../endpoints.js";
 import { errorResponses } from "../errors.js";
 import { idempotent } from "../idempotent.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { withinQuota } from "../quota-check.js";
 import type { Services } from "../services.js";
-import { endpointView } from "../views.js";
 
 export const createEndpointRoute = createRoute({
   method: "post",
@@ -53,7 +52,7 @@ export function registerCreateEndpoint(app: Api, svc: Services): void {
         svc.deps.store.putEndpoint(endpoint),
       );
       return {
-        body: { ...endpointView(endpoint), secret },
+        body: { ...(await viewOfEndpoint(svc, endpoint)), secret },
         headers: { Location: `/v1/endpoints/${endpoint.id}` },
       };
     });

@@ -1,12 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { EndpointView, IdParam } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
-import { loadEndpoint } from "../endpoints.js";
+import { loadEndpoint, viewOfEndpoint } from "../endpoints.js";
 import { errorResponses } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import type { Services } from "../services.js";
-import { endpointView } from "../views.js";
 
 export const getEndpointRoute = createRoute({
   method: "get",
@@ -24,6 +23,6 @@ export const getEndpointRoute = createRoute({
 export function registerGetEndpoint(app: Api, svc: Services): void {
   app.openapi(getEndpointRoute, async (c) => {
     const tenantId = tenantOf(c, "read");
-    return c.json(endpointView(await loadEndpoint(svc, tenantId, c.req.valid("param").id)), 200);
+    return c.json(await viewOfEndpoint(svc, await loadEndpoint(svc, tenantId, c.req.valid("param").id)), 200);
   });
 }

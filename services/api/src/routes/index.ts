@@ -36,6 +36,7 @@ import { registerRevokeToken } from "./revoke-token.js";
 import { registerRotateEndpointSecret } from "./rotate-endpoint-secret.js";
 import { registerStartBackfill } from "./start-backfill.js";
 import { registerTenantQuotas } from "./tenant-quotas.js";
+import { registerTestEndpoint } from "./test-endpoint.js";
 import { registerTestMailbox } from "./test-mailbox.js";
 import { registerTestRules } from "./test-rules.js";
 import { registerUpdateEndpoint } from "./update-endpoint.js";
@@ -77,6 +78,7 @@ export function registerRoutes(app: Api, svc: Services): void {
   registerResealSecrets(app, svc);
   registerRevokeToken(app, svc);
   registerRotateEndpointSecret(app, svc);
+  registerTestEndpoint(app, svc);
   registerStartBackfill(app, svc);
   registerTenantQuotas(app, svc);
   registerTestMailbox(app, svc);

@@ -1,12 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
 import { EndpointView } from "@mailhook/api-schema";
 import type { Api } from "../app.js";
+import { viewOfEndpoint } from "../endpoints.js";
 import { errorResponses } from "../errors.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import { PageQuery, pageById, pageOf } from "../pagination.js";
 import type { Services } from "../services.js";
-import { endpointView } from "../views.js";
 
 export const listEndpointsRoute = createRoute({
   method: "get",
@@ -28,6 +28,7 @@ export function registerListEndpoints(app: Api, svc: Services): void {
   app.openapi(listEndpointsRoute, async (c) => {
     const tenantId = tenantOf(c, "read");
     const page = pageById(await svc.deps.store.listEndpoints(tenantId), c.req.valid("query"));
-    return c.json({ data: page.data.map(endpointView), nextCursor: page.nextCursor }, 200);
+    const data = await Promise.all(page.data.map((e) => viewOfEndpoint(svc, e)));
+    return c.json({ data, nextCursor: page.nextCursor }, 200);
   });
 }

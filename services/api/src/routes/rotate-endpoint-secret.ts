@@ -3,13 +3,12 @@ import { EndpointWithSecret, IdParam, RotateSecret } from "@mailhook/api-schema"
 import type { Endpoint } from "@mailhook/store";
 import { generateSecret } from "@mailhook/webhook";
 import type { Api } from "../app.js";
-import { loadEndpoint } from "../endpoints.js";
+import { loadEndpoint, viewOfEndpoint } from "../endpoints.js";
 import { errorResponses } from "../errors.js";
 import { refuseManaged } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import type { Services } from "../services.js";
-import { endpointView } from "../views.js";
 
 export const rotateEndpointSecretRoute = createRoute({
   method: "post",
@@ -51,6 +50,6 @@ export function registerRotateEndpointSecret(app: Api, svc: Services): void {
       updatedAt: new Date(now).toISOString(),
     };
     await svc.deps.store.putEndpoint(next);
-    return c.json({ ...endpointView(next), secret }, 200);
+    return c.json({ ...(await viewOfEndpoint(svc, next)), secret }, 200);
   });
 }

@@ -2,13 +2,12 @@ import { createRoute } from "@hono/zod-openapi";
 import { EndpointUpdate, EndpointView, IdParam } from "@mailhook/api-schema";
 import type { Endpoint } from "@mailhook/store";
 import type { Api } from "../app.js";
-import { checkHeaders, checkUrl, loadEndpoint } from "../endpoints.js";
+import { checkHeaders, checkUrl, loadEndpoint, viewOfEndpoint } from "../endpoints.js";
 import { errorResponses } from "../errors.js";
 import { refuseManaged } from "../mailboxes.js";
 import { tenantOf } from "../middleware/auth.js";
 import { bearer } from "../openapi.js";
 import type { Services } from "../services.js";
-import { endpointView } from "../views.js";
 
 export const updateEndpointRoute = createRoute({
   method: "patch",
@@ -50,6 +49,6 @@ export function registerUpdateEndpoint(app: Api, svc: Services): void {
       updatedAt: new Date().toISOString(),
     };
     await svc.deps.store.putEndpoint(next);
-    return c.json(endpointView(next), 200);
+    return c.json(await viewOfEndpoint(svc, next), 200);
   });
 }
