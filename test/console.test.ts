@@ -73,6 +73,23 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
     await boxes.getByText("INBOX: ").getByText("connected").waitFor(T);
     await page.getByRole("button", { name: `Test connection of ${user.user}@example.test` }).click();
     await hasText(boxes.getByRole("status"), "Connected in");
+    // Edit it: a wrong password is refused with the server's answer and changes nothing; then the
+    // new address is saved after the server accepted the (kept) login.
+    const address = `${user.user}@example.test`;
+    await page.getByRole("button", { name: `Edit ${address}` }).click();
+    const edit = page.getByRole("region", { name: `Edit mailbox ${address}` });
+    await edit.getByLabel("Address").fill(`desk-${address}`);
+    await edit.getByLabel("Password (empty: keep)").fill("wrong-password");
+    await edit.getByRole("button", { name: "Test and save" }).click();
+    await hasText(edit.getByRole("alert"), "MAILBOX_VERIFY_FAILED");
+    expect((await inst.client.mailboxes.list()).data[0]?.address).toBe(address);
+    await noViolations(page, "mailbox editor");
+    await shot(page, "mailbox-edit");
+    await edit.getByLabel("Password (empty: keep)").fill("");
+    await edit.getByRole("button", { name: "Test and save" }).click();
+    await page.getByText(`Saved desk-${address}: the server accepted the login.`).waitFor(T);
+    await boxes.getByText(`desk-${address}`).waitFor(T);
+    expect((await inst.client.mailboxes.list()).data[0]?.address).toBe(`desk-${address}`);
     await noViolations(page, "mailboxes");
     await shot(page, "mailboxes");
 
@@ -83,9 +100,18 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
     await hasText(page.locator(".secret"), /^whsec_/);
     const ep = (await inst.client.endpoints.list()).data[0];
     expect(ep).toBeDefined();
+    await page.getByRole("button", { name: "I have stored it" }).click();
+    // Its circuit, and a signed test event with the receiver's answer.
+    const eps = page.getByRole("table", { name: "Endpoints" });
+    await hasText(eps, "circuit closed");
+    await page.getByRole("button", { name: `Send test event to ${ep?.id}` }).click();
+    await hasText(eps.getByRole("status"), /^Test event: HTTP 200 in \d+ ms/);
+    const tested = world.receiver.requests.filter(
+      (r) => r.path === "/console-hook" && JSON.parse(r.body).type === "endpoint.test",
+    );
+    expect(tested).toHaveLength(1);
     await noViolations(page, "endpoints");
     await shot(page, "endpoints");
-    await page.getByRole("button", { name: "I have stored it" }).click();
 
     // Rules: a rule built in the condition editor, with regex validation as you type.
     await page.getByRole("link", { name: "Rules" }).click();
@@ -100,7 +126,13 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
     await editor.getByLabel("Regular expression").fill("invoice|rechnung");
     await editor.getByLabel("Flags").fill("i");
     await editor.getByRole("list", { name: "Problems" }).waitFor({ state: "detached", ...T });
+    // A second action outside the YAML view: flag the message once the webhook was delivered.
+    await editor.getByLabel("New action").selectOption("flag");
+    await editor.getByRole("button", { name: "Add action" }).click();
+    await editor.getByLabel("Add flags (comma-separated) (action 2)").fill("$Processed");
+    await editor.getByLabel("Only after the webhook was delivered (action 2)").check();
     const yaml = await editor.getByLabel("YAML (as in mailhook.yaml's rules:)").inputValue();
+    expect(yaml).toMatch(/- type: flag\n\s+add:\n\s+- \$Processed\n\s+after: webhook\n/);
     expect(yaml).toContain(
       "- name: Invoices\n  when:\n    field: subject\n    op: matches\n    value: invoice|rechnung\n    flags: i\n",
     );
@@ -119,6 +151,10 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
       result.getByRole("listitem", { name: 'subject matches "invoice|rechnung": true' }),
       'saw "Rechnung 42"',
     );
+    // …and the payload the webhook would carry, as the worker builds it.
+    const payload = result.getByRole("region", { name: `Payload to ${ep?.id}` });
+    await hasText(payload, '"type": "message.matched"');
+    await hasText(payload, '"subject": "Rechnung 42"');
     await shot(page, "dry-run");
     await editor.getByRole("button", { name: "Save rule" }).click();
     await hasText(page.getByRole("table", { name: "Rules" }), "Invoices");
@@ -137,6 +173,21 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
       20_000,
       "the delivery in the log",
     );
+    // Its ack-then-act follow-up runs once the webhook was delivered; the end-to-end latency shows.
+    await log.getByRole("link").first().click();
+    const first = page.getByRole("region", { name: /^Delivery / });
+    const follow = first.getByRole("region", { name: "Follow-up actions" });
+    await waitUntil(
+      async () => {
+        await first.getByRole("button", { name: "Refresh" }).click();
+        return (await follow.getByText("done", { exact: true }).count()) === 1;
+      },
+      20_000,
+      "the follow-up done",
+    );
+    await hasText(follow, "flag: add $Processed");
+    await hasText(first, /end to end \d+ ms/);
+    await shot(page, "delivery-follow-ups");
 
     // The receiver fails: the next delivery goes dead; the console shows why and replays it.
     world.receiver.setHandler(() => ({ status: 500, body: "receiver down" }));
@@ -153,6 +204,7 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
     const detail = page.getByRole("region", { name: /^Delivery / });
     await hasText(detail, "receiver down");
     await hasText(detail, '"subject": "Invoice 2"');
+    await hasText(detail.getByRole("region", { name: "Follow-up actions" }), "IMAP actions not run");
     await noViolations(page, "deliveries");
     await shot(page, "deliveries");
     world.receiver.setHandler(() => ({ status: 200, body: "ok" }));
@@ -168,7 +220,12 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
     await detail.getByText("delivered", { exact: true }).waitFor(T);
 
     await page.getByRole("link", { name: "Overview" }).click();
-    await page.getByRole("region", { name: "The last hour" }).getByText("2 deliveries").waitFor(T);
+    const hour = page.getByRole("region", { name: "The last hour" });
+    await hour.getByText("2 deliveries").waitFor(T);
+    const latency = await hour
+      .getByRole("img", { name: /^Median end-to-end latency/ })
+      .getAttribute("aria-label");
+    expect(Number(latency?.match(/highest (\d+) ms/)?.[1])).toBeGreaterThan(1);
     await noViolations(page, "overview");
     await shot(page, "overview");
     await page.close();
@@ -193,6 +250,10 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
     ).toBe(true);
     await ro.getByRole("link", { name: "Endpoints" }).click();
     expect(await isDisabled(ro.getByRole("button", { name: "Create endpoint" }))).toBe(true);
+    const send = ro.getByRole("button", { name: `Send test event to ${ep.id} (this token is read-only)` });
+    expect(await isDisabled(send)).toBe(true);
+    expect(await send.getAttribute("title")).toBe("this token is read-only");
+    await hasText(ro.getByRole("table", { name: "Endpoints" }), "circuit closed");
     await ro.close();
 
     const page = await browser.newPage();
@@ -212,6 +273,48 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
     await page.getByRole("table", { name: "Rules" }).waitFor(T);
     await page.keyboard.press("Tab");
     expect(await page.evaluate("document.activeElement?.textContent")).toBe("Overview");
+
+    // Resources from mailhook.yaml are shown with their badge and not editable here (the API's 409).
+    const now = new Date().toISOString();
+    await inst.stack.store.putEndpoint({
+      ...(await inst.stack.store.getEndpoint(inst.tenantId, ep.id))!,
+      id: "ep_file",
+      managed: "file",
+      updatedAt: now,
+    });
+    await inst.stack.store.putMailbox({
+      tenantId: inst.tenantId,
+      id: "mbx_file",
+      address: "file@example.test",
+      host: "127.0.0.1",
+      port: 1,
+      tls: "none",
+      tlsVerify: false,
+      user: "u",
+      password: "p",
+      folders: ["INBOX"],
+      start: "new",
+      enabled: false,
+      managed: "file",
+      updatedAt: now,
+    });
+    const FILE = "managed by mailhook.yaml: change it in the file";
+    await page.getByRole("link", { name: "Endpoints" }).click();
+    expect(await isDisabled(page.getByRole("button", { name: `Rotate secret of ep_file (${FILE})` }))).toBe(
+      true,
+    );
+    // A test event changes nothing: allowed on a file-managed endpoint too.
+    expect(await isDisabled(page.getByRole("button", { name: "Send test event to ep_file" }))).toBe(false);
+    await page.getByRole("link", { name: "Mailboxes" }).click();
+    const editFile = page.getByRole("button", { name: `Edit file@example.test (${FILE})` });
+    expect(await isDisabled(editFile)).toBe(true);
+    expect(await editFile.getAttribute("title")).toBe(FILE);
+    await expect(
+      inst.client.mailboxes.update("mbx_file", { address: "x@example.test" }),
+    ).rejects.toMatchObject({
+      status: 409,
+      code: "MANAGED_BY_FILE",
+    });
     await page.close();
   });
 });

@@ -76,12 +76,12 @@ describe("rule YAML view", () => {
 });
 
 describe("perMinute", () => {
-  it("buckets the last hour and takes each minute's median latency of the delivered", () => {
+  it("buckets the last hour and takes each minute's median end-to-end latency of the delivered", () => {
     const now = Date.parse("2026-12-01T12:00:30Z");
     const at = (iso: string, ms: number, status = "delivered") => ({
       createdAt: iso,
-      updatedAt: new Date(Date.parse(iso) + ms).toISOString(),
       status,
+      endToEndMs: status === "delivered" ? ms : null,
     });
     const b = perMinute(
       [
@@ -89,13 +89,15 @@ describe("perMinute", () => {
         at("2026-12-01T12:00:02Z", 30),
         at("2026-12-01T12:00:03Z", 20),
         at("2026-12-01T11:59:00Z", 5, "dead"),
+        // Delivered before end-to-end latency was kept: counted, not in the median.
+        { createdAt: "2026-12-01T11:59:10Z", status: "delivered", endToEndMs: null },
         at("2026-12-01T10:00:00Z", 1),
       ],
       now,
     );
     expect(b).toHaveLength(60);
     expect(b[59]).toEqual({ at: Date.parse("2026-12-01T12:00:00Z"), count: 3, delivered: 3, medianMs: 20 });
-    expect(b[58]).toMatchObject({ count: 1, delivered: 0, medianMs: null });
-    expect(b.reduce((n, x) => n + x.count, 0)).toBe(4);
+    expect(b[58]).toMatchObject({ count: 2, delivered: 0, medianMs: null });
+    expect(b.reduce((n, x) => n + x.count, 0)).toBe(5);
   });
 });

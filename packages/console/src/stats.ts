@@ -1,8 +1,9 @@
 /** What the overview's charts need of a delivery. */
 export interface DeliveryPoint {
   createdAt: string;
-  updatedAt: string;
   status: string;
+  /** Watcher saw the message → the receiver answered (delivered ones; the API computes it). */
+  endToEndMs: number | null;
 }
 
 export interface MinuteBucket {
@@ -10,11 +11,11 @@ export interface MinuteBucket {
   at: number;
   count: number;
   delivered: number;
-  /** Median of (last update − creation) of the delivered ones, ms; null when none. */
+  /** Median end-to-end latency of the delivered ones, ms; null when none. */
   medianMs: number | null;
 }
 
-/** Deliveries per minute over the `minutes` before `now`, oldest first, with each minute's median latency. */
+/** Deliveries per minute over the `minutes` before `now`, oldest first, with each minute's median end-to-end latency. */
 export function perMinute(points: DeliveryPoint[], now: number, minutes = 60): MinuteBucket[] {
   const start = Math.floor(now / 60_000) * 60_000 - (minutes - 1) * 60_000;
   const buckets = Array.from({ length: minutes }, (_, i) => ({
@@ -28,7 +29,7 @@ export function perMinute(points: DeliveryPoint[], now: number, minutes = 60): M
     const b = buckets[i];
     if (!b) continue;
     b.count++;
-    if (p.status === "delivered") b.lat.push(Math.max(0, Date.parse(p.updatedAt) - t));
+    if (p.status === "delivered" && p.endToEndMs !== null) b.lat.push(p.endToEndMs);
   }
   return buckets.map((b) => {
     const sorted = b.lat.sort((x, y) => x - y);

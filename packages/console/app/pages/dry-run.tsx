@@ -4,9 +4,29 @@ import { useState } from "preact/hooks";
 import type { Session } from "../session.js";
 import { ErrorBox, ExplanationTree, useLoad } from "../ui.js";
 
+type DryRunWebhook = DryRunResult["messages"][number]["results"][number]["webhooks"][number];
+
+/** The body one webhook action would send, as the worker would build it (nothing is sent). */
+function WebhookPayloadView({ webhook: w }: { webhook: DryRunWebhook }) {
+  return (
+    <section class="payload" aria-label={`Payload to ${w.endpointId}`}>
+      <p>
+        Would send to <code>{w.endpointId}</code> ({w.bytes} bytes, webhook-id <code>{w.deliveryId}</code>)
+        {!w.endpointExists && <span class="bad"> — no such endpoint: the worker would skip this action</span>}
+      </p>
+      {w.payload === null ? (
+        <p class="muted">{w.omitted}</p>
+      ) : (
+        <pre>{JSON.stringify(w.payload, null, 2)}</pre>
+      )}
+    </section>
+  );
+}
+
 /**
  * Dry run on a pasted or dropped .eml, or on the latest N messages of a mailbox: per message the
- * explanation tree of every rule and the values extracted. Nothing is delivered or marked.
+ * explanation tree of every rule, the values extracted and, for a matched rule, the payload each of
+ * its webhooks would send. Nothing is delivered or marked.
  */
 export function DryRun({ session, rules }: { session: Session; rules: Rule[] | null }) {
   const [eml, setEml] = useState("");
@@ -132,6 +152,9 @@ export function DryRun({ session, rules }: { session: Session; rules: Rule[] | n
                       ))}
                     </p>
                   )}
+                  {r.webhooks.map((w) => (
+                    <WebhookPayloadView key={w.deliveryId} webhook={w} />
+                  ))}
                 </div>
               ))}
               {m.message.text !== null && (

@@ -1,8 +1,49 @@
-import type { EndpointView } from "@mailhook/api-schema";
+import type { CircuitView, EndpointTestResult, EndpointView } from "@mailhook/api-schema";
 import { allPages } from "@mailhook/client";
 import { useState } from "preact/hooks";
 import { lockReason, type Session } from "../session.js";
 import { Action, ErrorBox, fmtTime, ManagedBadge, StateBadge, useLoad } from "../ui.js";
+
+function Circuit({ c }: { c: CircuitView }) {
+  const words =
+    c.state === "open"
+      ? `open until ${fmtTime(c.openUntil)}: no attempts until then`
+      : c.state === "half-open"
+        ? "half-open: the next attempt probes the receiver"
+        : c.failures > 0
+          ? `closed, ${c.failures} failure${c.failures === 1 ? "" : "s"} in a row`
+          : null;
+  return (
+    <div>
+      circuit <StateBadge state={c.state} />
+      {(words || c.inFlight > 0) && (
+        <div class="muted">
+          {[
+            words,
+            c.opens > 1 ? `opened ${c.opens}× in a row` : null,
+            c.inFlight > 0 ? `${c.inFlight} in flight` : null,
+          ]
+            .filter(Boolean)
+            .join(" · ")}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function TestOutcome({ r }: { r: EndpointTestResult }) {
+  return (
+    <div class={r.ok ? "ok" : "bad"} role="status">
+      Test event: {r.status === null ? "no answer" : `HTTP ${r.status}`} in {Math.round(r.latencyMs)} ms
+      {r.error ? ` (${r.error})` : ""}
+      {r.responsePreview && (
+        <div>
+          <code>{r.responsePreview}</code>
+        </div>
+      )}
+    </div>
+  );
+}
 
 export function EndpointsPage({ session }: { session: Session }) {
   const load = async () => {
@@ -14,6 +55,7 @@ export function EndpointsPage({ session }: { session: Session }) {
   const [url, setUrl] = useState("");
   const [secret, setSecret] = useState<{ id: string; secret: string; note: string } | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
+  const [tests, setTests] = useState<Record<string, EndpointTestResult>>({});
   const attempt = async (f: () => Promise<void>) => {
     try {
       await f();
@@ -64,6 +106,8 @@ export function EndpointsPage({ session }: { session: Session }) {
                       <div class="bad">The receiver answered 410 Gone: mailhook stopped sending.</div>
                     )}
                     {ep.disabledReason && <div class="muted">{ep.disabledReason}</div>}
+                    <Circuit c={ep.circuit} />
+                    {tests[ep.id] && <TestOutcome r={tests[ep.id] as EndpointTestResult} />}
                   </td>
                   <td>{ep.activeSecrets} active</td>
                   <td class="row">
@@ -101,6 +145,18 @@ export function EndpointsPage({ session }: { session: Session }) {
                       }
                     >
                       {ep.enabled ? "Disable" : ep.state === "gone" ? "Enable again" : "Enable"}
+                    </Action>
+                    <Action
+                      label={`Send test event to ${ep.id}`}
+                      reason={session.readOnlyReason}
+                      onClick={() =>
+                        attempt(async () => {
+                          const r = await session.client.endpoints.sendTest(ep.id);
+                          setTests((t) => ({ ...t, [ep.id]: r }));
+                        })
+                      }
+                    >
+                      Send test event
                     </Action>
                     <a href="#/deliveries">Deliveries</a>
                   </td>

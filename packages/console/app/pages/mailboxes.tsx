@@ -3,6 +3,7 @@ import { allPages } from "@mailhook/client";
 import { useEffect, useState } from "preact/hooks";
 import { lockReason, type Session } from "../session.js";
 import { Action, ErrorBox, fmtTime, ManagedBadge, StateBadge, useLoad } from "../ui.js";
+import { createBody, EMPTY_MAILBOX, fieldsOf, MailboxForm, updateBody } from "./mailbox-form.js";
 
 interface Row {
   mailbox: MailboxView;
@@ -10,78 +11,63 @@ interface Row {
 }
 
 function AddMailbox({ session, onAdded }: { session: Session; onAdded: () => void }) {
-  const [f, setF] = useState({
-    address: "",
-    host: "",
-    port: "993",
-    tls: "implicit",
-    user: "",
-    password: "",
-    folders: "INBOX",
-  });
-  const [error, setError] = useState<unknown>(null);
-  const field = (k: keyof typeof f, label: string, type = "text") => (
-    <label>
-      {label}
-      <input type={type} value={f[k]} onInput={(e) => setF({ ...f, [k]: e.currentTarget.value })} />
-    </label>
-  );
   return (
     <section class="card" aria-label="Add a mailbox">
       <h2>Add a mailbox</h2>
       <p class="muted">The server logs in first; if it cannot, nothing is saved and its answer is shown.</p>
-      <div class="row">
-        {field("address", "Address")}
-        {field("host", "IMAP host")}
-        {field("port", "Port", "number")}
-        <label>
-          TLS
-          <select value={f.tls} onChange={(e) => setF({ ...f, tls: e.currentTarget.value })}>
-            <option value="implicit">implicit (993)</option>
-            <option value="starttls">STARTTLS</option>
-            <option value="none">none</option>
-          </select>
-        </label>
-        {field("user", "User")}
-        {field("password", "Password", "password")}
-        {field("folders", "Folders (comma-separated)")}
-      </div>
-      <ErrorBox error={error} />
-      <Action
-        primary
+      <MailboxForm
+        initial={EMPTY_MAILBOX}
+        submitLabel="Add mailbox"
+        passwordLabel="Password"
         reason={session.readOnlyReason}
-        onClick={async () => {
-          try {
-            await session.client.mailboxes.create(
-              {
-                address: f.address,
-                host: f.host,
-                port: Number(f.port),
-                tls: f.tls as "implicit" | "starttls" | "none",
-                tlsVerify: f.tls !== "none",
-                auth: { type: "password", user: f.user || f.address, password: f.password },
-                folders: f.folders
-                  .split(",")
-                  .map((s) => s.trim())
-                  .filter(Boolean),
-              },
-              { verify: true },
-            );
-            setError(null);
-            setF({ ...f, password: "" });
-            onAdded();
-          } catch (e) {
-            setError(e);
-          }
+        onSubmit={async (f) => {
+          await session.client.mailboxes.create(createBody(f), { verify: true });
+          onAdded();
         }}
-      >
-        Add mailbox
-      </Action>
+      />
     </section>
   );
 }
 
-function MailboxRow({ session, row, onChanged }: { session: Session; row: Row; onChanged: () => void }) {
+/** Edit a saved mailbox: the server logs in with the new settings first; a refusal saves nothing. */
+function EditMailbox(props: {
+  session: Session;
+  mailbox: MailboxView;
+  onDone: (saved: MailboxView | null) => void;
+}) {
+  const m = props.mailbox;
+  return (
+    <section class="card" aria-label={`Edit mailbox ${m.address}`}>
+      <h2>
+        Edit <code>{m.id}</code>
+      </h2>
+      <p class="muted">
+        {m.auth.type === "oauth2"
+          ? "Signs in with OAuth2: the login is changed through the API, not here. "
+          : "Leave the password empty to keep it. "}
+        Saving logs in with the new settings first; if the server refuses, nothing changes and its answer is
+        shown.
+      </p>
+      <MailboxForm
+        initial={fieldsOf(m)}
+        submitLabel="Test and save"
+        passwordLabel="Password (empty: keep)"
+        oauth={m.auth.type === "oauth2"}
+        reason={lockReason(props.session, m.managed)}
+        onSubmit={async (f) => {
+          props.onDone(await props.session.client.mailboxes.update(m.id, updateBody(m, f), { verify: true }));
+        }}
+      >
+        <button type="button" onClick={() => props.onDone(null)}>
+          Cancel
+        </button>
+      </MailboxForm>
+    </section>
+  );
+}
+
+function MailboxRow(props: { session: Session; row: Row; onChanged: () => void; onEdit: () => void }) {
+  const { session, row, onChanged } = props;
   const { mailbox: m, status } = row;
   const [test, setTest] = useState<MailboxTestResult | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -135,6 +121,9 @@ function MailboxRow({ session, row, onChanged }: { session: Session; row: Row; o
           >
             {m.enabled ? "Disable" : "Enable"}
           </Action>
+          <Action label={`Edit ${m.address}`} reason={lock} onClick={props.onEdit}>
+            Edit
+          </Action>
         </div>
         {test && (
           <p role="status" class={test.ok ? "ok" : "bad"}>
@@ -161,6 +150,9 @@ export function MailboxesPage({ session }: { session: Session }) {
     );
   };
   const { data, error, reload } = useLoad(load);
+  const [editing, setEditing] = useState<string | null>(null);
+  const edited = data?.find((r) => r.mailbox.id === editing)?.mailbox;
+  const [saved, setSaved] = useState<string | null>(null);
   // Live states: the watcher writes every transition; the page polls it.
   useEffect(() => {
     const t = setInterval(reload, 3000);
@@ -181,12 +173,38 @@ export function MailboxesPage({ session }: { session: Session }) {
           </thead>
           <tbody>
             {(data ?? []).map((r) => (
-              <MailboxRow key={r.mailbox.id} session={session} row={r} onChanged={reload} />
+              <MailboxRow
+                key={r.mailbox.id}
+                session={session}
+                row={r}
+                onChanged={reload}
+                onEdit={() => {
+                  setSaved(null);
+                  setEditing(r.mailbox.id);
+                }}
+              />
             ))}
           </tbody>
         </table>
         {data && data.length === 0 && <p class="muted">No mailboxes yet.</p>}
+        {saved && (
+          <p class="ok" role="status">
+            {saved}
+          </p>
+        )}
       </section>
+      {edited && (
+        <EditMailbox
+          key={edited.id}
+          session={session}
+          mailbox={edited}
+          onDone={(saved) => {
+            setEditing(null);
+            if (saved) setSaved(`Saved ${saved.address}: the server accepted the login.`);
+            reload();
+          }}
+        />
+      )}
       <AddMailbox session={session} onAdded={reload} />
     </>
   );

@@ -124,7 +124,7 @@ export function OverviewPage({ session }: { session: Session }) {
           <Bars
             buckets={data.buckets}
             value={(b) => b.medianMs}
-            label="Median time from record to delivered"
+            label="Median end-to-end latency (watcher saw the mail → receiver answered)"
             unit="ms"
           />
         </div>

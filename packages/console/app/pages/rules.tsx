@@ -6,6 +6,7 @@ import { newLeaf } from "../../src/condition-model.js";
 import { ruleFromYaml, ruleToYaml } from "../../src/rule-yaml.js";
 import { lockReason, type Session } from "../session.js";
 import { Action, ErrorBox, ManagedBadge, useLoad } from "../ui.js";
+import { ActionsEditor, type DraftAction } from "./actions-editor.js";
 import { ConditionEditor } from "./condition-editor.js";
 import { DryRun } from "./dry-run.js";
 
@@ -36,8 +37,7 @@ function RuleEditor(props: {
     const v = validateRules([d]);
     props.onDraft(v.ok ? (v.rules[0] ?? null) : null);
   };
-  const actions = (draft.actions as { type: string; endpoint?: string }[] | undefined) ?? [];
-  const single = actions.length === 1 && actions[0]?.type === "webhook";
+  const actions = (draft.actions as DraftAction[] | undefined) ?? [];
   return (
     <section class="card" aria-label="Rule editor">
       <h2>{editing ? `Edit rule ${editing.id}` : "New rule"}</h2>
@@ -62,28 +62,6 @@ function RuleEditor(props: {
                 />
               </label>
             )}
-            {single && (
-              <label>
-                Webhook endpoint
-                <select
-                  value={actions[0]?.endpoint ?? ""}
-                  disabled={lock !== null}
-                  onChange={(e) =>
-                    setDraft({
-                      ...draft,
-                      actions: [{ ...actions[0], type: "webhook", endpoint: e.currentTarget.value }],
-                    })
-                  }
-                >
-                  <option value="">choose…</option>
-                  {(endpoints.data?.data ?? []).map((ep) => (
-                    <option key={ep.id} value={ep.id}>
-                      {ep.id} ({ep.url})
-                    </option>
-                  ))}
-                </select>
-              </label>
-            )}
           </div>
           <h3>When</h3>
           <ConditionEditor
@@ -91,6 +69,13 @@ function RuleEditor(props: {
             problems={problems}
             disabled={lock !== null}
             onChange={(when) => setDraft({ ...draft, when })}
+          />
+          <h3>Then</h3>
+          <ActionsEditor
+            actions={actions}
+            endpoints={endpoints.data?.data ?? []}
+            disabled={lock !== null}
+            onChange={(next) => setDraft({ ...draft, actions: next })}
           />
           {problems.length > 0 && (
             <ul class="problems" aria-label="Problems">
