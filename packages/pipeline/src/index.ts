@@ -26,7 +26,5 @@ export type { ReplayDeps, ReplayManyResult, ReplayResult } from "./replay.js";
 export { replayDeadDeliveries, replayDelivery } from "./replay.js";
 export type { RuleCache } from "./rule-cache.js";
 export { createRuleCache } from "./rule-cache.js";
-export type { TestEventOutcome } from "./test-event.js";
-export { sendTestEvent, TEST_EVENT_LIMITS } from "./test-event.js";
 export type { DeliverOutcome, DeliveryTimeouts, WebhookDeliverDeps } from "./webhook-deliver.js";
 export { createWebhookDeliverer, DEFAULT_DELIVERY_TIMEOUTS } from "./webhook-deliver.js";

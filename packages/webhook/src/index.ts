@@ -13,4 +13,5 @@ export { DEFAULT_RETRY_SCHEDULE_MS, MAX_RETRY_AFTER_MS, parseRetryAfter, retryDe
 export { generateSecret } from "./secret.js";
 export type { SignPayloadArgs } from "./sign.js";
 export { signPayload } from "./sign.js";
-export { buildTestEvent, TestEventPayload } from "./test-event.js";
+export type { TestEventOutcome, TestEventTarget } from "./test-event.js";
+export { buildTestEvent, sendTestEvent, TEST_EVENT_LIMITS, TestEventPayload } from "./test-event.js";

@@ -1,6 +1,6 @@
 import type { MailMessage } from "@mailhook/model";
-import { dryRunWebhooks } from "@mailhook/pipeline";
 import type { Rule } from "@mailhook/rules";
+import { imapStack } from "./lazy.js";
 import type { Services } from "./services.js";
 
 /** A payload larger than this is described (size, ids) but not returned by the dry run. */
@@ -12,6 +12,8 @@ export const DRY_RUN_PAYLOAD_BYTES = 256 * 1024;
  * message is placed in one of its mailboxes, and the delivery ids the worker would use.
  */
 export async function payloadBuilder(svc: Services, tenantId: string, rules: Rule[]) {
+  // The pipeline is part of the lazily loaded stack; a dry run loads it anyway (the MIME parser).
+  const { dryRunWebhooks } = await imapStack();
   const byId = new Map(rules.map((r) => [r.id, r]));
   const endpointIds = new Set((await svc.deps.store.listEndpoints(tenantId)).map((e) => e.id));
   const addresses = new Map<string, string>();

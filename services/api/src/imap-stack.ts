@@ -6,6 +6,7 @@ export { describeError, describeErrorForTenant } from "@mailhook/imap";
 export { MimeLimitExceeded, parseFullMessage } from "@mailhook/mime";
 export {
   backfillProgress,
+  dryRunWebhooks,
   MAX_BACKFILL_MESSAGES,
   replayDeadDeliveries,
   replayDelivery,

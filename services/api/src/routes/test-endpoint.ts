@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { EndpointTestResult, IdParam } from "@mailhook/api-schema";
-import { sendTestEvent } from "@mailhook/pipeline";
+import { signingSecrets } from "@mailhook/store";
+import { sendTestEvent } from "@mailhook/webhook";
 import type { Api } from "../app.js";
 import { loadEndpoint } from "../endpoints.js";
 import { ApiError, errorResponses } from "../errors.js";
@@ -47,7 +48,13 @@ export function registerTestEndpoint(app: Api, svc: Services): void {
       const log = svc.deps.log.child({ tenantId, endpointId: id });
       const r = await sendTestEvent(
         { outbound: svc.outbound, onError: (detail) => log.info({ detail }, "test event connection failed") },
-        endpoint,
+        {
+          tenantId,
+          endpointId: id,
+          url: endpoint.url,
+          secrets: signingSecrets(endpoint),
+          headers: endpoint.headers,
+        },
       );
       if (!r.sent) throw destinationRefused(svc, "webhook URL", r.refusal, "url");
       const a = r.attempt;
