@@ -113,6 +113,17 @@ describe("configured through the API alone", () => {
       attempts: [{ status: 200 }],
     });
 
+    // A dry run of the mailbox's latest message shows the payload the worker sent, byte for byte
+    // but the build time: the same function builds both, from the same planned fetch.
+    const dry = await api.json("POST", "/v1/rules/test", token, {
+      mailbox: { id: mbx.body.id, folder: "INBOX", last: 1 },
+      ruleIds: ["invoices"],
+    });
+    expect(dry.status).toBe(200);
+    const [shown] = dry.body.messages[0].results[0].webhooks;
+    expect(shown).toMatchObject({ deliveryId: req?.headers["webhook-id"], endpointExists: true });
+    expect({ ...shown.payload, timestamp: "t" }).toEqual({ ...payload, timestamp: "t" });
+
     // A rule edit applies to the next message.
     const cur = await api.call("GET", "/v1/rules/invoices", { token });
     const put = await api.json(
