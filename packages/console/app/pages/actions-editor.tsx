@@ -1,42 +1,14 @@
 import type { EndpointView } from "@mailhook/api-schema";
 import { useState } from "preact/hooks";
-
-/** An action as the draft holds it (the rule language validates it; see docs/rules.md#actions). */
-export type DraftAction = Record<string, unknown> & { type: string };
-
-const TYPES = ["webhook", "move", "copy", "flag", "delete"] as const;
-const ATTACHMENTS = ["none", "metadata", "content"] as const;
-
-/** A new action of a type, with the rule language's defaults spelled out. */
-export function newAction(type: string): DraftAction {
-  switch (type) {
-    case "webhook":
-      return { type, endpoint: "" };
-    case "move":
-    case "copy":
-      return { type, to: "" };
-    case "flag":
-      return { type, add: ["\\Seen"] };
-    default:
-      return { type: "delete" };
-  }
-}
-
-const list = (v: unknown): string => (Array.isArray(v) ? v.join(", ") : "");
-const parseList = (s: string): string[] | undefined => {
-  const xs = s
-    .split(",")
-    .map((x) => x.trim())
-    .filter(Boolean);
-  return xs.length ? xs : undefined;
-};
-/** The key set, or removed when the value is undefined (the YAML view then shows no empty keys). */
-function withKey(a: DraftAction, k: string, v: unknown): DraftAction {
-  const next = { ...a };
-  if (v === undefined) delete next[k];
-  else next[k] = v;
-  return next;
-}
+import {
+  ACTION_TYPES,
+  ATTACHMENT_CHOICES,
+  type DraftAction,
+  flagList,
+  newAction,
+  parseFlagList,
+  withKey,
+} from "../../src/action-model.js";
 
 function ActionFields(props: {
   a: DraftAction;
@@ -90,7 +62,7 @@ function ActionFields(props: {
             disabled={disabled}
             onChange={(e) => inc("attachments", e.currentTarget.value)}
           >
-            {ATTACHMENTS.map((x) => (
+            {ATTACHMENT_CHOICES.map((x) => (
               <option key={x} value={x}>
                 {x}
               </option>
@@ -128,9 +100,9 @@ function ActionFields(props: {
     <label>
       {l(label)}
       <input
-        value={list(a[k])}
+        value={flagList(a[k])}
         disabled={disabled}
-        onInput={(e) => set(withKey(a, k, parseList(e.currentTarget.value)))}
+        onInput={(e) => set(withKey(a, k, parseFlagList(e.currentTarget.value)))}
       />
     </label>
   );
@@ -183,7 +155,7 @@ export function ActionsEditor(props: {
               disabled={disabled}
               onChange={(e) => setAt(i, newAction(e.currentTarget.value))}
             >
-              {TYPES.map((t) => (
+              {ACTION_TYPES.map((t) => (
                 <option key={t} value={t}>
                   {t}
                 </option>
@@ -212,7 +184,7 @@ export function ActionsEditor(props: {
         <label>
           New action
           <select value={adding} disabled={disabled} onChange={(e) => setAdding(e.currentTarget.value)}>
-            {TYPES.map((t) => (
+            {ACTION_TYPES.map((t) => (
               <option key={t} value={t}>
                 {t}
               </option>

@@ -1,9 +1,10 @@
 import type { MailboxStatus, MailboxTestResult, MailboxView } from "@mailhook/api-schema";
 import { allPages } from "@mailhook/client";
 import { useEffect, useState } from "preact/hooks";
+import { createBody, EMPTY_MAILBOX, fieldsOf, updateBody } from "../../src/mailbox-fields.js";
 import { lockReason, type Session } from "../session.js";
 import { Action, ErrorBox, fmtTime, ManagedBadge, StateBadge, useLoad } from "../ui.js";
-import { createBody, EMPTY_MAILBOX, fieldsOf, MailboxForm, updateBody } from "./mailbox-form.js";
+import { MailboxForm } from "./mailbox-form.js";
 
 interface Row {
   mailbox: MailboxView;

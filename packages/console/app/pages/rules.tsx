@@ -2,11 +2,12 @@ import type { RuleBodyInput, RuleView } from "@mailhook/api-schema";
 import { allPages } from "@mailhook/client";
 import { type Condition, type Rule, validateRules } from "@mailhook/rules";
 import { useMemo, useState } from "preact/hooks";
+import type { DraftAction } from "../../src/action-model.js";
 import { newLeaf } from "../../src/condition-model.js";
 import { ruleFromYaml, ruleToYaml } from "../../src/rule-yaml.js";
 import { lockReason, type Session } from "../session.js";
 import { Action, ErrorBox, ManagedBadge, useLoad } from "../ui.js";
-import { ActionsEditor, type DraftAction } from "./actions-editor.js";
+import { ActionsEditor } from "./actions-editor.js";
 import { ConditionEditor } from "./condition-editor.js";
 import { DryRun } from "./dry-run.js";
 
