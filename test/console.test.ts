@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createEndpointGate, DEFAULT_GATE_POLICY } from "@mailhook/store";
 import { makeMail } from "@mailhook/testing";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -254,6 +255,17 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
     expect(await isDisabled(send)).toBe(true);
     expect(await send.getAttribute("title")).toBe("this token is read-only");
     await hasText(ro.getByRole("table", { name: "Endpoints" }), "circuit closed");
+    // The workers' breaker opens after its failures: the page shows it open, and until when.
+    const gate = createEndpointGate(inst.stack.redis, inst.stack.prefix);
+    for (let i = 0; i < DEFAULT_GATE_POLICY.failureThreshold; i++) {
+      const entry = await gate.enter(inst.tenantId, ep.id);
+      if (entry.ok) await gate.leave(inst.tenantId, ep.id, entry.token, "down");
+    }
+    await ro.reload();
+    await hasText(
+      ro.getByRole("table", { name: "Endpoints" }),
+      /circuit open\s*open until .+: no attempts until then/,
+    );
     await ro.close();
 
     const page = await browser.newPage();
