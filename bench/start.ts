@@ -4,17 +4,20 @@
  * services can run:
  *  - `tsx`: TypeScript through tsx (the development way);
  *  - `bundle`: `node services/<name>/dist/main.js`, what `pnpm run build` makes (production);
- *  - `bundle-min`: the same bundle minified;
+ *  - `bundle-min`: the same code minified, in one file (no lazy chunks);
  *  - `deps-external`: workspace code bundled, npm dependencies loaded from node_modules file by
  *    file — what a tsc build (one JS file per TS file, dependencies installed) costs at start.
- * The in-run baseline is `node -e 0` (a bare Node start), so a loaded machine shows as such.
+ * The in-run baseline is a bare Node start (`node -e`, wall and CPU time), so a loaded machine shows
+ * as such: every start is also given as a ratio to it. Each start is split where the time goes:
+ * spawn → the "connected to Redis" line (Node's own start, loading and running the bundle's modules,
+ * parsing the environment, one connect on loopback) and from there → ready (the service's own set-up).
  * The production target is ≤ 400 ms per service (issue 12).
  *
  * Run: npx tsx bench/start.ts [--runs 7] [--json bench/results/start.json]
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { startRedis } from "@mailhook/testing";
 import { build as esbuild, type Plugin } from "esbuild";
 import { numberOption, option } from "./support/args.js";
@@ -69,6 +72,26 @@ interface Run {
   /** CPU time (user + system) the process used until ready: less sensitive to load than `ms`. */
   cpuMs: number;
   rssKb: number;
+  /** Spawn → the "connected to Redis" log line (its own `time` field, ms resolution). */
+  toRedisMs: number;
+}
+
+/** Bytes of `file` plus those of the chunks it imports statically (esbuild's `import … from "./chunks/…"`). */
+function loadedBytes(file: string, seen = new Set<string>()): number {
+  if (seen.has(file)) return 0;
+  seen.add(file);
+  const text = readFileSync(file, "utf8");
+  let bytes = statSync(file).size;
+  for (const m of text.matchAll(/^import [^;]*?from "(\.\.?\/[^"]+)";$/gm))
+    bytes += loadedBytes(join(dirname(file), m[1]!), seen);
+  return bytes;
+}
+
+/** The `time` of the first log line with `msg`, as epoch ms. */
+function logTime(out: string, msg: string): number {
+  const line = out.split("\n").find((l) => l.includes(`"msg":"${msg}"`));
+  const m = line ? /"time":"([^"]+)"/.exec(line) : null;
+  return m ? Date.parse(m[1]!) : Number.NaN;
 }
 
 function cpuMs(pid: number): number {
@@ -86,6 +109,7 @@ function rssKb(pid: number): number {
 function startOnce(args: string[], env: Record<string, string>, ready: string | null): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    const startedAt = Date.now();
     const child = spawn(process.execPath, args, {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? "", ...env },
@@ -100,9 +124,13 @@ function startOnce(args: string[], env: Record<string, string>, ready: string | 
     }, 60_000);
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     if (ready === null) {
+      // The baseline prints its own CPU time (process.cpuUsage) just before it exits.
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
       child.once("exit", () => {
         clearTimeout(timer);
-        resolve({ ms: performance.now() - started, cpuMs: Number.NaN, rssKb: Number.NaN });
+        const { user, system } = JSON.parse(out) as { user: number; system: number };
+        const cpuMs = (user + system) / 1000;
+        resolve({ ms: performance.now() - started, cpuMs, rssKb: Number.NaN, toRedisMs: Number.NaN });
       });
       return;
     }
@@ -114,7 +142,8 @@ function startOnce(args: string[], env: Record<string, string>, ready: string | 
       const rss = rssKb(child.pid!);
       const cpu = cpuMs(child.pid!);
       clearTimeout(timer);
-      child.once("exit", () => resolve({ ms, cpuMs: cpu, rssKb: rss }));
+      const toRedisMs = logTime(out, "connected to Redis") - startedAt;
+      child.once("exit", () => resolve({ ms, cpuMs: cpu, rssKb: rss, toRedisMs }));
       child.kill("SIGTERM");
     });
     child.once("exit", (code) => {
@@ -128,11 +157,29 @@ function startOnce(args: string[], env: Record<string, string>, ready: string | 
 export interface StartResult {
   runs: number;
   baselineNodeMs: Distribution;
-  /** Per variant and service: start time (ms), CPU time until ready (ms), RSS at ready (MB, median). */
+  /** CPU time of the bare `node -e` start (median, ms). */
+  baselineNodeCpuMs: number;
+  /**
+   * Per variant and service: start time (ms), CPU time until ready (ms), RSS at ready (MB, median),
+   * both medians as multiples of the bare Node start's, and the median split of the start at the
+   * "connected to Redis" line.
+   */
   variants: Record<
     string,
     Partial<
-      Record<Service, { ms: Distribution; cpuMsMedian: number; rssMbMedian: number; fileMb: number | null }>
+      Record<
+        Service,
+        {
+          ms: Distribution;
+          cpuMsMedian: number;
+          rssMbMedian: number;
+          fileMb: number | null;
+          wallRatio: number;
+          cpuRatio: number;
+          toRedisMsMedian: number;
+          afterRedisMsMedian: number;
+        }
+      >
     >
   >;
 }
@@ -158,10 +205,12 @@ try {
   }
   const samples = new Map<string, Run[]>();
   const key = (variant: string, name: Service) => `${variant}/${name}`;
-  const baseline: number[] = [];
+  const baseline: Run[] = [];
   // Interleaved: every run visits every variant, so load changes hit them alike.
   for (let run = 0; run < RUNS; run++) {
-    baseline.push((await startOnce(["-e", "0"], env, null)).ms);
+    baseline.push(
+      await startOnce(["-e", "process.stdout.write(JSON.stringify(process.cpuUsage()))"], env, null),
+    );
     for (const [variant, byService] of entries) {
       for (const name of SERVICES) {
         const s = await startOnce(byService.get(name)!, env, READY[name]);
@@ -170,27 +219,48 @@ try {
     }
     process.stderr.write(`run ${run + 1}/${RUNS} done\n`);
   }
-  const result: StartResult = { runs: RUNS, baselineNodeMs: distribution(baseline), variants: {} };
+  const baseWall = median(baseline.map((r) => r.ms));
+  const baseCpu = median(baseline.map((r) => r.cpuMs));
+  const result: StartResult = {
+    runs: RUNS,
+    baselineNodeMs: distribution(baseline.map((r) => r.ms)),
+    baselineNodeCpuMs: Math.round(baseCpu),
+    variants: {},
+  };
+  const ratio = (v: number, base: number) => Math.round((v / base) * 10) / 10;
   for (const [variant, byService] of entries) {
     const row: StartResult["variants"][string] = {};
     for (const name of SERVICES) {
       const runs = samples.get(key(variant, name))!;
       const file = byService.get(name)!.at(-1)!;
+      const ms = distribution(runs.map((r) => r.ms));
+      const cpu = median(runs.map((r) => r.cpuMs));
       row[name] = {
-        ms: distribution(runs.map((r) => r.ms)),
-        cpuMsMedian: median(runs.map((r) => r.cpuMs)),
+        ms,
+        cpuMsMedian: cpu,
         rssMbMedian: Math.round(median(runs.map((r) => r.rssKb)) / 102.4) / 10,
-        fileMb: variant.startsWith("bundle") ? Math.round(statSync(file).size / 1e5) / 10 : null,
+        // What Node loads at start: the entry file and the chunks it imports statically (not those
+        // a dynamic import() loads on first use).
+        fileMb: variant.startsWith("bundle") ? Math.round(loadedBytes(file) / 1e5) / 10 : null,
+        wallRatio: ratio(ms.p50, baseWall),
+        cpuRatio: ratio(cpu, baseCpu),
+        toRedisMsMedian: Math.round(median(runs.map((r) => r.toRedisMs))),
+        afterRedisMsMedian: Math.round(median(runs.map((r) => r.ms - r.toRedisMs))),
       };
     }
     result.variants[variant] = row;
     process.stdout.write(
       `${variant.padEnd(14)} ${Object.entries(row)
-        .map(([n, r]) => `${n} p50 ${r.ms.p50} ms (cpu ${r.cpuMsMedian} ms, rss ${r.rssMbMedian} MB)`)
+        .map(
+          ([n, r]) =>
+            `${n} p50 ${r.ms.p50} ms ×${r.wallRatio} (cpu ${r.cpuMsMedian} ms ×${r.cpuRatio}; ${r.toRedisMsMedian} + ${r.afterRedisMsMedian} ms; rss ${r.rssMbMedian} MB)`,
+        )
         .join("   ")}\n`,
     );
   }
-  process.stdout.write(`node -e 0      p50 ${result.baselineNodeMs.p50} ms\n`);
+  process.stdout.write(
+    `node -e        p50 ${result.baselineNodeMs.p50} ms (cpu ${result.baselineNodeCpuMs} ms)\n`,
+  );
   const out = option("json") ?? join(RESULTS_DIR, "start.json");
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeResult(out, "start", describeMachine(), result);
