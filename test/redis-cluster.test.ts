@@ -5,6 +5,7 @@ import {
   createMembership,
   createRuleWriter,
   createSecretBox,
+  createSessionBudget,
   createStore,
   createTokens,
   deleteTenant,
@@ -207,6 +208,28 @@ describe("on a 3-master Redis Cluster", () => {
       ["w1", 0],
       ["w2", 100],
     ]);
+  });
+
+  it("worker IMAP session budget: acquire, full, renew on one timer, release, per mailbox slot", async () => {
+    const { prefix } = fresh();
+    const a = createSessionBudget({ redis: client, prefix, workerId: "wa", leaseMs: 1_000 });
+    const b = createSessionBudget({ redis: client, prefix, workerId: "wb", leaseMs: 1_000 });
+    // Many mailboxes: their budget keys land on every master, each script on one slot.
+    const refs = Array.from({ length: 30 }, (_, i) => ({ tenantId: "t", mailboxId: `m${i}` }));
+    for (const ref of refs) {
+      expect(await a.acquire(ref, 0, 2)).toEqual({ ok: true });
+      expect(await b.acquire(ref, 0, 2)).toEqual({ ok: true });
+      expect(await b.acquire(ref, 1, 2)).toEqual({ ok: false, holders: ["wa"] });
+    }
+    // Past the TTL: the renewal round (one script per mailbox, sent together) kept all of them.
+    await new Promise((r) => setTimeout(r, 1_500));
+    for (const ref of refs)
+      expect((await a.sessions(ref)).map((s) => s.member).sort()).toEqual(["wa#0", "wb#0"]);
+    await a.close();
+    for (const ref of refs) expect((await b.sessions(ref)).map((s) => s.member)).toEqual(["wb#0"]);
+    await b.release(refs[0]!, 0);
+    expect(await b.sessions(refs[0]!)).toEqual([]);
+    await b.close();
   });
 
   it("queues: BullMQ on the shared Cluster client with a hash-tagged prefix", async () => {

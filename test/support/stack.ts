@@ -60,6 +60,8 @@ export interface StackOptions {
   outbound?: OutboundPolicy;
   /** Rule evaluation threads, time budget and strikes of the worker. */
   ruleBudget?: WorkerServiceOptions["ruleBudget"];
+  /** Anything else of the worker (ids, pool size, session budget, concurrency). */
+  worker?: Partial<WorkerServiceOptions>;
 }
 
 /** A mailbox on the test Dovecot (or any test IMAP server). */
@@ -216,6 +218,7 @@ export class Stack {
         totalTimeoutMs: this.opts.totalTimeoutMs ?? 5_000,
         maxResponseBytes: 4_096,
       },
+      ...this.opts.worker,
     });
     return this.worker;
   }

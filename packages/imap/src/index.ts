@@ -11,10 +11,11 @@ export {
 } from "./client.js";
 export type { FolderWatcherDeps, StartPosition, WatchState, WatchTiming } from "./folder-watcher.js";
 export { DEFAULT_WATCH_TIMING, FolderWatcher } from "./folder-watcher.js";
-export type { ConnectionPool } from "./pool.js";
+export type { ConnectionPool, PoolMailbox } from "./pool.js";
 export { createConnectionPool, ImapSessionLost } from "./pool.js";
 export type { SelectedFolder } from "./select.js";
 export { selectFolder, statusUidValidity } from "./select.js";
+export { budgetDeferDelay, SessionBudgetFull, sessionLimit } from "./session-limit.js";
 export type { ListedFolder } from "./special-use.js";
 export { announcedSpecialUse } from "./special-use.js";
 export type { Supervisor, SupervisorDeps } from "./supervisor.js";

@@ -171,7 +171,18 @@ export const Env = z.object({
   /** mail.process jobs in flight per worker; jobs of one folder are coalesced into range FETCHes. */
   WORKER_CONCURRENCY: int(64),
   DELIVERY_CONCURRENCY: int(64),
-  IMAP_POOL_SIZE: int(2),
+  /** Worker IMAP connections per mailbox in one worker process (also bounded by IMAP_SESSIONS_PER_MAILBOX). */
+  IMAP_POOL_SIZE: int(2).refine((n) => n >= 1, "must be at least 1"),
+  /** Names this worker's IMAP session leases in Redis; unique among live workers. */
+  WORKER_ID: z.string().min(1).max(200).default(`${hostname()}-${process.pid}`),
+  /**
+   * Worker IMAP sessions per mailbox across all worker replicas (leases in Redis); 0: no shared
+   * budget (each worker bounded by IMAP_POOL_SIZE alone). Default 4: with the watcher's IDLE
+   * connection per folder, a mailbox of up to 5 folders stays under Dovecot's 10 per user and IP.
+   */
+  IMAP_SESSIONS_PER_MAILBOX: int(4),
+  /** A killed worker's session leases are free again after this long (renewed every third of it). */
+  IMAP_SESSION_LEASE_MS: int(30_000).refine((n) => n >= 1_000, "must be at least 1000"),
   /** Worker IMAP: no answer to a command for this long and the pooled connection is replaced. */
   IMAP_COMMAND_TIMEOUT_MS: int(30_000),
   FETCH_TEXT_MAX_BYTES: int(256 * 1024),

@@ -1,5 +1,6 @@
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { keys } from "./keys.js";
+import { REDIS_NOW, script } from "./lua-script.js";
 import type { RedisClient } from "./redis-client.js";
 
 /** Limits shared by every worker replica (the state lives in Redis). */
@@ -49,7 +50,7 @@ export type GateVerdict = "up" | "down" | "unknown";
 export type GateRelease = { circuit: "closed" | "unchanged" } | { circuit: "opened"; until: number };
 
 // Redis' clock, not the callers': replicas with skewed clocks then agree on when a circuit reopens.
-const NOW = "local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)";
+const NOW = REDIS_NOW;
 
 const ACQUIRE = `${NOW}
 local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
@@ -107,22 +108,6 @@ if isProbe or (openUntil == 0 and failures >= tonumber(ARGV[3])) then
   return {'opened', now + d}
 end
 return {'unchanged', 0}`;
-
-/**
- * Runs a script by its SHA (EVALSHA), loading it on the first NOSCRIPT: two scripts run per delivery,
- * and sending their text every time costs both sides more than the work they do.
- */
-function script(redis: RedisClient, lua: string) {
-  const sha = createHash("sha1").update(lua).digest("hex");
-  return async (keys: readonly string[], args: string[]): Promise<unknown> => {
-    try {
-      return await redis.evalsha(sha, keys.length, ...keys, ...args);
-    } catch (err) {
-      if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
-      return redis.eval(lua, keys.length, ...keys, ...args);
-    }
-  };
-}
 
 /** Waits until woken (the first waiter of `key` is called) or `ms` passed, whichever is first. */
 function waitInLine(lines: Map<string, (() => void)[]>, key: string, ms: number): Promise<void> {

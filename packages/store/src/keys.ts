@@ -7,7 +7,7 @@ import { folderKey } from "@mailhook/model";
  * Redis Cluster: every MULTI and Lua script touches keys of one hash tag only, so keys written
  * together share a `{…}` part (the layout is in docs/architecture.md):
  * - per mailbox `{tenant/mailbox}`: lease, status, cursors (the fenced writes check the lease in
- *   the same script);
+ *   the same script), worker IMAP session leases;
  * - per tenant `{tenant}`: rules + rules version, the delivery index + dead-letter index;
  * - per endpoint `{tenant/endpoint}`: circuit + slots;
  * - per watcher cell `{…}` of the membership: members set (one key).
@@ -40,6 +40,9 @@ export function keys(prefix: string) {
     /** Circuit breaker and concurrency slots of one endpoint; one hash tag so a script sees both. */
     circuit: (tenantId: string, endpointId: string) => `${prefix}:circuit:{${ref(tenantId, endpointId)}}`,
     slots: (tenantId: string, endpointId: string) => `${prefix}:slots:{${ref(tenantId, endpointId)}}`,
+    /** Worker IMAP session leases of one mailbox (`<workerId>#<n>` → expiry); see session-budget.ts. */
+    imapSessions: (tenantId: string, mailboxId: string) =>
+      `${prefix}:imap-sessions:${mbx(tenantId, mailboxId)}`,
     /** Inline first attempts without a recorded outcome yet (score: their deadline); see inline-pending.ts. */
     inlinePending: `${prefix}:inline-pending`,
     changes: `${prefix}:changes`,

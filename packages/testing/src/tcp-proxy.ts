@@ -19,6 +19,9 @@ export interface TcpProxy {
   dropAll(): void;
   /** Connections open right now. */
   connections(): number;
+  /** Most connections open at once, and connections accepted, since the last reset. */
+  peakConnections(): number;
+  accepted(): number;
   stop(): Promise<void>;
 }
 
@@ -42,11 +45,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let fromTarget = 0;
   let toTarget = 0;
   let blackholeNew = false;
+  let peak = 0;
+  let accepted = 0;
 
   const server = createServer((client) => {
     const upstream = connect({ host: target.host, port: target.port });
     const pair: Pair = { client, upstream, dead: blackholeNew };
     pairs.add(pair);
+    accepted++;
+    peak = Math.max(peak, pairs.size);
     client.setNoDelay(true);
     upstream.setNoDelay(true);
     // Flow control like a real link: a reader that stops reading stops the sender, so the
@@ -98,6 +105,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     resetCounters() {
       fromTarget = 0;
       toTarget = 0;
+      peak = pairs.size;
+      accepted = 0;
     },
     blackhole(on, opts = {}) {
       blackholeNew = on && !opts.existingOnly;
@@ -112,6 +121,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
     dropAll,
     connections: () => pairs.size,
+    peakConnections: () => peak,
+    accepted: () => accepted,
     stop() {
       return new Promise((resolve) => {
         server.close(() => resolve());

@@ -12,6 +12,9 @@ const service = await startWorkerService({
   mailConcurrency: env.WORKER_CONCURRENCY,
   deliveryConcurrency: env.DELIVERY_CONCURRENCY,
   imapPoolSize: env.IMAP_POOL_SIZE,
+  workerId: env.WORKER_ID,
+  imapSessionsPerMailbox: env.IMAP_SESSIONS_PER_MAILBOX,
+  imapSessionLeaseMs: env.IMAP_SESSION_LEASE_MS,
   imapCommandTimeoutMs: env.IMAP_COMMAND_TIMEOUT_MS,
   limits: {
     textBytes: env.FETCH_TEXT_MAX_BYTES,

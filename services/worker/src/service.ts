@@ -1,4 +1,10 @@
-import { createConnectionPool, DestinationRefused, isAuthFailure } from "@mailhook/imap";
+import {
+  budgetDeferDelay,
+  createConnectionPool,
+  DestinationRefused,
+  isAuthFailure,
+  SessionBudgetFull,
+} from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
 import type { FetchLimits } from "@mailhook/model";
 import type { OutboundPolicy } from "@mailhook/net";
@@ -20,6 +26,7 @@ import {
   createConsumer,
   createProducer,
   DelayedError,
+  type Job,
   type QueueOptions,
   UnrecoverableError,
 } from "@mailhook/queue";
@@ -28,6 +35,7 @@ import {
   createEndpointGate,
   createInlinePending,
   createRuleHealth,
+  createSessionBudget,
   DEFAULT_GATE_POLICY,
   duplicateClient,
   type GatePolicy,
@@ -44,6 +52,15 @@ export interface WorkerServiceOptions {
   mailConcurrency: number;
   deliveryConcurrency: number;
   imapPoolSize: number;
+  /** This worker's id (WORKER_ID): names its session leases; unique among live workers. */
+  workerId?: string;
+  /**
+   * Worker IMAP sessions per mailbox across all workers (IMAP_SESSIONS_PER_MAILBOX); 0: no
+   * shared budget, each worker bounded by `imapPoolSize` alone.
+   */
+  imapSessionsPerMailbox?: number;
+  /** A killed worker's session leases are free again after this long (IMAP_SESSION_LEASE_MS). */
+  imapSessionLeaseMs?: number;
   /** Upper bound for one job's IMAP work before the connection is presumed dead. */
   imapOperationTimeoutMs?: number;
   /** No answer to an IMAP command for this long: the pooled connection is dead (default 30 s). */
@@ -110,15 +127,36 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     maxStalledCount: 5,
     ...(opts.jobLockMs ? { lockDuration: opts.jobLockMs, stalledInterval: opts.jobLockMs } : {}),
   };
+  const perMailbox = opts.imapSessionsPerMailbox ?? 0;
+  const budget =
+    perMailbox > 0
+      ? createSessionBudget({
+          redis: opts.store.redis,
+          prefix: opts.prefix,
+          workerId: opts.workerId ?? `worker-${process.pid}`,
+          ...(opts.imapSessionLeaseMs ? { leaseMs: opts.imapSessionLeaseMs } : {}),
+          onError: (err) => opts.log.warn({ err: String(err) }, "could not renew IMAP session leases"),
+        })
+      : null;
   const pool = createConnectionPool({
     log: opts.log,
     outbound: opts.outbound,
     maxPerMailbox: opts.imapPoolSize,
+    ...(budget ? { budget: { leases: budget, perMailbox } } : {}),
     ...(opts.imapOperationTimeoutMs ? { operationTimeoutMs: opts.imapOperationTimeoutMs } : {}),
     ...(opts.imapCommandTimeoutMs ? { commandTimeoutMs: opts.imapCommandTimeoutMs } : {}),
   });
   const countMetric = (field: string) => {
     opts.store.redis.hincrby(opts.store.keys.metrics, field, 1).catch(() => {});
+  };
+  // A full session budget is no failure: the job goes back to the delayed set (its attempts are not
+  // counted) and comes back to whichever worker is free then, possibly the one holding the sessions.
+  const deferWhenBudgetFull = async (err: unknown, job: Job, token: string | undefined) => {
+    if (!(err instanceof SessionBudgetFull)) return;
+    countMetric("imap_budget_deferrals");
+    const deferrals = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
+    await job.moveToDelayed(Date.now() + budgetDeferDelay(deferrals), token);
+    throw new DelayedError();
   };
   const mailboxes = createMailboxCache(opts.store);
   const rulePool = createRulePool(opts.ruleBudget);
@@ -197,7 +235,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   const mailWorker = createConsumer(
     "mail.process",
     { connection, prefix: opts.prefix, concurrency: opts.mailConcurrency, ...lock },
-    async (data) => {
+    async (data, job, token) => {
       try {
         const { outcomes } = await processMailRange(
           {
@@ -216,6 +254,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
           );
         }
       } catch (err) {
+        await deferWhenBudgetFull(err, job, token);
         // Refused credentials will not be fixed by retrying this job soon; the watcher reports them.
         if (isAuthFailure(err)) throw new UnrecoverableError("IMAP authentication failed");
         if (refusedForGood(err)) throw new UnrecoverableError((err as Error).message);
@@ -284,10 +323,11 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   const actWorker = createConsumer(
     "mail.act",
     { connection, prefix: opts.prefix, concurrency: opts.actConcurrency ?? 8, ...lock },
-    async (data, job) => {
+    async (data, job, token) => {
       try {
         await act(data, job.id ?? "");
       } catch (err) {
+        await deferWhenBudgetFull(err, job, token);
         if (err instanceof MailActError && !err.retryable) throw new UnrecoverableError(err.message);
         if (isAuthFailure(err)) throw new UnrecoverableError("IMAP authentication failed");
         if (refusedForGood(err)) throw new UnrecoverableError((err as Error).message);
@@ -344,6 +384,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       await Promise.all([deliveries.close(), actions.close(), mailRetries.close()]);
       await sub.quit().catch(() => sub.disconnect());
       await pool.close();
+      await budget?.close();
       await rulePool.close();
       opts.log.info({}, "worker stopped");
     },
