@@ -1,4 +1,6 @@
-import { createConsumer, createProducer } from "@mailhook/queue";
+import { createLogger } from "@mailhook/log";
+import { createSessionRouting } from "@mailhook/pipeline";
+import { affinityQueueName, createConsumer, createProducer } from "@mailhook/queue";
 import {
   createIdempotency,
   createLeases,
@@ -230,6 +232,39 @@ describe("on a 3-master Redis Cluster", () => {
     await b.release(refs[0]!, 0);
     expect(await b.sessions(refs[0]!)).toEqual([]);
     await b.close();
+  });
+
+  it("session routing: worker heartbeats, and a dead worker's affinity queue moved back to the shared queue", async () => {
+    const { prefix } = fresh();
+    const shared = createProducer("mail.process", { connection: client, prefix });
+    const orphaned = createProducer("mail.process", {
+      connection: client,
+      prefix,
+      queueName: affinityQueueName("mail.process", "dead"),
+    });
+    const job = (uid: number) => ({
+      jobId: `m~INBOX~1~${uid}`,
+      data: { tenantId: "t", mailboxId: "m", folder: "INBOX", uidValidity: 1, uid, seenAt: Date.now() },
+    });
+    await orphaned.addBulk([job(1), job(2), job(3)]);
+    await client.sadd(`${prefix}:affinity-queues`, "dead");
+    const log = createLogger({ name: "test", level: "silent" });
+    const routing = createSessionRouting({
+      redis: client,
+      connection: client,
+      prefix,
+      workerId: "live",
+      shared,
+      heartbeatTtlMs: 300,
+      log,
+    });
+    await routing.start();
+    await waitUntil(async () => (await shared.queue.count()) === 3, 10_000, "orphaned jobs moved back");
+    expect(await orphaned.queue.count()).toBe(0);
+    expect(await client.smembers(`${prefix}:affinity-queues`)).toEqual(["live"]);
+    await routing.stop();
+    expect(await client.smembers(`${prefix}:affinity-queues`)).toEqual([]);
+    await Promise.all([shared.close(), orphaned.close()]);
   });
 
   it("queues: BullMQ on the shared Cluster client with a hash-tagged prefix", async () => {

@@ -26,5 +26,7 @@ export type { ReplayDeps, ReplayManyResult, ReplayResult } from "./replay.js";
 export { replayDeadDeliveries, replayDelivery } from "./replay.js";
 export type { RuleCache } from "./rule-cache.js";
 export { createRuleCache } from "./rule-cache.js";
+export type { MailLane, SessionRouting, SessionRoutingOptions } from "./session-routing.js";
+export { createSessionRouting, deferForBudget } from "./session-routing.js";
 export type { DeliverOutcome, DeliveryTimeouts, WebhookDeliverDeps } from "./webhook-deliver.js";
 export { createWebhookDeliverer, DEFAULT_DELIVERY_TIMEOUTS } from "./webhook-deliver.js";

@@ -20,6 +20,8 @@ export const MailProcessJob = z
     uids: z.array(z.number().int().positive()).min(1).max(MAX_UIDS_PER_JOB).optional(),
     /** When the watcher saw the UID (ms since epoch): the start of the end-to-end latency clock. */
     seenAt: z.number().int().nonnegative(),
+    /** How often the job was put back because its mailbox's IMAP session budget was full. */
+    deferrals: z.number().int().nonnegative().max(1_000).optional(),
   })
   .refine((j) => j.uid !== undefined || j.uids !== undefined, { message: "uid or uids is required" });
 export type MailProcessJob = z.infer<typeof MailProcessJob>;

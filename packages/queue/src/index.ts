@@ -14,4 +14,4 @@ export { rangeJobs } from "./mail-jobs.js";
 export type { PurgeOptions } from "./purge.js";
 export { purgeTenantJobs } from "./purge.js";
 export type { Processor, Producer, QueueOptions } from "./queues.js";
-export { createConsumer, createProducer } from "./queues.js";
+export { affinityQueueName, createConsumer, createProducer } from "./queues.js";

@@ -17,6 +17,19 @@ export interface QueueOptions {
    * without a listener BullMQ's 'error' event would print a raw stack trace, or crash the process.
    */
   onError?: (err: Error) => void;
+  /**
+   * The BullMQ queue's name when it is not the catalog name: a worker's own affinity queue
+   * (`affinityQueueName`) carries the same jobs, schema and options as its catalog queue.
+   */
+  queueName?: string;
+}
+
+/**
+ * A worker's private queue for jobs routed to it (the ones of mailboxes whose IMAP sessions it
+ * holds). BullMQ queue names may not contain ':', so the worker id is percent-encoded.
+ */
+export function affinityQueueName(name: JobName, workerId: string): string {
+  return `${name}@${encodeURIComponent(workerId)}`;
 }
 
 /**
@@ -40,7 +53,7 @@ export interface Producer<N extends JobName> {
 
 export function createProducer<N extends JobName>(name: N, opts: QueueOptions): Producer<N> {
   const entry = jobCatalog[name];
-  const queue = new Queue(name, {
+  const queue = new Queue(opts.queueName ?? name, {
     connection: opts.connection,
     prefix: bullPrefix(opts.prefix),
     defaultJobOptions: entry.options,
@@ -83,10 +96,10 @@ export function createConsumer<N extends JobName>(
   opts: QueueOptions & Omit<WorkerOptions, "connection" | "prefix">,
   processor: Processor<N>,
 ): Worker {
-  const { connection, prefix, ...rest } = opts;
+  const { connection, prefix, queueName, ...rest } = opts;
   const entry = jobCatalog[name];
   return new Worker(
-    name,
+    queueName ?? name,
     async (job, token) => {
       const parsed = entry.schema.safeParse(job.data);
       if (!parsed.success) {

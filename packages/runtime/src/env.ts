@@ -183,6 +183,8 @@ export const Env = z.object({
   IMAP_SESSIONS_PER_MAILBOX: int(4),
   /** A killed worker's session leases are free again after this long (renewed every third of it). */
   IMAP_SESSION_LEASE_MS: int(30_000).refine((n) => n >= 1_000, "must be at least 1000"),
+  /** Budget full: forward a job to the live worker that holds the mailbox's sessions instead of deferring it. */
+  IMAP_ROUTE_TO_HOLDER: bool(true),
   /** Worker IMAP: no answer to a command for this long and the pooled connection is replaced. */
   IMAP_COMMAND_TIMEOUT_MS: int(30_000),
   FETCH_TEXT_MAX_BYTES: int(256 * 1024),

@@ -56,10 +56,10 @@ export type { CasResult, RuleWrite, RuleWriter, StoredRule } from "./rules-cas.j
 export { createRuleWriter, ruleEtag } from "./rules-cas.js";
 export type { SecretBox, SecretContext } from "./secret-box.js";
 export { createSecretBox, generateKeySpec, Sealed } from "./secret-box.js";
-export type { BudgetAnswer, MailboxRef, SessionBudget, SessionBudgetOptions } from "./session-budget.js";
-export { createSessionBudget } from "./session-budget.js";
 export type { SeedInput, SeedResult } from "./seed.js";
 export { SECRET_OVERLAP_SEC, seedFromConfig } from "./seed.js";
+export type { BudgetAnswer, MailboxRef, SessionBudget, SessionBudgetOptions } from "./session-budget.js";
+export { createSessionBudget } from "./session-budget.js";
 export type { ChangeNotice, Store, StoreOptions } from "./store.js";
 export { createStore } from "./store.js";
 export { StoreError } from "./store-error.js";

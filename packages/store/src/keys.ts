@@ -48,6 +48,10 @@ export function keys(prefix: string) {
     changes: `${prefix}:changes`,
     /** Live watcher replicas: member id → heartbeat deadline (ms since epoch) and capacity. */
     members: `${prefix}:watchers`,
+    /** Live worker replicas (same shape), for routing jobs to the worker holding a mailbox's sessions. */
+    workers: `${prefix}:workers`,
+    /** Worker ids that have (or had) an affinity queue; dead ones' queues are moved back to the shared one. */
+    affinityQueues: `${prefix}:affinity-queues`,
     /** Published when a watcher releases mailboxes (SIGTERM, hand-over), so their new owner starts at once. */
     released: `${prefix}:released`,
     /** Pipeline counters shared by all workers (hash of monotonically growing numbers). */

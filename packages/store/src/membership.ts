@@ -40,9 +40,16 @@ return out`;
  * Cluster); a replica whose heartbeat is older than `ttlMs` is gone. Together with the mailbox
  * list this is all a replica needs to compute who owns what (rendezvous hashing, no coordinator).
  */
-export function createMembership(opts: { redis: RedisClient; prefix: string; ttlMs: number }) {
+export function createMembership(opts: {
+  redis: RedisClient;
+  prefix: string;
+  ttlMs: number;
+  /** Which replicas: the watchers (default) or the workers (`keys.workers`, for routing). */
+  of?: "watchers" | "workers";
+}) {
   const { redis } = opts;
-  const k = keys(opts.prefix);
+  const all = keys(opts.prefix);
+  const k = { ...all, members: opts.of === "workers" ? all.workers : all.members };
   return {
     ttlMs: opts.ttlMs,
     async heartbeat(id: string, capacity: number): Promise<void> {

@@ -84,6 +84,16 @@ export function createMetrics(opts: MetricsOptions) {
     "Messages the IMAP server refused to hand out even on their own (failed records with stage fetch)",
     "fetch_failed",
   );
+  fetchCounter(
+    "mailhook_imap_budget_deferrals_total",
+    "Jobs put back because their mailbox's IMAP session budget was full (IMAP_SESSIONS_PER_MAILBOX)",
+    "imap_budget_deferrals",
+  );
+  fetchCounter(
+    "mailhook_imap_routed_jobs_total",
+    "Jobs forwarded to the worker holding their mailbox's IMAP sessions",
+    "imap_routed_jobs",
+  );
   new Gauge({
     name: "mailhook_jobs",
     help: "Jobs by queue and state (BullMQ)",

@@ -15,6 +15,7 @@ const service = await startWorkerService({
   workerId: env.WORKER_ID,
   imapSessionsPerMailbox: env.IMAP_SESSIONS_PER_MAILBOX,
   imapSessionLeaseMs: env.IMAP_SESSION_LEASE_MS,
+  routeToHolder: env.IMAP_ROUTE_TO_HOLDER,
   imapCommandTimeoutMs: env.IMAP_COMMAND_TIMEOUT_MS,
   limits: {
     textBytes: env.FETCH_TEXT_MAX_BYTES,

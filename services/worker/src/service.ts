@@ -1,10 +1,4 @@
-import {
-  budgetDeferDelay,
-  createConnectionPool,
-  DestinationRefused,
-  isAuthFailure,
-  SessionBudgetFull,
-} from "@mailhook/imap";
+import { createConnectionPool, DestinationRefused, isAuthFailure } from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
 import type { FetchLimits } from "@mailhook/model";
 import type { OutboundPolicy } from "@mailhook/net";
@@ -18,15 +12,17 @@ import {
   createRuleCache,
   createWebhookDeliverer,
   type DeliveryTimeouts,
+  deferForBudget,
   limitConcurrency,
   MailActError,
+  type MailLane,
   processMailRange,
 } from "@mailhook/pipeline";
 import {
   createConsumer,
   createProducer,
   DelayedError,
-  type Job,
+  type Processor,
   type QueueOptions,
   UnrecoverableError,
 } from "@mailhook/queue";
@@ -35,12 +31,12 @@ import {
   createEndpointGate,
   createInlinePending,
   createRuleHealth,
-  createSessionBudget,
   DEFAULT_GATE_POLICY,
   duplicateClient,
   type GatePolicy,
   type Store,
 } from "@mailhook/store";
+import { createWorkerSessions } from "./sessions.js";
 
 export interface WorkerServiceOptions {
   /** A single Redis for BullMQ; or `connection` (the runtime's `bullConnection`, e.g. the Cluster client). */
@@ -61,6 +57,8 @@ export interface WorkerServiceOptions {
   imapSessionsPerMailbox?: number;
   /** A killed worker's session leases are free again after this long (IMAP_SESSION_LEASE_MS). */
   imapSessionLeaseMs?: number;
+  /** Budget full: forward a job to the live worker holding the mailbox's sessions (IMAP_ROUTE_TO_HOLDER). */
+  routeToHolder?: boolean;
   /** Upper bound for one job's IMAP work before the connection is presumed dead. */
   imapOperationTimeoutMs?: number;
   /** No answer to an IMAP command for this long: the pooled connection is dead (default 30 s). */
@@ -127,37 +125,30 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     maxStalledCount: 5,
     ...(opts.jobLockMs ? { lockDuration: opts.jobLockMs, stalledInterval: opts.jobLockMs } : {}),
   };
-  const perMailbox = opts.imapSessionsPerMailbox ?? 0;
-  const budget =
-    perMailbox > 0
-      ? createSessionBudget({
-          redis: opts.store.redis,
-          prefix: opts.prefix,
-          workerId: opts.workerId ?? `worker-${process.pid}`,
-          ...(opts.imapSessionLeaseMs ? { leaseMs: opts.imapSessionLeaseMs } : {}),
-          onError: (err) => opts.log.warn({ err: String(err) }, "could not renew IMAP session leases"),
-        })
-      : null;
+  const countMetric = (field: string) => {
+    opts.store.redis.hincrby(opts.store.keys.metrics, field, 1).catch(() => {});
+  };
+  const sessions = createWorkerSessions({
+    store: opts.store,
+    log: opts.log,
+    prefix: opts.prefix,
+    connection,
+    workerId: opts.workerId ?? `worker-${process.pid}`,
+    perMailbox: opts.imapSessionsPerMailbox ?? 0,
+    leaseMs: opts.imapSessionLeaseMs,
+    route: opts.routeToHolder ?? true,
+    shared: mailRetries,
+    count: countMetric,
+    consumer: { concurrency: opts.mailConcurrency, ...lock },
+  });
   const pool = createConnectionPool({
     log: opts.log,
     outbound: opts.outbound,
     maxPerMailbox: opts.imapPoolSize,
-    ...(budget ? { budget: { leases: budget, perMailbox } } : {}),
+    ...(sessions ? { budget: sessions.pool } : {}),
     ...(opts.imapOperationTimeoutMs ? { operationTimeoutMs: opts.imapOperationTimeoutMs } : {}),
     ...(opts.imapCommandTimeoutMs ? { commandTimeoutMs: opts.imapCommandTimeoutMs } : {}),
   });
-  const countMetric = (field: string) => {
-    opts.store.redis.hincrby(opts.store.keys.metrics, field, 1).catch(() => {});
-  };
-  // A full session budget is no failure: the job goes back to the delayed set (its attempts are not
-  // counted) and comes back to whichever worker is free then, possibly the one holding the sessions.
-  const deferWhenBudgetFull = async (err: unknown, job: Job, token: string | undefined) => {
-    if (!(err instanceof SessionBudgetFull)) return;
-    countMetric("imap_budget_deferrals");
-    const deferrals = Math.max(0, job.attemptsStarted - job.attemptsMade - 1);
-    await job.moveToDelayed(Date.now() + budgetDeferDelay(deferrals), token);
-    throw new DelayedError();
-  };
   const mailboxes = createMailboxCache(opts.store);
   const rulePool = createRulePool(opts.ruleBudget);
   const health = createRuleHealth(opts.store, { strikes: opts.ruleBudget?.strikes ?? 3 });
@@ -232,9 +223,8 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     safetyDelayMs: 2 * opts.timeouts.totalTimeoutMs + opts.timeouts.connectTimeoutMs + 5_000,
   });
 
-  const mailWorker = createConsumer(
-    "mail.process",
-    { connection, prefix: opts.prefix, concurrency: opts.mailConcurrency, ...lock },
+  const processJob =
+    (lane: MailLane): Processor<"mail.process"> =>
     async (data, job, token) => {
       try {
         const { outcomes } = await processMailRange(
@@ -254,14 +244,21 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
           );
         }
       } catch (err) {
-        await deferWhenBudgetFull(err, job, token);
+        // A full session budget is no failure: forwarded to the worker holding the sessions, or deferred.
+        if (await sessions?.routing.onBudgetFull(err, lane, job, token)) return;
         // Refused credentials will not be fixed by retrying this job soon; the watcher reports them.
         if (isAuthFailure(err)) throw new UnrecoverableError("IMAP authentication failed");
         if (refusedForGood(err)) throw new UnrecoverableError((err as Error).message);
         throw err;
       }
-    },
+    };
+  const mailWorker = createConsumer(
+    "mail.process",
+    { connection, prefix: opts.prefix, concurrency: opts.mailConcurrency, ...lock },
+    processJob("shared"),
   );
+  // Jobs other workers routed here because this worker holds their mailbox's sessions.
+  const ownWorker = sessions?.consume(processJob) ?? null;
   const deliveryWorker = createConsumer(
     "webhook.deliver",
     { connection, prefix: opts.prefix, concurrency: opts.deliveryConcurrency, ...lock },
@@ -327,7 +324,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       try {
         await act(data, job.id ?? "");
       } catch (err) {
-        await deferWhenBudgetFull(err, job, token);
+        await deferForBudget(err, job, token);
         if (err instanceof MailActError && !err.retryable) throw new UnrecoverableError(err.message);
         if (isAuthFailure(err)) throw new UnrecoverableError("IMAP authentication failed");
         if (refusedForGood(err)) throw new UnrecoverableError((err as Error).message);
@@ -349,6 +346,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   });
   for (const [name, w] of [
     ["mail.process", mailWorker],
+    ...(sessions && ownWorker ? ([[sessions.routing.queueName, ownWorker]] as const) : []),
     ["webhook.deliver", deliveryWorker],
     ["mail.act", actWorker],
   ] as const) {
@@ -365,6 +363,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     deliveryWorker.waitUntilReady(),
     actWorker.waitUntilReady(),
   ]);
+  await sessions?.start();
   // Always, even with inline attempts off here: another replica may have died mid-attempt.
   void inline.startSweeping();
   opts.log.info(
@@ -378,13 +377,15 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     async stop(): Promise<void> {
       // close() waits for in-flight jobs: nothing half-done is left to the stalled-job checker.
       await mailWorker.close();
+      // What was routed here and did not run yet goes back to the shared queue.
+      await sessions?.stopRouting();
       // First attempts started by the last mail.process jobs finish (or leave their safety job).
       await inline.drain();
       await Promise.all([deliveryWorker.close(), actWorker.close()]);
       await Promise.all([deliveries.close(), actions.close(), mailRetries.close()]);
       await sub.quit().catch(() => sub.disconnect());
       await pool.close();
-      await budget?.close();
+      await sessions?.close();
       await rulePool.close();
       opts.log.info({}, "worker stopped");
     },
