@@ -43,6 +43,28 @@ const plain = (over: Record<string, unknown> = {}) => ({
 });
 
 describe("mailboxes on a real Dovecot", () => {
+  it("maxSessions: stored, shown, cleared with null; 0 and 65 refused", async () => {
+    const { token, tenantId } = await api.tenant("mbx-sessions");
+    const m = await api.json("POST", "/v1/mailboxes", token, plain({ maxSessions: 2 }));
+    expect(m.status).toBe(201);
+    expect(m.body.maxSessions).toBe(2);
+    const id = m.body.id as string;
+    expect((await api.store.getMailbox(tenantId, id))?.maxSessions).toBe(2);
+    for (const bad of [0, 65, 1.5]) {
+      expect(
+        (await api.json("POST", "/v1/mailboxes", token, plain({ maxSessions: bad }))).status,
+        String(bad),
+      ).toBe(400);
+      expect(
+        (await api.json("PATCH", `/v1/mailboxes/${id}`, token, { maxSessions: bad })).status,
+        String(bad),
+      ).toBe(400);
+    }
+    const cleared = await api.json("PATCH", `/v1/mailboxes/${id}`, token, { maxSessions: null });
+    expect(cleared.body).not.toHaveProperty("maxSessions");
+    expect((await api.store.getMailbox(tenantId, id))?.maxSessions).toBeUndefined();
+  });
+
   it("happy: ?verify=true logs in, checks the folders and saves; the password is never returned or stored in clear", async () => {
     const { token, tenantId } = await api.tenant("mbx");
     const r = await api.json(

@@ -1,6 +1,6 @@
 import { messageKey } from "@mailhook/model";
 import { affinityQueueName, createProducer, type MailProcessJob } from "@mailhook/queue";
-import { createSessionBudget, keys } from "@mailhook/store";
+import { createSessionBudget, keys, type Mailbox } from "@mailhook/store";
 import { makeMail, startTcpProxy, type TcpProxy } from "@mailhook/testing";
 import { WebhookPayload } from "@mailhook/webhook";
 import type { WorkerServiceOptions } from "@mailhook/worker";
@@ -44,6 +44,7 @@ async function prepare(
   perMailbox: number,
   workerIds = ["wa", "wb"],
   extra: Partial<WorkerServiceOptions> = {},
+  mailbox: Partial<Mailbox> = {},
 ): Promise<Load> {
   const worker = (workerId: string) => ({
     ...extra,
@@ -91,7 +92,7 @@ async function prepare(
     const proxy = await startTcpProxy({ host: world.dovecot.host, port: world.dovecot.port });
     proxies.push(proxy);
     mine.push(proxy);
-    await first.store.putMailbox(mailboxFor({ port: proxy.port }, user, `m${m}`));
+    await first.store.putMailbox(mailboxFor({ port: proxy.port }, user, `m${m}`, mailbox));
     for (let uid = 1; uid <= perMailbox; uid++) {
       jobs.push({
         jobId: messageKey(`m${m}`, "INBOX", uidValidity, uid),
@@ -192,6 +193,12 @@ describe("IMAP sessions per mailbox across worker replicas", () => {
     const counters = await load.stacks[0]!.redis.hgetall(keys(load.stacks[0]!.prefix).metrics);
     expect(Number(counters.imap_routed_jobs ?? 0)).toBe(0);
   }, 120_000);
+
+  it("a mailbox's own maxSessions lowers the operator's budget for it", async () => {
+    const load = await prepare("own1", 2, 1, 40, ["wa", "wb"], {}, { maxSessions: 1 });
+    const peaks = await measure(load, "budget 2, mailbox maxSessions 1");
+    expect(peaks).toEqual([1]);
+  }, 60_000);
 
   it("a killed worker's leases block the mailbox only until they expire; its jobs are deferred, then all delivered once", async () => {
     const load = await prepare("reclaim", 2, 1, 20, ["wa"]);

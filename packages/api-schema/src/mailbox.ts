@@ -70,6 +70,11 @@ const TrashFolder = z.string().min(1).max(1000).openapi({
     "Where `delete` moves mail when the server flags no folder \\Trash (SPECIAL-USE), e.g. `INBOX.Trash` on Courier. Without it such a `delete` fails; mailhook never guesses a folder by name. `null` in an update clears it.",
 });
 
+const MaxSessions = z.number().int().min(1).max(64).openapi({
+  description:
+    "Worker IMAP sessions at most for this mailbox across all workers (for a server with a low per-user connection limit). Lowers the operator's `IMAP_SESSIONS_PER_MAILBOX`, never raises it. `null` in an update clears it.",
+});
+
 export const TlsMode = z.enum(["implicit", "starttls", "none"]);
 
 export const MailboxCreate = z
@@ -89,6 +94,7 @@ export const MailboxCreate = z
     auth: MailboxAuth,
     folders: FolderSelection.default(["INBOX"]),
     trashFolder: TrashFolder.optional(),
+    maxSessions: MaxSessions.optional(),
     start: StartPosition.default("new"),
     enabled: z.boolean().default(true),
   })
@@ -105,6 +111,7 @@ export const MailboxUpdate = z
     auth: MailboxAuth.optional(),
     folders: FolderSelection.optional(),
     trashFolder: TrashFolder.nullable().optional(),
+    maxSessions: MaxSessions.nullable().optional(),
     start: StartPosition.optional(),
     enabled: z.boolean().optional(),
   })
@@ -134,6 +141,7 @@ export const MailboxView = z
     ]),
     folders: z.array(z.string()),
     trashFolder: z.string().optional(),
+    maxSessions: z.number().int().optional(),
     start: StartPosition,
     enabled: z.boolean(),
     managed: z.enum(["file", "api"]),

@@ -467,3 +467,23 @@ rules:
     ]);
   });
 });
+
+describe("parseConfig: a mailbox's maxSessions", () => {
+  it("takes a whole number of worker sessions and leaves it out when absent", () => {
+    const with3 = parseConfig(`version: 1\nmailboxes:${MAILBOX}\n    maxSessions: 3\n`, "mailhook.yaml", {});
+    expect(with3.mailboxes[0]?.maxSessions).toBe(3);
+    const without = parseConfig(`version: 1\nmailboxes:${MAILBOX}\n`, "mailhook.yaml", {});
+    expect(without.mailboxes[0]).not.toHaveProperty("maxSessions");
+  });
+  it("refuses 0, fractions and more than 64, naming the key", () => {
+    for (const [value, reason] of [
+      ["0", "must be at least 1"],
+      ["1.5", "must be a whole number"],
+      ["65", "must be at most 64"],
+    ] as const) {
+      expect(problemsOf(`version: 1\nmailboxes:${MAILBOX}\n    maxSessions: ${value}\n`)).toEqual([
+        `mailboxes[0].maxSessions: ${reason}`,
+      ]);
+    }
+  });
+});

@@ -60,6 +60,15 @@ const mailboxFields = z.strictObject({
     .describe(
       "Where delete moves mail when the server flags no \\Trash folder (SPECIAL-USE), e.g. INBOX.Trash on Courier.",
     ),
+  maxSessions: z
+    .number()
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(64, "must be at most 64")
+    .optional()
+    .describe(
+      "Worker IMAP sessions at most for this mailbox across all workers; lowers IMAP_SESSIONS_PER_MAILBOX, never raises it.",
+    ),
   start: StartFrom.default("new").describe(
     'Where a folder seen for the first time starts: "new", "all", or { since: <ISO date> }.',
   ),

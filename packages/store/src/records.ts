@@ -9,6 +9,9 @@ export type StartPosition = z.infer<typeof StartPosition>;
 
 const Managed = z.enum(["file", "api"]);
 
+/** Largest per-mailbox `maxSessions` anyone may set (the operator's budget bounds it further). */
+export const MAX_SESSIONS_PER_MAILBOX = 64;
+
 /** A mailbox as the services use it (password in clear, only ever in memory). */
 export interface Mailbox {
   tenantId: string;
@@ -26,6 +29,8 @@ export interface Mailbox {
   folders: string[];
   /** Where `delete` moves mail when the server flags no `\Trash` folder (SPECIAL-USE). */
   trashFolder?: string | undefined;
+  /** Worker IMAP sessions at most for this mailbox; lowers IMAP_SESSIONS_PER_MAILBOX, never raises it. */
+  maxSessions?: number | undefined;
   start: StartPosition;
   enabled: boolean;
   managed: "file" | "api";
@@ -46,6 +51,7 @@ export const StoredMailbox = z.object({
   authMethod: z.enum(["password", "xoauth2"]).optional(),
   folders: z.array(z.string()).min(1),
   trashFolder: z.string().min(1).optional(),
+  maxSessions: z.number().int().min(1).max(MAX_SESSIONS_PER_MAILBOX).optional(),
   start: StartPosition,
   enabled: z.boolean(),
   managed: Managed,

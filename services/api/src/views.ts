@@ -40,6 +40,7 @@ export function mailboxView(m: Omit<Mailbox, "password">, oauth: MailboxOAuth | 
       : { type: "password", user: m.user },
     folders: m.folders,
     ...(m.trashFolder ? { trashFolder: m.trashFolder } : {}),
+    ...(m.maxSessions ? { maxSessions: m.maxSessions } : {}),
     start: m.start,
     enabled: m.enabled,
     managed: m.managed,

@@ -68,6 +68,7 @@ export function registerCreateMailbox(app: Api, svc: Services): void {
         authMethod: auth.oauth ? "xoauth2" : "password",
         folders,
         ...(body.trashFolder ? { trashFolder: body.trashFolder } : {}),
+        ...(body.maxSessions ? { maxSessions: body.maxSessions } : {}),
         start: body.start,
         enabled: body.enabled,
         managed: "api",

@@ -84,6 +84,8 @@ export function registerUpdateMailbox(app: Api, svc: Services): void {
     if (body.folders !== undefined) next.folders = await resolveFolders(svc, body.folders, probe, verify);
     if (body.trashFolder === null) delete next.trashFolder;
     else if (body.trashFolder !== undefined) next.trashFolder = body.trashFolder;
+    if (body.maxSessions === null) delete next.maxSessions;
+    else if (body.maxSessions !== undefined) next.maxSessions = body.maxSessions;
     if (verify) {
       const r = await probe();
       if (!r.ok) throw verifyFailed(svc, r);
