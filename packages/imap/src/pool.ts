@@ -201,10 +201,15 @@ export function createConnectionPool(opts: PoolOptions) {
   async function lease(slot: Slot, target: PoolMailbox): Promise<number | null | false> {
     if (!budget) return null;
     const n = takeNumber(slot.ref);
+    const limit = sessionLimit(budget.perMailbox, target.maxSessions);
     const answer =
       Date.now() < slot.refusedUntil
         ? { ok: false as const, holders: slot.holders }
-        : await budget.leases.acquire(slot.ref, n, sessionLimit(budget.perMailbox, target.maxSessions));
+        : await budget.leases.acquire(slot.ref, n, limit).catch((err: unknown) => {
+            // Redis away: the job fails and is retried like any other Redis error.
+            freeNumber(slot.ref, n);
+            throw err;
+          });
     if (answer.ok) return n;
     freeNumber(slot.ref, n);
     slot.refusedUntil = Date.now() + 200;
