@@ -176,9 +176,7 @@ describe("IMAP sessions per mailbox across worker replicas", () => {
     const load = await prepare("budget", 2, 3, 60);
     const peaks = await measure(load, "budget 2, routing");
     for (const peak of peaks) expect(peak).toBeLessThanOrEqual(2);
-    // Jobs of a mailbox the other worker held the sessions of went to that worker.
-    const counters = await load.stacks[0]!.redis.hgetall(keys(load.stacks[0]!.prefix).metrics);
-    expect(Number(counters.imap_routed_jobs ?? 0)).toBeGreaterThan(0);
+    // Whether jobs were routed here depends on who opened first (one session each needs none).
     // Stopping gives every lease back at once.
     await Promise.all(load.stacks.map((s) => s.stopWorker()));
     const k = keys(load.stacks[0]!.prefix);
@@ -198,6 +196,9 @@ describe("IMAP sessions per mailbox across worker replicas", () => {
     const load = await prepare("own1", 2, 1, 40, ["wa", "wb"], {}, { maxSessions: 1 });
     const peaks = await measure(load, "budget 2, mailbox maxSessions 1");
     expect(peaks).toEqual([1]);
+    // One session, two workers taking its jobs: the one without it forwarded them to the holder.
+    const counters = await load.stacks[0]!.redis.hgetall(keys(load.stacks[0]!.prefix).metrics);
+    expect(Number(counters.imap_routed_jobs ?? 0)).toBeGreaterThan(0);
   }, 60_000);
 
   it("a killed worker's leases block the mailbox only until they expire; its jobs are deferred, then all delivered once", async () => {
