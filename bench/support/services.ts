@@ -50,6 +50,9 @@ const live = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const child of live) child.kill("SIGKILL");
 });
+// A bench stopped by a signal would otherwise leave its services running (no "exit" event then).
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => process.exit(signal === "SIGINT" ? 130 : 143));
 
 const READY: Record<ServiceName, string> = {
   watcher: '"msg":"watcher started"',
