@@ -121,4 +121,44 @@ describe("POST /v1/rules/test: the payload that would be sent", () => {
     });
     expect(o.body.messages[0].results[0].webhooks[0].payload.mailbox.address).toBe("");
   });
+
+  it("bounded: a payload over 256 KiB is described, not returned; all payloads of a run stay under 4 MiB", async () => {
+    const { token } = await api.tenant("dry-bounded");
+    const html = (kb: number) =>
+      [
+        "From: a@vendor.com",
+        "Subject: big",
+        "Content-Type: text/html; charset=utf-8",
+        "",
+        `<p>${"x".repeat(kb * 1024)}</p>`,
+        "",
+      ].join("\r\n");
+    const rule = (i: number) => ({
+      id: `r${i}`,
+      name: `r${i}`,
+      actions: [{ type: "webhook", endpoint: "x", include: { html: true, text: false } }],
+    });
+    const one = await api.json("POST", "/v1/rules/test", token, { eml: html(300), rules: [rule(0)] });
+    expect(one.status).toBe(200);
+    const [big] = one.body.messages[0].results[0].webhooks;
+    expect(big.payload).toBeNull();
+    expect(big.bytes).toBeGreaterThan(256 * 1024);
+    expect(big.omitted).toContain("more than the 262144 a dry run returns");
+
+    const many = await api.json("POST", "/v1/rules/test", token, {
+      eml: html(200),
+      rules: Array.from({ length: 30 }, (_, i) => rule(i)),
+    });
+    expect(many.status).toBe(200);
+    const hooks = many.body.messages[0].results.flatMap((r: { webhooks: unknown[] }) => r.webhooks) as {
+      bytes: number;
+      payload: unknown;
+      omitted: string | null;
+    }[];
+    const shown = hooks.filter((h) => h.payload !== null);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThan(30);
+    expect(shown.reduce((n, h) => n + h.bytes, 0)).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(hooks.find((h) => h.payload === null)?.omitted).toMatch(/^the answer already holds \d+ bytes/);
+  });
 });

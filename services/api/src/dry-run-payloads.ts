@@ -5,6 +5,8 @@ import type { Services } from "./services.js";
 
 /** A payload larger than this is described (size, ids) but not returned by the dry run. */
 export const DRY_RUN_PAYLOAD_BYTES = 256 * 1024;
+/** All payloads of one dry run together (50 messages × many rules could otherwise add up). */
+export const DRY_RUN_PAYLOADS_TOTAL_BYTES = 4 * 1024 * 1024;
 
 /**
  * The webhook bodies a dry run shows for a matched rule: built by the pipeline's own payload
@@ -17,6 +19,7 @@ export async function payloadBuilder(svc: Services, tenantId: string, rules: Rul
   const byId = new Map(rules.map((r) => [r.id, r]));
   const endpointIds = new Set((await svc.deps.store.listEndpoints(tenantId)).map((e) => e.id));
   const addresses = new Map<string, string>();
+  let total = 0;
   const addressOf = async (mailboxId: string): Promise<string> => {
     let a = addresses.get(mailboxId);
     if (a === undefined) {
@@ -38,14 +41,20 @@ export async function payloadBuilder(svc: Services, tenantId: string, rules: Rul
     };
     return dryRunWebhooks({ source, message, rule, extracted: result.extracted, endpointIds }).map((w) => {
       const bytes = Buffer.byteLength(JSON.stringify(w.payload));
-      const shown = bytes <= DRY_RUN_PAYLOAD_BYTES;
+      const omitted =
+        bytes > DRY_RUN_PAYLOAD_BYTES
+          ? `${bytes} bytes, more than the ${DRY_RUN_PAYLOAD_BYTES} a dry run returns`
+          : total + bytes > DRY_RUN_PAYLOADS_TOTAL_BYTES
+            ? `the answer already holds ${total} bytes of payloads (at most ${DRY_RUN_PAYLOADS_TOTAL_BYTES})`
+            : null;
+      if (omitted === null) total += bytes;
       return {
         endpointId: w.endpointId,
         deliveryId: w.deliveryId,
         endpointExists: w.endpointExists,
         bytes,
-        payload: shown ? w.payload : null,
-        omitted: shown ? null : `${bytes} bytes, more than the ${DRY_RUN_PAYLOAD_BYTES} a dry run returns`,
+        payload: omitted === null ? w.payload : null,
+        omitted,
       };
     });
   };
