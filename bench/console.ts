@@ -107,10 +107,17 @@ async function measure(browser: Browser, redisUrl: string, records: number): Pro
   await page.getByLabel("API token").fill(token);
   await page.getByRole("button", { name: "Open the console" }).click();
   await page.getByRole("navigation", { name: "Pages" }).waitFor(WAIT);
+  // Signing in lands on the Overview, whose last-hour query is much larger with 100,000 records:
+  // reload onto Endpoints (the token stays in sessionStorage) so none of it runs during a measurement.
+  await page.goto(`${http.url}/console#/endpoints`);
+  await page.reload();
+  await page.getByRole("navigation", { name: "Pages" }).waitFor(WAIT);
   const openMs: number[] = [];
   for (let run = 0; run < RUNS; run++) {
     await page.getByRole("link", { name: "Endpoints", exact: true }).click();
     await page.getByText("No endpoints yet.").waitFor(WAIT);
+    // Nothing in flight when the clock starts.
+    await page.waitForLoadState("networkidle");
     const start = performance.now();
     await page.getByRole("link", { name: "Deliveries", exact: true }).click();
     await page.getByRole("table", { name: "Deliveries" }).locator("tbody tr").nth(49).waitFor(WAIT);
