@@ -10,15 +10,58 @@ interface Entry {
   scoped: Map<string, { compiled: CompiledRules; needs: ContentNeeds }>;
 }
 
+/** The parts of the store the cache reads. */
+export type RuleSource = Pick<Store, "rulesVersion" | "listRules">;
+
 /**
  * Compiled rules per tenant, recompiled only when the tenant's rules version moves. The version is
  * read at most once per `versionMaxAgeMs` per tenant (0: on every job); the worker forgets a
  * tenant's entry on the store's rules change notice, so an edit through the config file or the API
  * applies to the next message, and the age bound only covers a missed notice. Rules suspended for
  * running out of evaluation budget are left out (a suspension bumps the version).
+ *
+ * One load per tenant at a time: the messages that ask while the version is read or the rules are
+ * compiled wait for that one load. Without it, a worker's first burst (and the burst after every
+ * rules change notice) compiled the tenant's rules once per message in flight (up to
+ * MAIL_CONCURRENCY times), and the rule pool's threads compiled each copy again.
  */
-export function createRuleCache(store: Store, health?: RuleHealthStore, versionMaxAgeMs = 0) {
+export function createRuleCache(store: RuleSource, health?: RuleHealthStore, versionMaxAgeMs = 0) {
   const cache = new Map<string, Entry>();
+  const loading = new Map<string, Promise<Entry>>();
+  /** Bumped by forget(): a load begun before a change notice must not store what it read. */
+  const generation = new Map<string, number>();
+
+  async function load(tenantId: string): Promise<Entry> {
+    const gen = generation.get(tenantId) ?? 0;
+    const version = await store.rulesVersion(tenantId);
+    const known = cache.get(tenantId);
+    const now = Date.now();
+    if (known && known.version === version) {
+      known.checkedAt = now;
+      return known;
+    }
+    const [all, suspended] = await Promise.all([
+      store.listRules(tenantId),
+      health ? health.suspended(tenantId) : new Set<string>(),
+    ]);
+    const rules = suspended.size > 0 ? all.filter((r) => !suspended.has(r.id)) : all;
+    const entry: Entry = { version, checkedAt: now, compiled: compileRules(rules), scoped: new Map() };
+    if ((generation.get(tenantId) ?? 0) === gen) cache.set(tenantId, entry);
+    return entry;
+  }
+
+  function shared(tenantId: string): Promise<Entry> {
+    let p = loading.get(tenantId);
+    if (!p) {
+      const mine = load(tenantId).finally(() => {
+        if (loading.get(tenantId) === mine) loading.delete(tenantId);
+      });
+      p = mine;
+      loading.set(tenantId, p);
+    }
+    return p;
+  }
+
   return {
     async forFolder(
       tenantId: string,
@@ -26,21 +69,7 @@ export function createRuleCache(store: Store, health?: RuleHealthStore, versionM
       folder: string,
     ): Promise<{ compiled: CompiledRules; needs: ContentNeeds }> {
       let entry = cache.get(tenantId);
-      const now = Date.now();
-      if (!entry || now - entry.checkedAt >= versionMaxAgeMs) {
-        const version = await store.rulesVersion(tenantId);
-        entry = cache.get(tenantId);
-        if (entry && entry.version === version) entry.checkedAt = now;
-        else {
-          const [all, suspended] = await Promise.all([
-            store.listRules(tenantId),
-            health ? health.suspended(tenantId) : new Set<string>(),
-          ]);
-          const rules = suspended.size > 0 ? all.filter((r) => !suspended.has(r.id)) : all;
-          entry = { version, checkedAt: now, compiled: compileRules(rules), scoped: new Map() };
-          cache.set(tenantId, entry);
-        }
-      }
+      if (!entry || Date.now() - entry.checkedAt >= versionMaxAgeMs) entry = await shared(tenantId);
       const key = `${mailboxId}\0${folder}`;
       let scoped = entry.scoped.get(key);
       if (!scoped) {
@@ -53,6 +82,9 @@ export function createRuleCache(store: Store, health?: RuleHealthStore, versionM
     /** Drops a tenant's compiled rules (call it on the store's rules change notice). */
     forget(tenantId: string): void {
       cache.delete(tenantId);
+      // The next message starts a load of its own instead of joining one that may predate the edit.
+      loading.delete(tenantId);
+      generation.set(tenantId, (generation.get(tenantId) ?? 0) + 1);
     },
   };
 }
