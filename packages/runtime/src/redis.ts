@@ -39,13 +39,25 @@ export function connectRedis(env: Env): RedisConnection {
       ...(env.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: env.REDIS_SENTINEL_PASSWORD } : {}),
     };
     return {
-      redis: new Redis({ ...options, maxRetriesPerRequest: 3, lazyConnect: true }),
+      redis: new Redis({
+        ...options,
+        maxRetriesPerRequest: 3,
+        lazyConnect: true,
+        enableAutoPipelining: true,
+      }),
       bull: { ...options, maxRetriesPerRequest: null },
       mode: "sentinel",
     };
   }
+  // Auto-pipelining (as on Cluster): the commands issued in one event-loop turn leave in one socket
+  // write. A burst's deliveries each issue their own commands; one write per command was about a
+  // tenth of the worker's CPU time (socket writes in the profile). Order per connection is kept.
   return {
-    redis: new Redis(env.REDIS_URL, { maxRetriesPerRequest: 3, lazyConnect: true }),
+    redis: new Redis(env.REDIS_URL, {
+      maxRetriesPerRequest: 3,
+      lazyConnect: true,
+      enableAutoPipelining: true,
+    }),
     bull: { url: env.REDIS_URL, maxRetriesPerRequest: null },
     mode: "single",
   };
