@@ -140,4 +140,47 @@ describe("endpoint gate (Redis)", () => {
     expect(await a.leave("t", "ep", probe.token, "unknown")).toEqual({ circuit: "unchanged" });
     expect(await a.enter("t", "ep")).toMatchObject({ ok: true, probe: true });
   });
+
+  it("a healthy attempt costs at most 10 Redis commands, and the slots and breaker keys keep a TTL", async () => {
+    const prefix = `g${randomUUID().slice(0, 8)}`;
+    const gate = createEndpointGate(redis, prefix, policy);
+    const slots = `${prefix}:slots:{t/ep}`;
+    const circuit = `${prefix}:circuit:{t/ep}`;
+    const calls = async () => {
+      const info = await redis.info("commandstats");
+      let n = 0;
+      for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (m[1] !== "info") n += Number(m[2]);
+      return n;
+    };
+    const once = async () => {
+      const e = await gate.enter("t", "ep");
+      if (!e.ok) throw new Error("no slot");
+      await gate.leave("t", "ep", e.token, "up");
+    };
+    const first = await gate.enter("t", "ep");
+    expect(await redis.pttl(slots)).toBeGreaterThan(0);
+    expect(await redis.pttl(slots)).toBeLessThanOrEqual(2 * policy.slotLeaseMs);
+    if (first.ok) await gate.leave("t", "ep", first.token, "up");
+    expect(await redis.pttl(circuit)).toBeGreaterThan(0);
+    // An idle endpoint: EVALSHA + TIME + HMGET + ZCARD + ZADD + PEXPIRE (the slots set is new),
+    // then EVALSHA + TIME + ZREM + HMGET + HSET. The commandstats reads (INFO) are not counted.
+    let before = await calls();
+    await once();
+    expect((await calls()) - before).toBeLessThanOrEqual(11);
+    // A busy one (another attempt holds a slot): no PEXPIRE once the set's TTL was refreshed (the
+    // first busy attempt does that, then one in `lease / 2`).
+    const other = await gate.enter("t", "ep");
+    await once();
+    before = await calls();
+    await once();
+    expect((await calls()) - before).toBeLessThanOrEqual(10);
+    if (other.ok) await gate.leave("t", "ep", other.token, "up");
+    // A slot held all along: after half a lease the next attempt renews the key's TTL.
+    const held = await gate.enter("t", "ep");
+    await sleep(policy.slotLeaseMs * 0.6);
+    const next = await gate.enter("t", "ep");
+    expect(next.ok).toBe(true);
+    expect(await redis.pttl(slots)).toBeGreaterThan(1.5 * policy.slotLeaseMs);
+    for (const e of [held, next]) if (e.ok) await gate.leave("t", "ep", e.token, "up");
+  });
 });

@@ -1,10 +1,11 @@
 import type { Logger } from "@mailhook/log";
 import type { Producer, WebhookDeliverJob } from "@mailhook/queue";
-import type { InlinePending } from "@mailhook/store";
+import type { DeliveryRecord, InlinePending } from "@mailhook/store";
 import type { DeliverOutcome } from "./webhook-deliver.js";
 
 export interface InlineDeliveryDeps {
-  deliverOnce: (job: WebhookDeliverJob) => Promise<DeliverOutcome>;
+  /** `record`: the delivery as its creator (this process) just wrote it, to skip reading it back. */
+  deliverOnce: (job: WebhookDeliverJob, record?: DeliveryRecord) => Promise<DeliverOutcome>;
   deliveries: Producer<"webhook.deliver">;
   /** The safety net: attempts without a recorded outcome, shared by all workers (Redis). */
   pending: InlinePending;
@@ -36,6 +37,7 @@ const SWEEP_BATCH = 500;
 interface Waiting {
   data: WebhookDeliverJob;
   since: number;
+  record: DeliveryRecord | undefined;
 }
 
 /**
@@ -70,9 +72,9 @@ export function createInlineDelivery(deps: InlineDeliveryDeps) {
     await deps.pending.remove(data);
   }
 
-  async function attempt(data: WebhookDeliverJob): Promise<void> {
+  async function attempt(data: WebhookDeliverJob, record: DeliveryRecord | undefined): Promise<void> {
     try {
-      const outcome = await deps.deliverOnce(data);
+      const outcome = await deps.deliverOnce(data, record);
       if (outcome.kind === "retry" || outcome.kind === "postponed")
         await toQueue(data, Math.max(1, outcome.delayMs));
       else await deps.pending.remove(data);
@@ -86,10 +88,10 @@ export function createInlineDelivery(deps: InlineDeliveryDeps) {
     }
   }
 
-  function launch(key: string, data: WebhookDeliverJob): void {
+  function launch(key: string, data: WebhookDeliverJob, record: DeliveryRecord | undefined): void {
     stats.inline++;
     active.set(key, (active.get(key) ?? 0) + 1);
-    const p: Promise<void> = attempt(data).finally(() => {
+    const p: Promise<void> = attempt(data, record).finally(() => {
       inFlight.delete(p);
       const n = (active.get(key) ?? 1) - 1;
       if (n <= 0) active.delete(key);
@@ -110,7 +112,7 @@ export function createInlineDelivery(deps: InlineDeliveryDeps) {
       ) {
         const next = line.shift()!;
         waitingCount--;
-        launch(key, next.data);
+        launch(key, next.data, next.record);
       }
       const cutoff = now() - deps.maxWaitMs;
       while (line.length > 0 && line[0]!.since < cutoff) {
@@ -166,8 +168,17 @@ export function createInlineDelivery(deps: InlineDeliveryDeps) {
       return tick();
     },
     sweep,
-    /** Takes on the first attempt of a new delivery; resolves once it is safe (entry recorded). */
-    async start(tenantId: string, deliveryId: string, endpointId: string): Promise<void> {
+    /**
+     * Takes on the first attempt of a new delivery; resolves once it is safe (entry recorded).
+     * `record`: the pending record as the caller just created it (only the deliverer writes a
+     * pending record, so the attempt need not read it back).
+     */
+    async start(
+      tenantId: string,
+      deliveryId: string,
+      endpointId: string,
+      record?: DeliveryRecord,
+    ): Promise<void> {
       const data = { tenantId, deliveryId };
       // Only a busy endpoint makes a delivery wait here; a process at its overall limit hands new
       // deliveries to the queue at once, so endpoints that hang cannot hold up the others.
@@ -181,7 +192,7 @@ export function createInlineDelivery(deps: InlineDeliveryDeps) {
       const key = `${tenantId}/${endpointId}`;
       const line = lines.get(key) ?? [];
       lines.set(key, line);
-      line.push({ data, since: at });
+      line.push({ data, since: at, record });
       waitingCount++;
       pump();
     },

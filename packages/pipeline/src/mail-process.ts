@@ -3,7 +3,7 @@ import type { Logger } from "@mailhook/log";
 import { DEFAULT_FETCH_LIMITS, deliveryId, type FetchLimits, messageKey } from "@mailhook/model";
 import type { Producer } from "@mailhook/queue";
 import { evaluateRules } from "@mailhook/rules";
-import type { Store } from "@mailhook/store";
+import type { DeliveryRecord, Store } from "@mailhook/store";
 import { planRuleActions } from "./act-plan.js";
 import type { EvaluateMessage } from "./budgeted-evaluate.js";
 import {
@@ -32,7 +32,13 @@ export interface MailProcessDeps {
   endpoints?: EndpointCache;
   deliveries: Producer<"webhook.deliver">;
   /** Makes the first attempt of a new delivery right away (see inline-delivery.ts); default: enqueue. */
-  deliverNow?: (tenantId: string, deliveryId: string, endpointId: string) => Promise<void>;
+  deliverNow?: (
+    tenantId: string,
+    deliveryId: string,
+    endpointId: string,
+    /** The record when this call created it (the attempt then need not read it back). */
+    created?: DeliveryRecord,
+  ) => Promise<void>;
   /** IMAP actions of matched rules (`mail.act`); without it rules' IMAP actions are not run. */
   actions?: Producer<"mail.act">;
   log: Logger;
@@ -165,7 +171,7 @@ export function createMailProcessor(deps: MailProcessDeps) {
           extracted: match.extracted,
           include: action.include,
         });
-        const { record } = await deps.store.createDelivery({
+        const { record, created } = await deps.store.createDelivery({
           id,
           tenantId,
           endpointId: endpoint.id,
@@ -187,7 +193,7 @@ export function createMailProcessor(deps: MailProcessDeps) {
         // Enqueue even when the record existed and is still pending: the earlier run may have died
         // between the two writes. The job id dedups a live duplicate.
         if (record.status === "pending") {
-          if (deps.deliverNow) await deps.deliverNow(tenantId, id, endpoint.id);
+          if (deps.deliverNow) await deps.deliverNow(tenantId, id, endpoint.id, created ? record : undefined);
           else await deps.deliveries.add(id, { tenantId, deliveryId: id });
           deliveries++;
         }

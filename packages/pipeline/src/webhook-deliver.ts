@@ -3,6 +3,7 @@ import type { OutboundPolicy, UrlVerdict } from "@mailhook/net";
 import type { Producer, WebhookDeliverJob } from "@mailhook/queue";
 import {
   type DeliveryAttempt,
+  type DeliveryRecord,
   type EndpointGate,
   type GateVerdict,
   type Store,
@@ -98,10 +99,16 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
 
   /**
    * @param postponements how often this job was already postponed by the gate (scales the wait).
+   * @param created the pending record as this process just created it: saves reading it back (GET,
+   *   JSON and schema parse). Only the deliverer writes a pending record, so it is what is stored.
    */
-  async function deliverOnce(job: WebhookDeliverJob, postponements = 0): Promise<DeliverOutcome> {
+  async function deliverOnce(
+    job: WebhookDeliverJob,
+    postponements = 0,
+    created?: DeliveryRecord,
+  ): Promise<DeliverOutcome> {
     const { store } = deps;
-    const rec = await store.getDelivery(job.deliveryId);
+    const rec = created?.id === job.deliveryId ? created : await store.getDelivery(job.deliveryId);
     if (!rec) return { kind: "skipped", reason: "delivery record not found (expired?)" };
     if (rec.status !== "pending") {
       // A worker that died between recording the outcome and enqueuing the follow-ups left them

@@ -34,10 +34,12 @@ export function deliveryLedger(redis: RedisClient, k: Keys, retentionSec: number
     /**
      * Keeps the indexes in step with a status change: failed and dead deliveries are listed per
      * endpoint (until the record expires); delivered or replayed ones leave that list. One
-     * transaction on the tenant's slot; the caller orders it around the record write.
+     * pipeline on the tenant's slot (no transaction: each command stands on its own, and a
+     * delivery's usual single ZREM then costs one command, not three); the caller orders it
+     * around the record write.
      */
     async writeStatusIndex(rec: DeliveryRecord, status: DeliveryStatus): Promise<void> {
-      const m = redis.multi();
+      const m = redis.pipeline();
       const dead = k.dead(rec.tenantId, rec.endpointId);
       const cutoff = Date.now() - retentionSec * 1000;
       if (status === "dead" || status === "failed") m.zadd(dead, Date.now(), rec.id);

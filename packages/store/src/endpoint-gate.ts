@@ -52,28 +52,43 @@ export type GateRelease = { circuit: "closed" | "unchanged" } | { circuit: "open
 // Redis' clock, not the callers': replicas with skewed clocks then agree on when a circuit reopens.
 const NOW = REDIS_NOW;
 
+// The key TTLs are refreshed about twice per TTL, not on every call (two commands per delivery
+// saved): the slots set lives `2 × lease`, set when the set is created and refreshed by an acquire
+// once `lease / 2` passed since the last refresh (kept in the circuit hash), so it outlives every
+// slot taken in it; the circuit
+// hash lives ARGV[6] ms, refreshed by a release once half of that passed.
 const ACQUIRE = `${NOW}
-local openUntil = tonumber(redis.call('HGET', KEYS[1], 'openUntil') or '0')
+local st = redis.call('HMGET', KEYS[1], 'openUntil', 'probeUntil', 'slotsRefreshed')
+local openUntil = tonumber(st[1] or '0')
 local probe = 0
 if openUntil > 0 then
   if now < openUntil then return {'open', openUntil} end
-  local probeUntil = tonumber(redis.call('HGET', KEYS[1], 'probeUntil') or '0')
+  local probeUntil = tonumber(st[2] or '0')
   if probeUntil > now then return {'probing', probeUntil} end
   probe = 1
 end
 -- Expired slots (a crashed holder's) only matter when the endpoint looks full.
 local limit = tonumber(ARGV[2])
-if redis.call('ZCARD', KEYS[2]) >= limit then
+local held = redis.call('ZCARD', KEYS[2])
+if held >= limit then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  held = redis.call('ZCARD', KEYS[2])
 end
-if redis.call('ZCARD', KEYS[2]) >= limit then
+if held >= limit then
   local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
   local released = tonumber(redis.call('HGET', KEYS[1], 'released') or '0')
   return {'busy', tonumber(first[2]), now, released}
 end
 local lease = tonumber(ARGV[3])
 redis.call('ZADD', KEYS[2], now + lease, ARGV[1])
-redis.call('PEXPIRE', KEYS[2], lease * 2)
+if held == 0 then
+  -- A set that was empty did not exist (Redis drops empty sets): the new one needs its TTL.
+  redis.call('PEXPIRE', KEYS[2], lease * 2)
+elseif now - tonumber(st[3] or '0') > lease / 2 then
+  redis.call('PEXPIRE', KEYS[2], lease * 2)
+  redis.call('HSET', KEYS[1], 'slotsRefreshed', now)
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[4]))
+end
 if probe == 1 then
   redis.call('HSET', KEYS[1], 'probeUntil', now + lease, 'probeToken', ARGV[1])
   return {'probe', 0}
@@ -82,11 +97,16 @@ return {'ok', 0}`;
 
 const RELEASE = `${NOW}
 redis.call('ZREM', KEYS[2], ARGV[1])
-local st = redis.call('HMGET', KEYS[1], 'probeToken', 'openUntil', 'failures')
+local st = redis.call('HMGET', KEYS[1], 'probeToken', 'openUntil', 'failures', 'refreshed')
 local isProbe = st[1] == ARGV[1]
 local openUntil = tonumber(st[2] or '0')
-redis.call('HSET', KEYS[1], 'released', now)
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
+local ttl = tonumber(ARGV[6])
+if now - tonumber(st[4] or '0') > ttl / 2 then
+  redis.call('HSET', KEYS[1], 'released', now, 'refreshed', now)
+  redis.call('PEXPIRE', KEYS[1], ttl)
+else
+  redis.call('HSET', KEYS[1], 'released', now)
+end
 if ARGV[2] == 'up' then
   -- A healthy endpoint's release writes only what changed: nothing to clear most of the time.
   if openUntil > 0 or st[1] or st[3] then
@@ -200,6 +220,7 @@ export function createEndpointGate(
       token,
       String(policy.concurrency),
       String(policy.slotLeaseMs),
+      String(stateTtlMs),
     ])) as [string, number, number?, number?];
     if (why === "ok" || why === "probe") return { ok: true, token, probe: why === "probe" };
     if (why === "busy") {

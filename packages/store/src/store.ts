@@ -16,6 +16,7 @@ import {
 } from "./records.js";
 import type { RedisClient } from "./redis-client.js";
 import type { SecretBox, SecretContext } from "./secret-box.js";
+import { tickBatcher } from "./tick-batch.js";
 
 export interface StoreOptions {
   redis: RedisClient;
@@ -87,6 +88,22 @@ export function createStore(opts: StoreOptions) {
     redis,
     prefix: opts.prefix,
     ...(opts.quotas ? { defaults: opts.quotas } : {}),
+  });
+  // The delivery index of a tenant, written for the records created in one event-loop turn at once
+  // (ZADD of all of them + ZCARD, one round trip, the tenant's slot), then the `deliveries` quota:
+  // each flush counts what it added, so the quota is checked at every create as before.
+  const indexDelivery = tickBatcher(async (tenantId: string, entries: [number, string][]) => {
+    const index = k.deliveries(tenantId);
+    const r = await redis
+      .pipeline()
+      .zadd(index, ...entries.flat())
+      .zcard(index)
+      .exec();
+    const failed = r?.find(([err]) => err);
+    if (!r || failed) throw failed?.[0] ?? new Error("delivery index write failed");
+    const count = Number(r[1]?.[1] ?? 0);
+    const limit = await quotas.limit(tenantId, "deliveries");
+    if (count > limit) await ledger.trimOldest(tenantId, count - limit);
   });
 
   return {
@@ -277,17 +294,12 @@ export function createStore(opts: StoreOptions) {
     /** Creates the record unless one with this id exists. Returns the record now stored and whether it was new. */
     async createDelivery(rec: DeliveryRecord): Promise<{ created: boolean; record: DeliveryRecord }> {
       const key = k.delivery(rec.id);
-      const ok = await redis.set(key, JSON.stringify(DeliveryRecord.parse(rec)), "NX");
+      const stored = DeliveryRecord.parse(rec);
+      const ok = await redis.set(key, JSON.stringify(stored), "NX");
       if (ok === "OK") {
-        const r = await redis
-          .multi()
-          .zadd(k.deliveries(rec.tenantId), Date.parse(rec.createdAt), rec.id)
-          .zcard(k.deliveries(rec.tenantId))
-          .exec();
-        const count = Number(r?.[1]?.[1] ?? 0);
-        const limit = await quotas.limit(rec.tenantId, "deliveries");
-        if (count > limit) await ledger.trimOldest(rec.tenantId, count - limit);
-        return { created: true, record: rec };
+        // The index entry is in before this returns; the entries of one turn go in one ZADD.
+        await indexDelivery(rec.tenantId, [Date.parse(rec.createdAt), rec.id]);
+        return { created: true, record: stored };
       }
       const existing = await this.getDelivery(rec.id);
       if (existing?.stage === "fetch" && rec.stage !== "fetch") {
@@ -328,10 +340,10 @@ export function createStore(opts: StoreOptions) {
       const changed = status !== rec.status;
       const listed = status === "dead" || status === "failed";
       if (changed && listed) await ledger.writeStatusIndex(next, status);
-      const m = redis.multi().set(k.delivery(id), JSON.stringify(next));
-      if (status !== "pending") m.expire(k.delivery(id), retention);
-      else m.persist(k.delivery(id));
-      await m.exec();
+      // One command: SET with EX sets the retention TTL, and a SET without it drops any TTL (a
+      // pending record never expires).
+      if (status !== "pending") await redis.set(k.delivery(id), JSON.stringify(next), "EX", retention);
+      else await redis.set(k.delivery(id), JSON.stringify(next));
       if (changed && !listed) await ledger.writeStatusIndex(next, status);
       return next;
     },

@@ -32,6 +32,7 @@ import {
   createInlinePending,
   createRuleHealth,
   DEFAULT_GATE_POLICY,
+  type DeliveryRecord,
   duplicateClient,
   type GatePolicy,
   type Store,
@@ -187,7 +188,10 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     ...(opts.fetchShape ? { fetchShape: opts.fetchShape } : {}),
     ...(opts.inlineFirstAttempt === false
       ? {}
-      : { deliverNow: (t: string, id: string, ep: string) => inline.start(t, id, ep) }),
+      : {
+          deliverNow: (t: string, id: string, ep: string, rec?: DeliveryRecord) =>
+            inline.start(t, id, ep, rec),
+        }),
   });
   const processLimited = limitConcurrency(opts.mailConcurrency, processMail);
   const deliverOnce = createWebhookDeliverer({
@@ -208,7 +212,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
   });
 
   const inline = createInlineDelivery({
-    deliverOnce: (job) => deliverOnce(job),
+    deliverOnce: (job, record) => deliverOnce(job, 0, record),
     deliveries,
     pending: createInlinePending(opts.store.redis, opts.store.keys.inlinePending),
     log: opts.log,
