@@ -136,6 +136,8 @@ try {
   let members = ["a-1", "b-1", "c-1"];
   const together = await watch(() => members, settled(members), t);
   report("3 replicas started together → fair and all IDLE", together);
+  result.together = summary(together);
+  writeResult(OUT, "scale", machine, result);
 
   // 3. SIGKILL one: its mailboxes IDLE again under the others.
   const victim = together.last.holder.map((h, i) => (h === "a-1" ? i : -1)).filter((i) => i >= 0);
@@ -157,6 +159,8 @@ try {
   log(
     `  victim's ${victim.length} mailboxes IDLE again after p50 ${takeover.p50} ms, max ${takeover.max} ms (TTL ${TTL} ms)`,
   );
+  result.sigkillOneOfThree = { ...summary(killed), victimMailboxes: victim.length, idleAgainMs: takeover };
+  writeResult(OUT, "scale", machine, result);
 
   // 4. A replacement joins.
   t = performance.now();
