@@ -25,6 +25,8 @@ afterAll(async () => {
 });
 
 const T = { timeout: 20_000 };
+// Each flow is long (a dozen pages and real deliveries); on a loaded 2-core machine the first takes
+// about a minute, so its budget is wider than the suite's default. Every step waits on a condition.
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
@@ -230,7 +232,7 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
     await noViolations(page, "overview");
     await shot(page, "overview");
     await page.close();
-  });
+  }, 180_000);
 
   it("read-only tokens see everything and change nothing; keyboard alone reorders rules", async () => {
     const inst = await start();
@@ -328,5 +330,5 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
       code: "MANAGED_BY_FILE",
     });
     await page.close();
-  });
+  }, 90_000);
 });
