@@ -48,7 +48,6 @@ export function createSessionRouting(opts: SessionRoutingOptions) {
   let live: { at: number; ids: Set<string> } | null = null;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
-  let ticks = 0;
 
   const queueOf = (workerId: string) => {
     let q = queues.get(workerId);
@@ -85,7 +84,7 @@ export function createSessionRouting(opts: SessionRoutingOptions) {
     return (await q.count()) === 0;
   }
 
-  /** Affinity queues of workers no longer live go back to the shared queue. */
+  /** Affinity queues of workers no longer live go back to the shared queue (every heartbeat: one SMEMBERS). */
   async function sweep(): Promise<void> {
     const ids = await opts.redis.smembers(k.affinityQueues);
     const alive = await liveIds();
@@ -105,10 +104,9 @@ export function createSessionRouting(opts: SessionRoutingOptions) {
     if (stopped) return;
     timer = setTimeout(
       () => {
-        ticks++;
         const work = members
           .heartbeat(opts.workerId, 0)
-          .then(() => (ticks % 3 === 0 ? sweep() : undefined))
+          .then(sweep)
           .catch((err: unknown) => opts.log.warn({ err: String(err) }, "worker heartbeat or sweep failed"));
         void work.finally(schedule);
       },
