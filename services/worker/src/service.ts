@@ -51,10 +51,7 @@ export interface WorkerServiceOptions {
   imapPoolSize: number;
   /** This worker's id (WORKER_ID): names its session leases; unique among live workers. */
   workerId?: string;
-  /**
-   * Worker IMAP sessions per mailbox across all workers (IMAP_SESSIONS_PER_MAILBOX); 0: no
-   * shared budget, each worker bounded by `imapPoolSize` alone.
-   */
+  /** IMAP_SESSIONS_PER_MAILBOX: worker sessions per mailbox across all workers (0: `imapPoolSize` alone). */
   imapSessionsPerMailbox?: number;
   /** A killed worker's session leases are free again after this long (IMAP_SESSION_LEASE_MS). */
   imapSessionLeaseMs?: number;
@@ -261,8 +258,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     { connection, prefix: opts.prefix, concurrency: opts.mailConcurrency, ...lock },
     processJob("shared"),
   );
-  // Jobs other workers routed here because this worker holds their mailbox's sessions.
-  const ownWorker = sessions?.consume(processJob) ?? null;
+  const ownWorker = sessions?.consume(processJob) ?? null; // jobs routed here (this worker holds their sessions)
   const deliveryWorker = createConsumer(
     "webhook.deliver",
     { connection, prefix: opts.prefix, concurrency: opts.deliveryConcurrency, ...lock },
