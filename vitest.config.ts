@@ -24,8 +24,10 @@ export default defineConfig({
           environment: "node",
           // Each file starts its own Redis and Dovecot users; two at a time fits a 2-core machine.
           maxWorkers: 2,
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
+          // Hang guards, not speed limits: waits inside tests stretch with the machine's load
+          // (test/support/stack.ts loadSlack, up to 4×), so a whole test may too.
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
         },
       },
     ],
