@@ -331,4 +331,93 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
     });
     await page.close();
   }, 90_000);
+
+  it("dry run on a mailbox's latest messages; replay every failed delivery of an endpoint", async () => {
+    const inst = await start();
+    const user = await world.dovecot.createUser("console-bulk");
+    const address = `${user.user}@example.test`;
+    const ep = await inst.client.endpoints.create({ url: `${world.receiver.url}/bulk` });
+    await inst.client.rules.create({
+      id: "orders",
+      name: "Orders",
+      when: { field: "subject", op: "contains", value: "order" },
+      actions: [{ type: "webhook", endpoint: ep.id }],
+    });
+    const mbx = await inst.client.mailboxes.create({
+      address,
+      host: "127.0.0.1",
+      port: world.dovecot.port,
+      tls: "none",
+      tlsVerify: false,
+      auth: { type: "password", user: user.user, password: user.pass },
+    });
+    await waitUntil(
+      async () => (await inst.client.mailboxes.status(mbx.id)).state === "connected",
+      15_000,
+      "connected",
+    );
+    // 422: a permanent refusal, failed at the first attempt (5xx would retry, and two deliveries
+    // failing together would open the endpoint's circuit and hold them pending). "Replay all failed and dead"
+    // takes failed and dead-lettered deliveries alike.
+    world.receiver.setHandler(() => ({ status: 422, body: "bulk receiver refuses" }));
+    try {
+      for (const subject of ["Order 1", "Order 2", "Newsletter"])
+        await world.dovecot.append(user.user, "INBOX", await makeMail({ subject }));
+      // Polled twice a second: the API's rate limit counts these requests too.
+      const statuses = async () => {
+        await new Promise((r) => setTimeout(r, 500));
+        return (await inst.client.deliveries.list({ endpointId: ep.id })).data.map((d) => d.status);
+      };
+      let seen: string[] = [];
+      await waitUntil(
+        async () => (seen = await statuses()).join() === "failed,failed",
+        30_000,
+        "two failed deliveries",
+      ).catch((err) => {
+        throw new Error(`${String(err)}; deliveries of the endpoint: ${seen.join() || "none"}`);
+      });
+
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const dialogs: string[] = [];
+      page.on("dialog", (d) => {
+        dialogs.push(d.message());
+        void d.accept();
+      });
+      await signIn(page, inst.url, inst.token);
+
+      // The saved rules against the mailbox's latest 3 messages: one explanation per message.
+      await page.getByRole("link", { name: "Rules" }).click();
+      const dry = page.getByRole("region", { name: "Dry run" });
+      await dry.getByLabel("Mailbox").selectOption({ label: address });
+      await dry.getByLabel("Latest messages").fill("3");
+      await dry.getByRole("button", { name: "Dry-run the latest" }).click();
+      const result = dry.getByRole("region", { name: "Dry run result" });
+      for (const subject of ["Order 1", "Order 2", "Newsletter"]) await hasText(result, `“${subject}”`);
+      expect(await result.getByText("✓ matched").count()).toBe(2);
+      expect(await result.getByText("✗ did not match").count()).toBe(1);
+      await hasText(
+        result.getByRole("region", { name: `Payload to ${ep.id}` }).first(),
+        '"type": "message.matched"',
+      );
+
+      // Every failed delivery of the endpoint replayed at once, after a confirmation.
+      world.receiver.setHandler(() => ({ status: 200, body: "ok" }));
+      await page.getByRole("link", { name: "Deliveries" }).click();
+      const filters = page.getByRole("form", { name: "Filter deliveries" });
+      await filters.getByLabel("Endpoint").fill(ep.id);
+      await filters.getByRole("button", { name: "Apply filters" }).click();
+      await page.getByRole("button", { name: `Replay all failed and dead of ${ep.id}` }).click();
+      await hasText(page.getByRole("status").filter({ hasText: "replayed" }), "2 replayed, 0 skipped");
+      expect(dialogs).toContain(`Replay every failed or dead-lettered delivery of endpoint ${ep.id}?`);
+      await waitUntil(
+        async () => (await statuses()).join() === "delivered,delivered",
+        20_000,
+        "both replayed",
+      );
+      await noViolations(page, "deliveries filtered by endpoint");
+      await page.close();
+    } finally {
+      world.receiver.setHandler(() => ({ status: 200, body: "ok" }));
+    }
+  }, 180_000);
 });

@@ -95,7 +95,7 @@ export function DeliveriesPage({ session }: { session: Session }) {
               reason={session.readOnlyReason}
               onClick={async () => {
                 const id = filter.endpointId ?? "";
-                if (!confirm(`Replay every dead delivery of endpoint ${id}?`)) return;
+                if (!confirm(`Replay every failed or dead-lettered delivery of endpoint ${id}?`)) return;
                 try {
                   const r = await session.client.endpoints.replayDead(id);
                   setBulk(`${r.replayed.length} replayed, ${r.skipped.length} skipped`);
@@ -106,7 +106,7 @@ export function DeliveriesPage({ session }: { session: Session }) {
                 }
               }}
             >
-              Replay all dead of {filter.endpointId}
+              Replay all failed and dead of {filter.endpointId}
             </Action>
             {bulk && <span role="status">{bulk}</span>}
           </div>
