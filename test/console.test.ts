@@ -44,17 +44,23 @@ async function signIn(page: Page, url: string, token: string) {
   await page.getByRole("navigation", { name: "Pages" }).waitFor(T);
 }
 
+/** A signed-in page that accepts every confirmation and keeps what each one asked. */
+async function signedInPage(url: string, token: string): Promise<{ page: Page; dialogs: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const dialogs: string[] = [];
+  page.on("dialog", (d) => {
+    dialogs.push(d.message());
+    void d.accept();
+  });
+  await signIn(page, url, token);
+  return { page, dialogs };
+}
+
 describe.skipIf(!hasChromium)("the console in headless Chromium, against a real api", () => {
   it("mailbox → endpoint → rule in the editor → dry run → delivery → failure → replay", async () => {
     const inst = await start();
     const user = await world.dovecot.createUser("console");
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const dialogs: string[] = [];
-    page.on("dialog", (d) => {
-      dialogs.push(d.message());
-      void d.accept();
-    });
-    await signIn(page, inst.url, inst.token);
+    const { page, dialogs } = await signedInPage(inst.url, inst.token);
     // The token is in this tab's sessionStorage only, never a cookie.
     expect(await page.evaluate('sessionStorage.getItem("mailhook.token")')).toBe(inst.token);
     expect(await page.context().cookies()).toEqual([]);
@@ -377,13 +383,7 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
         throw new Error(`${String(err)}; deliveries of the endpoint: ${seen.join() || "none"}`);
       });
 
-      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      const dialogs: string[] = [];
-      page.on("dialog", (d) => {
-        dialogs.push(d.message());
-        void d.accept();
-      });
-      await signIn(page, inst.url, inst.token);
+      const { page, dialogs } = await signedInPage(inst.url, inst.token);
 
       // The saved rules against the mailbox's latest 3 messages: one explanation per message.
       await page.getByRole("link", { name: "Rules" }).click();
