@@ -376,7 +376,10 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
       };
       let seen: string[] = [];
       await waitUntil(
-        async () => (seen = await statuses()).join() === "failed,failed",
+        async () => {
+          seen = await statuses();
+          return seen.join() === "failed,failed";
+        },
         30_000,
         "two failed deliveries",
       ).catch((err) => {
