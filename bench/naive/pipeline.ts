@@ -136,16 +136,28 @@ export class NaiveTrigger {
           }),
         );
         const timestamp = Math.floor(Date.now() / 1000);
-        const res = await fetch(`${this.opts.url}/naive/${action.endpoint}`, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            "webhook-id": id,
-            "webhook-timestamp": String(timestamp),
-            "webhook-signature": signPayload({ id, timestamp, body, secrets: [this.opts.secret] }),
-          },
-          body,
-        });
+        const post = () =>
+          fetch(`${this.opts.url}/naive/${action.endpoint}`, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              "webhook-id": id,
+              "webhook-timestamp": String(timestamp),
+              "webhook-signature": signPayload({ id, timestamp, body, secrets: [this.opts.secret] }),
+            },
+            body,
+          });
+        // A keep-alive socket the receiver closed at the same moment fails the request before it
+        // is sent ("other side closed"); any client retries that, and one such race used to end a
+        // whole baseline run in a timeout.
+        let res: Response | undefined;
+        for (let attempt = 1; !res; attempt++) {
+          try {
+            res = await post();
+          } catch (err) {
+            if (attempt >= 3) throw err;
+          }
+        }
         await res.arrayBuffer();
         this.posted++;
       }
