@@ -3,6 +3,7 @@ import { startRedis, type TestRedis } from "@mailhook/testing";
 import { WebhookPayload } from "@mailhook/webhook";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiHarness } from "./support/api.js";
+import { parkedMailbox } from "./support/records.js";
 
 let redis: TestRedis;
 let api: ApiHarness;
@@ -90,22 +91,7 @@ describe("POST /v1/rules/test: the payload that would be sent", () => {
 
   it("uses the tenant's mailbox address when the message is placed in one of its mailboxes", async () => {
     const { token, tenantId } = await api.tenant("dry-address");
-    await api.store.putMailbox({
-      tenantId,
-      id: "support",
-      address: "support@acme.test",
-      host: "127.0.0.1",
-      port: 1,
-      tls: "none",
-      tlsVerify: false,
-      user: "u",
-      password: "p",
-      folders: ["INBOX"],
-      start: "new",
-      enabled: false,
-      managed: "api",
-      updatedAt: new Date().toISOString(),
-    });
+    await api.store.putMailbox(parkedMailbox(tenantId, "support", { address: "support@acme.test" }));
     const r = await api.json("POST", "/v1/rules/test", token, {
       eml,
       mailboxId: "support",

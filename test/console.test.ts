@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureConsoleBuilt } from "../scripts/build-console.mjs";
 import { axe, hasChromium, hasText, isDisabled, launchChromium, SCREENSHOTS } from "./support/browser.js";
 import { useInstallation } from "./support/installation.js";
+import { parkedMailbox } from "./support/records.js";
 import { waitUntil } from "./support/stack.js";
 import { useWorld } from "./support/world.js";
 
@@ -302,22 +303,13 @@ describe.skipIf(!hasChromium)("the console in headless Chromium, against a real 
       managed: "file",
       updatedAt: now,
     });
-    await inst.stack.store.putMailbox({
-      tenantId: inst.tenantId,
-      id: "mbx_file",
-      address: "file@example.test",
-      host: "127.0.0.1",
-      port: 1,
-      tls: "none",
-      tlsVerify: false,
-      user: "u",
-      password: "p",
-      folders: ["INBOX"],
-      start: "new",
-      enabled: false,
-      managed: "file",
-      updatedAt: now,
-    });
+    await inst.stack.store.putMailbox(
+      parkedMailbox(inst.tenantId, "mbx_file", {
+        address: "file@example.test",
+        managed: "file",
+        updatedAt: now,
+      }),
+    );
     const FILE = "managed by mailhook.yaml: change it in the file";
     await page.getByRole("link", { name: "Endpoints" }).click();
     expect(await isDisabled(page.getByRole("button", { name: `Rotate secret of ep_file (${FILE})` }))).toBe(
