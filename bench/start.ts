@@ -13,7 +13,9 @@
  * parsing the environment, one connect on loopback) and from there → ready (the service's own set-up).
  * The production target is ≤ 400 ms per service (issue 12).
  *
- * Run: npx tsx bench/start.ts [--runs 7] [--json bench/results/start.json]
+ * Run: npx tsx bench/start.ts [--runs 7] [--variants bundle,bundle-min] [--json bench/results/start.json]
+ * With BENCH_SERVICE_DIST=<dir> (a copy of another build's services/<name>/dist as <dir>/<name>/),
+ * the variant `before` runs <dir>/<name>/main.js, interleaved with the others: an A/B of two builds.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -195,14 +197,19 @@ try {
   rmSync(VARIANT_DIR, { recursive: true, force: true });
   const { build } = (await import(join(ROOT, "scripts", "build.mjs"))) as { build: () => Promise<void> };
   await build();
-  const variantNames = ["tsx", "bundle", "bundle-min", "deps-external"] as const;
+  const before = process.env.BENCH_SERVICE_DIST;
+  const variantNames = (option("variants") ?? "tsx,bundle,bundle-min,deps-external").split(",");
+  if (before) variantNames.push("before");
   const entries = new Map<string, Map<Service, string[]>>(variantNames.map((v) => [v, new Map()]));
-  for (const name of SERVICES) {
-    entries.get("tsx")!.set(name, ["--import", "tsx", join(ROOT, "services", name, "src", "main.ts")]);
-    entries.get("bundle")!.set(name, [join(ROOT, "services", name, "dist", "main.js")]);
-    entries.get("bundle-min")!.set(name, [await buildVariant(name, "bundle-min")]);
-    entries.get("deps-external")!.set(name, [await buildVariant(name, "deps-external")]);
-  }
+  const entryOf = async (variant: string, name: Service): Promise<string[]> => {
+    if (variant === "tsx") return ["--import", "tsx", join(ROOT, "services", name, "src", "main.ts")];
+    if (variant === "bundle") return [join(ROOT, "services", name, "dist", "main.js")];
+    if (variant === "before" && before) return [join(before, name, "main.js")];
+    if (variant === "bundle-min" || variant === "deps-external") return [await buildVariant(name, variant)];
+    throw new Error(`unknown variant ${variant} (tsx, bundle, bundle-min, deps-external)`);
+  };
+  for (const [variant, byService] of entries)
+    for (const name of SERVICES) byService.set(name, await entryOf(variant, name));
   const samples = new Map<string, Run[]>();
   const key = (variant: string, name: Service) => `${variant}/${name}`;
   const baseline: Run[] = [];
@@ -241,7 +248,10 @@ try {
         rssMbMedian: Math.round(median(runs.map((r) => r.rssKb)) / 102.4) / 10,
         // What Node loads at start: the entry file and the chunks it imports statically (not those
         // a dynamic import() loads on first use).
-        fileMb: variant.startsWith("bundle") ? Math.round(loadedBytes(file) / 1e5) / 10 : null,
+        fileMb:
+          variant.startsWith("bundle") || variant === "before"
+            ? Math.round(loadedBytes(file) / 1e5) / 10
+            : null,
         wallRatio: ratio(ms.p50, baseWall),
         cpuRatio: ratio(cpu, baseCpu),
         toRedisMsMedian: Math.round(median(runs.map((r) => r.toRedisMs))),
