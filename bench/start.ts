@@ -14,12 +14,14 @@
  * The production target is ≤ 400 ms per service (issue 12).
  *
  * Run: npx tsx bench/start.ts [--runs 7] [--variants bundle,bundle-min] [--json bench/results/start.json]
- * With BENCH_SERVICE_DIST=<dir> (a copy of another build's services/<name>/dist as <dir>/<name>/),
- * the variant `before` runs <dir>/<name>/main.js, interleaved with the others: an A/B of two builds.
+ * With BENCH_SERVICE_DIST=<dir> (a copy of another build's services/<name>/dist as <dir>/<name>/,
+ * next to a package.json saying "type": "module"), the variant `before` runs <dir>/<name>/main.js,
+ * interleaved with the others: an A/B of two builds. A comma-separated list gives one variant per
+ * directory, named by its last path segment.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { startRedis } from "@mailhook/testing";
 import { build as esbuild, type Plugin } from "esbuild";
 import { numberOption, option } from "./support/args.js";
@@ -197,14 +199,17 @@ try {
   rmSync(VARIANT_DIR, { recursive: true, force: true });
   const { build } = (await import(join(ROOT, "scripts", "build.mjs"))) as { build: () => Promise<void> };
   await build();
-  const before = process.env.BENCH_SERVICE_DIST;
+  // BENCH_SERVICE_DIST=<dir>[,<dir>…]: one variant per directory, `before` for a single one.
+  const others = process.env.BENCH_SERVICE_DIST?.split(",").filter(Boolean) ?? [];
+  const otherDirs = new Map(others.map((dir) => [others.length === 1 ? "before" : basename(dir), dir]));
   const variantNames = (option("variants") ?? "tsx,bundle,bundle-min,deps-external").split(",");
-  if (before) variantNames.push("before");
+  variantNames.push(...otherDirs.keys());
   const entries = new Map<string, Map<Service, string[]>>(variantNames.map((v) => [v, new Map()]));
   const entryOf = async (variant: string, name: Service): Promise<string[]> => {
     if (variant === "tsx") return ["--import", "tsx", join(ROOT, "services", name, "src", "main.ts")];
     if (variant === "bundle") return [join(ROOT, "services", name, "dist", "main.js")];
-    if (variant === "before" && before) return [join(before, name, "main.js")];
+    const other = otherDirs.get(variant);
+    if (other) return [join(other, name, "main.js")];
     if (variant === "bundle-min" || variant === "deps-external") return [await buildVariant(name, variant)];
     throw new Error(`unknown variant ${variant} (tsx, bundle, bundle-min, deps-external)`);
   };
@@ -249,7 +254,7 @@ try {
         // What Node loads at start: the entry file and the chunks it imports statically (not those
         // a dynamic import() loads on first use).
         fileMb:
-          variant.startsWith("bundle") || variant === "before"
+          variant.startsWith("bundle") || otherDirs.has(variant)
             ? Math.round(loadedBytes(file) / 1e5) / 10
             : null,
         wallRatio: ratio(ms.p50, baseWall),

@@ -301,7 +301,10 @@ export function createSupervisor(deps: SupervisorDeps) {
       timers.push(setInterval(() => void kick(), tickMs));
       timers.push(setInterval(() => void kick(true), deps.reconcileMs ?? 5_000));
       // Replicas started together see each other before the first assignment: one tick to settle.
-      await new Promise((r) => setTimeout(r, tickMs));
+      // With no other live member there is nobody to split with: the first pass runs at once (a
+      // replica starting just after joins by hand-over, as in a staggered start; leases still fence).
+      const { members } = await deps.membership.live();
+      if (members.some((m) => m.id !== me)) await new Promise((r) => setTimeout(r, tickMs));
       await kick();
     },
     /** Re-reads the mailbox list now (called on change notices). */
