@@ -5,12 +5,14 @@ import {
   createIdempotency,
   createLeases,
   createMembership,
+  createPresence,
   createRuleWriter,
   createSecretBox,
   createSessionBudget,
   createStore,
   createTokens,
   deleteTenant,
+  duplicateClient,
   generateKeySpec,
   queryDeliveries,
   resealSecrets,
@@ -210,6 +212,23 @@ describe("on a 3-master Redis Cluster", () => {
       ["w1", 0],
       ["w2", 100],
     ]);
+
+    // Presence: a subscription lives on one node; the count is summed over all of them. A member
+    // marked gone is listed as such, and its leases can be taken before they expire.
+    const presence = createPresence({ redis: client, prefix });
+    const sub = duplicateClient(client);
+    await sub.subscribe(presence.channel("w1"));
+    expect(Object.fromEntries(await presence.subscribers(["w1", "w2"]))).toEqual({ w1: 1, w2: 0 });
+    await sub.quit();
+    await waitUntil(async () => (await presence.subscribers(["w1"])).get("w1") === 0, 10_000, "unsubscribed");
+    const w2 = createLeases({ redis: client, prefix, ownerId: "w2", ttlMs: 60_000 });
+    const w1 = createLeases({ redis: client, prefix, ownerId: "w1", ttlMs: 60_000 });
+    expect((await w2.acquireMany(refs)).every((l) => l !== null)).toBe(true);
+    expect((await w1.acquireMany(refs, ["w3"])).every((l) => l === null)).toBe(true);
+    const at = (await members.live()).members.find((m) => m.id === "w2")!.at;
+    expect(await members.markGone("w2", at)).toBe(true);
+    expect((await members.live()).gone).toEqual(["w2"]);
+    expect((await w1.acquireMany(refs, ["w2"])).every((l) => l !== null)).toBe(true);
   });
 
   it("worker IMAP session budget: acquire, full, renew on one timer, release, per mailbox slot", async () => {

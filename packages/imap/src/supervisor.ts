@@ -1,10 +1,11 @@
 import type { Logger } from "@mailhook/log";
 import type { OutboundPolicy } from "@mailhook/net";
 import { type Producer, rangeJobs } from "@mailhook/queue";
-import type { Lease, Leases, Mailbox, Member, Membership, Store } from "@mailhook/store";
+import type { Lease, Leases, Mailbox, Member, Membership, Presence, Store } from "@mailhook/store";
 import { createConnectGate } from "./connect-gate.js";
 import { assignMailboxes, planOwnership } from "./fair-share.js";
 import { FolderWatcher, type WatchTiming } from "./folder-watcher.js";
+import { createGoneDetector } from "./gone-detector.js";
 
 export interface SupervisorDeps {
   store: Store;
@@ -31,6 +32,12 @@ export interface SupervisorDeps {
   connectConcurrency?: number;
   /** UIDs per `mail.process` job (default 100): one job per range found, not one per message. */
   maxUidsPerJob?: number;
+  /**
+   * Fast failover: this replica subscribes to its presence channel (the caller does, before
+   * `start`), and checks the others' every `checkMs`; one found dead for `confirmMs` is marked gone
+   * and its mailboxes are taken without waiting for their leases to expire. Absent: TTL only.
+   */
+  presence?: { presence: Presence; confirmMs: number; checkMs?: number };
 }
 
 const DEFAULT_UIDS_PER_JOB = 100;
@@ -65,7 +72,8 @@ function fingerprint(m: Mailbox): string {
  * of replicas can run: they register in the membership, and each owns the mailboxes that
  * rendezvous hashing assigns to it among the live members (capped by its capacity). A joining
  * replica receives its share by hand-over (the old owner stops, releases and announces it); a dead
- * one's mailboxes are taken when its heartbeat and leases expire. Leases and the heartbeat are
+ * one's mailboxes are taken when its heartbeat and leases expire, or at once when its presence
+ * subscription is gone (the process died: `presence`). Leases and the heartbeat are
  * renewed in one batch on their own timer from start-up, whatever the IMAP connections are doing.
  */
 export function createSupervisor(deps: SupervisorDeps) {
@@ -85,6 +93,8 @@ export function createSupervisor(deps: SupervisorDeps) {
   let renewing = false;
   let stopped = false;
   const connectGate = createConnectGate(deps.connectConcurrency ?? DEFAULT_CONNECT_CONCURRENCY);
+  const detector = deps.presence ? createGoneDetector(me, deps.presence.confirmMs) : null;
+  let checking = false;
 
   const ref = (m: { tenantId: string; id: string }) => `${m.tenantId}/${m.id}`;
 
@@ -217,7 +227,7 @@ export function createSupervisor(deps: SupervisorDeps) {
       await loadList();
       memoVersion++;
     }
-    const { members: live } = await deps.membership.live();
+    const { members: live, gone } = await deps.membership.live();
     // This replica counts as live even if its heartbeat has not landed yet.
     const members = live.some((m) => m.id === me)
       ? live
@@ -230,7 +240,10 @@ export function createSupervisor(deps: SupervisorDeps) {
     }
     if (stopped || plan.acquire.length === 0) return;
     const wanted = plan.acquire.map((key) => mailboxes.get(key)).filter((m): m is Mailbox => m !== undefined);
-    const got = await deps.leases.acquireMany(wanted.map((m) => ({ tenantId: m.tenantId, mailboxId: m.id })));
+    const got = await deps.leases.acquireMany(
+      wanted.map((m) => ({ tenantId: m.tenantId, mailboxId: m.id })),
+      gone,
+    );
     let took = 0;
     wanted.forEach((m, i) => {
       const lease = got[i];
@@ -266,6 +279,28 @@ export function createSupervisor(deps: SupervisorDeps) {
     return running;
   }
 
+  /** Looks for dead members by their presence; marks them gone and takes their share at once. */
+  async function checkPresence(): Promise<void> {
+    if (!deps.presence || !detector || checking || stopped) return;
+    checking = true;
+    try {
+      const { now, members } = await deps.membership.live();
+      const counts = await deps.presence.presence.subscribers(members.map((m) => m.id).concat(me));
+      let marked = 0;
+      for (const v of detector.observe(now, members, counts)) {
+        if (!(await deps.membership.markGone(v.id, v.at))) continue;
+        marked++;
+        log.warn({ member: v.id }, "watcher replica gone (its presence ended); taking over its mailboxes");
+        await deps.membership.announceRelease(v.id, 0);
+      }
+      if (marked > 0) void kick();
+    } catch (err) {
+      log.warn({ err: String(err) }, "presence check failed");
+    } finally {
+      checking = false;
+    }
+  }
+
   /** Heartbeat and every lease in one batch; never two at once. */
   async function renewAll(): Promise<void> {
     if (renewing || stopped) return;
@@ -274,7 +309,7 @@ export function createSupervisor(deps: SupervisorDeps) {
       const held = [...owned.values()];
       const [, ok] = await Promise.all([
         deps.membership
-          .heartbeat(me, capacity)
+          .heartbeat(me, capacity, deps.presence !== undefined)
           .catch((err: unknown) => log.warn({ err: String(err) }, "heartbeat failed")),
         deps.leases.renewMany(held.map((o) => o.lease)),
       ]);
@@ -296,8 +331,13 @@ export function createSupervisor(deps: SupervisorDeps) {
     async start(): Promise<void> {
       stopped = false;
       await loadList();
-      await deps.membership.heartbeat(me, capacity);
+      await deps.membership.heartbeat(me, capacity, deps.presence !== undefined);
       timers.push(setInterval(() => void renewAll(), Math.max(100, Math.floor(ttl / 3))));
+      if (deps.presence) {
+        const every =
+          deps.presence.checkMs ?? Math.max(50, Math.min(250, Math.floor(deps.presence.confirmMs / 4)));
+        timers.push(setInterval(() => void checkPresence(), every));
+      }
       timers.push(setInterval(() => void kick(), tickMs));
       timers.push(setInterval(() => void kick(true), deps.reconcileMs ?? 5_000));
       // Replicas started together see each other before the first assignment: one tick to settle.

@@ -142,7 +142,7 @@ export const Env = z.object({
   HEALTH_HOST: z.string().default("127.0.0.1"),
 
   WATCHER_ID: z.string().default(`${hostname()}-${process.pid}`),
-  /** A dead replica's mailboxes are taken over within about this long (+ ~1 s to reconnect). */
+  /** A replica silent this long loses its mailboxes (a dead one sooner: WATCHER_PRESENCE_CONFIRM_MS). */
   WATCHER_LEASE_TTL_MS: int(10_000).refine((n) => n >= 1_000, "must be at least 1000"),
   /** Most mailboxes one watcher replica owns; 0 = no limit (the live replicas share them evenly). */
   WATCHER_CAPACITY: int(0),
@@ -159,6 +159,12 @@ export const Env = z.object({
    * it to come back instead of moving away and back (0 = hand them over at once).
    */
   WATCHER_RESTART_GRACE_MS: int(0),
+  /**
+   * Fast failover: a replica whose presence subscription has been gone this long (its process
+   * died) and whose heartbeat stopped is marked gone, and its mailboxes move at once instead of
+   * after WATCHER_LEASE_TTL_MS. 0 = wait for the leases to expire.
+   */
+  WATCHER_PRESENCE_CONFIRM_MS: int(1_000),
   /** IMAP connections one replica sets up at once (connect to IDLE); the rest queue. */
   WATCHER_CONNECT_CONCURRENCY: int(128).refine((n) => n >= 1, "must be at least 1"),
   WATCHER_HEALTHCHECK_MS: int(60_000),

@@ -28,6 +28,8 @@ export { createMailboxOAuth } from "./mailbox-oauth.js";
 export type { Membership } from "./membership.js";
 export { createMembership, Member } from "./membership.js";
 export { migrateKeyLayout } from "./migrate-keys.js";
+export type { Presence } from "./presence.js";
+export { createPresence } from "./presence.js";
 export type { QuotaName, QuotasOptions, TenantQuotas } from "./quotas.js";
 export { createQuotas, DEFAULT_QUOTAS, QuotaOverrides, Quotas, tenantRateSubject } from "./quotas.js";
 export type { RateDecision, RateLimiter, RateLimitOptions } from "./rate-limit.js";

@@ -52,6 +52,8 @@ export function keys(prefix: string) {
     workers: `${prefix}:workers`,
     /** Worker ids that have (or had) an affinity queue; dead ones' queues are moved back to the shared one. */
     affinityQueues: `${prefix}:affinity-queues`,
+    /** Channel prefix: `<presence>:<watcher id>` has one subscriber while that replica runs (presence.ts). */
+    presence: `${prefix}:presence`,
     /** Published when a watcher releases mailboxes (SIGTERM, hand-over), so their new owner starts at once. */
     released: `${prefix}:released`,
     /** Pipeline counters shared by all workers (hash of monotonically growing numbers). */

@@ -3,6 +3,18 @@ import { keys } from "./keys.js";
 import { isCluster, type RedisClient } from "./redis-client.js";
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
+// Takes a lease that is free, or held by a member listed as gone (ARGV[3..]): tokens are
+// `<owner id>.<16 hex digits>`, so the holder is known from the value alone.
+const TAKE_FROM_GONE = `
+local v = redis.call('GET', KEYS[1])
+if v then
+  local owner = string.match(v, '^(.*)%.%x+$')
+  local gone = false
+  for i = 3, #ARGV do if ARGV[i] == owner then gone = true end end
+  if not gone then return false end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 export interface Lease {
@@ -76,21 +88,24 @@ export function createLeases(opts: { redis: RedisClient; prefix: string; ownerId
     async acquire(tenantId: string, mailboxId: string): Promise<Lease | null> {
       return (await this.acquireMany([{ tenantId, mailboxId }]))[0] ?? null;
     },
-    /** Tries to take every listed mailbox at once; null where another owner holds it. */
-    async acquireMany(refs: LeaseRef[]): Promise<(Lease | null)[]> {
+    /**
+     * Tries to take every listed mailbox at once; null where another owner holds it. Leases held by
+     * a member in `takeFrom` (members found dead, see membership `markGone`) are taken over too,
+     * without waiting for them to expire.
+     */
+    async acquireMany(refs: LeaseRef[], takeFrom: readonly string[] = []): Promise<(Lease | null)[]> {
       const tokens = refs.map(newToken);
       const r = await batch(
         redis,
-        refs.map((ref, i) => [
-          "set",
-          k.lease(ref.tenantId, ref.mailboxId),
-          tokens[i] as string,
-          "PX",
-          ttl,
-          "NX",
-        ]),
+        refs.map((ref, i): Call => {
+          const key = k.lease(ref.tenantId, ref.mailboxId);
+          const token = tokens[i] as string;
+          return takeFrom.length === 0
+            ? ["set", key, token, "PX", ttl, "NX"]
+            : ["eval", TAKE_FROM_GONE, "1", key, token, ttl, ...takeFrom];
+        }),
       );
-      return refs.map((ref, i) => (r[i] === "OK" ? make(ref, tokens[i] as string) : null));
+      return refs.map((ref, i) => (r[i] === "OK" || r[i] === 1 ? make(ref, tokens[i] as string) : null));
     },
     /** Extends every lease in one batch; false where it was lost (or Redis did not answer). */
     async renewMany(leases: Lease[]): Promise<boolean[]> {

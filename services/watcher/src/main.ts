@@ -30,6 +30,7 @@ const service = await startWatcherService({
   capacity: env.WATCHER_CAPACITY,
   connectConcurrency: env.WATCHER_CONNECT_CONCURRENCY,
   restartGraceMs: env.WATCHER_RESTART_GRACE_MS,
+  presenceConfirmMs: env.WATCHER_PRESENCE_CONFIRM_MS,
   ...(env.WATCHER_TICK_MS !== undefined ? { tickMs: env.WATCHER_TICK_MS } : {}),
   timing: {
     healthCheckMs: env.WATCHER_HEALTHCHECK_MS,

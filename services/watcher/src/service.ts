@@ -2,7 +2,7 @@ import { createSupervisor, type WatchTiming } from "@mailhook/imap";
 import type { Logger } from "@mailhook/log";
 import type { OutboundPolicy } from "@mailhook/net";
 import { createProducer, type QueueOptions } from "@mailhook/queue";
-import { createLeases, createMembership, duplicateClient, type Store } from "@mailhook/store";
+import { createLeases, createMembership, createPresence, duplicateClient, type Store } from "@mailhook/store";
 
 export interface WatcherServiceOptions {
   /** A single Redis for BullMQ; or `connection` (the runtime's `bullConnection`, e.g. the Cluster client). */
@@ -24,6 +24,11 @@ export interface WatcherServiceOptions {
   connectConcurrency?: number;
   /** On SIGTERM keep this replica's mailboxes for its return under the same id (0 = hand over at once). */
   restartGraceMs?: number;
+  /**
+   * A replica whose presence subscription has been gone this long (and whose heartbeat stopped) is
+   * dead: its mailboxes move at once instead of after their lease TTL. 0 = TTL only.
+   */
+  presenceConfirmMs?: number;
   timing?: Partial<WatchTiming>;
 }
 
@@ -38,6 +43,8 @@ export async function startWatcherService(opts: WatcherServiceOptions) {
     prefix: opts.prefix,
     onError: (err) => opts.log.warn({ queue: "mail.process", err: err.message }, "redis queue error"),
   });
+  const presence = createPresence({ redis: opts.store.redis, prefix: opts.prefix });
+  const confirmMs = opts.presenceConfirmMs ?? 1_000;
   const supervisor = createSupervisor({
     store: opts.store,
     leases: createLeases({
@@ -57,10 +64,12 @@ export async function startWatcherService(opts: WatcherServiceOptions) {
     ...(opts.connectConcurrency !== undefined ? { connectConcurrency: opts.connectConcurrency } : {}),
     ...(opts.restartGraceMs !== undefined ? { restartGraceMs: opts.restartGraceMs } : {}),
     ...(opts.timing ? { timing: opts.timing } : {}),
+    ...(confirmMs > 0 ? { presence: { presence, confirmMs } } : {}),
   });
   const sub = duplicateClient(opts.store.redis);
   sub.on("error", (err: Error) => opts.log.warn({ err: err.message }, "redis subscriber error"));
-  await sub.subscribe(opts.store.keys.changes, opts.store.keys.released);
+  // The presence channel first: the heartbeat that announces this replica says it holds one.
+  await sub.subscribe(presence.channel(opts.ownerId), opts.store.keys.changes, opts.store.keys.released);
   sub.on("message", (channel: string, message: string) => {
     // Another replica released mailboxes (hand-over, shutdown): their new owner takes them now.
     if (channel === opts.store.keys.released) void supervisor.rebalance();
@@ -72,8 +81,11 @@ export async function startWatcherService(opts: WatcherServiceOptions) {
   return {
     supervisor,
     async stop(): Promise<void> {
-      await sub.quit().catch(() => sub.disconnect());
+      // Deaf to notices from here on, but present until the supervisor has left (or parked):
+      // otherwise the others could judge this replica dead mid-shutdown and skip its restart grace.
+      await sub.unsubscribe(opts.store.keys.changes, opts.store.keys.released).catch(() => {});
       await supervisor.stop();
+      await sub.quit().catch(() => sub.disconnect());
       await producer.close();
       opts.log.info({}, "watcher stopped");
     },
