@@ -22,6 +22,12 @@ export interface ClientOptions {
    * pitfall measured in design.md.
    */
   idle: boolean;
+  /**
+   * Skip imapflow's `ENABLE CONDSTORE UTF8=ACCEPT IMAP4rev2` after login: one round trip less per
+   * connect for sessions that use none of them (the watcher: SELECT, UID SEARCH, STATUS, IDLE).
+   * Folder names then travel in modified UTF-7, which every IMAP4rev1 server understands.
+   */
+  noEnable?: boolean;
   connectTimeoutMs?: number;
   /** Restart IDLE before servers drop it (RFC 2177 allows 30 minutes; we stay well below). */
   maxIdleMs?: number;
@@ -126,6 +132,7 @@ export function createClient(target: ImapTarget, dest: CheckedAddress, opts: Cli
     ...connectionOptions(target, dest),
     logger: adaptLogger(opts.log),
     disableAutoIdle: !opts.idle,
+    ...(opts.noEnable ? { disableAutoEnable: true } : {}),
     autoIdleDelay: opts.idle ? 0 : undefined,
     maxIdleTime: opts.idle ? (opts.maxIdleMs ?? 25 * 60_000) : undefined,
     connectionTimeout: opts.connectTimeoutMs ?? 30_000,

@@ -198,6 +198,7 @@ export class FolderWatcher {
     const client = createClient(this.deps.target, dest, {
       log,
       idle: true,
+      noEnable: true,
       connectTimeoutMs: this.timing.connectTimeoutMs,
       maxIdleMs: this.timing.maxIdleMs,
     });

@@ -15,10 +15,24 @@ export interface SelectedFolder {
  *   omit it), else from the highest UID present (`UID FETCH *`); an empty folder starts at 1.
  */
 export async function selectFolder(client: ImapFlow, folder: string): Promise<SelectedFolder> {
+  skipListBeforeSelect(client, folder);
   const mailbox = await client.mailboxOpen(folder);
   const uidValidity = Number(mailbox.uidValidity);
   if (!isUid(uidValidity)) throw new Error(`the server sent no usable UIDVALIDITY for ${folder}`);
   return { uidValidity, uidNext: await uidNextOf(client, folder, mailbox) };
+}
+
+/**
+ * Before the first SELECT of a folder imapflow runs `LIST "" folder` and, on IMAP4rev1 servers,
+ * `LSUB` too, only to fill its folder cache with delimiter, special-use and subscription flags,
+ * none of which a watcher reads: two of the ten round trips of a watcher's connect (measured on
+ * Dovecot, `bench/results` and docs/scaling.md). Seeding the cache skips them. A folder that does
+ * not exist still fails at SELECT. If imapflow's internals differ (no such Map), nothing is seeded
+ * and it LISTs as before.
+ */
+function skipListBeforeSelect(client: ImapFlow, folder: string): void {
+  const cache = (client as unknown as { folders?: unknown }).folders;
+  if (cache instanceof Map && !cache.has(folder)) cache.set(folder, { path: folder, listed: true });
 }
 
 async function uidNextOf(client: ImapFlow, folder: string, mailbox: MailboxObject): Promise<number> {
