@@ -3,12 +3,13 @@ import {
   checkConfigDestinations,
   createRuntime,
   exitOnConfigError,
+  type HealthServer,
   loadConfig,
   onShutdown,
   seedConfig,
   startHealthServer,
 } from "@mailhook/runtime";
-import { startWatcherService } from "./service.js";
+import { startWatcherService, type WatcherService } from "./service.js";
 
 // JSON lines on every failure path, including a rejected top-level await (see bootService).
 const { env, log } = bootService("watcher");
@@ -18,7 +19,17 @@ await checkConfigDestinations(config, runtime.outbound, env.MAILHOOK_CONFIG ?? "
   (err: unknown) => exitOnConfigError(err, log),
 );
 await seedConfig(config, runtime.store, log);
-const service = await startWatcherService({
+// The stop hook is in place before the service logs that it started: a SIGTERM sent on that line
+// (an orchestrator, a benchmark) stops it gracefully (membership left, leases released) instead of
+// killing it with them held until their TTL.
+let service: WatcherService | undefined;
+let health: HealthServer | null = null;
+onShutdown(log, async () => {
+  await health?.close();
+  await service?.stop();
+  await runtime.close();
+});
+service = await startWatcherService({
   connection: runtime.bullConnection,
   prefix: env.MAILHOOK_PREFIX,
   store: runtime.store,
@@ -41,14 +52,9 @@ const service = await startWatcherService({
     authBackoffBaseMs: env.WATCHER_AUTH_BACKOFF_BASE_MS,
   },
 });
-const health = await startHealthServer({
+health = await startHealthServer({
   port: env.HEALTH_PORT,
   host: env.HEALTH_HOST,
   redis: runtime.redis,
   log,
-});
-onShutdown(log, async () => {
-  await health?.close();
-  await service.stop();
-  await runtime.close();
 });

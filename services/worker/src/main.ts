@@ -1,10 +1,26 @@
-import { bootService, createRuntime, onShutdown, startHealthServer } from "@mailhook/runtime";
-import { startWorkerService } from "./service.js";
+import {
+  bootService,
+  createRuntime,
+  type HealthServer,
+  onShutdown,
+  startHealthServer,
+} from "@mailhook/runtime";
+import { startWorkerService, type WorkerService } from "./service.js";
 
 // JSON lines on every failure path, including a rejected top-level await (see bootService).
 const { env, log } = bootService("worker");
 const runtime = await createRuntime(env, log);
-const service = await startWorkerService({
+// The stop hook is in place before the service logs that it started: a SIGTERM sent on that line
+// (an orchestrator, a benchmark) stops it gracefully (membership left, leases released) instead of
+// killing it with them held until their TTL.
+let service: WorkerService | undefined;
+let health: HealthServer | null = null;
+onShutdown(log, async () => {
+  await health?.close();
+  await service?.stop();
+  await runtime.close();
+});
+service = await startWorkerService({
   connection: runtime.bullConnection,
   prefix: env.MAILHOOK_PREFIX,
   store: runtime.store,
@@ -46,14 +62,9 @@ const service = await startWorkerService({
     strikes: env.RULES_BUDGET_STRIKES,
   },
 });
-const health = await startHealthServer({
+health = await startHealthServer({
   port: env.HEALTH_PORT,
   host: env.HEALTH_HOST,
   redis: runtime.redis,
   log,
-});
-onShutdown(log, async () => {
-  await health?.close();
-  await service.stop();
-  await runtime.close();
 });
