@@ -1,21 +1,10 @@
 import { deliveryId, messageKey } from "@mailhook/model";
-import { startRedis, type TestRedis } from "@mailhook/testing";
 import { WebhookPayload } from "@mailhook/webhook";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiHarness } from "./support/api.js";
+import { describe, expect, it } from "vitest";
+import { useApi } from "./support/api.js";
 import { parkedMailbox } from "./support/records.js";
 
-let redis: TestRedis;
-let api: ApiHarness;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  api = new ApiHarness({ redisUrl: redis.url });
-});
-afterAll(async () => {
-  await api?.stop();
-  await redis?.stop();
-});
+const api = useApi();
 
 const eml = [
   "From: Billing <billing@vendor.com>",

@@ -1,25 +1,14 @@
-import { startRedis, type TestRedis } from "@mailhook/testing";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { ApiHarness } from "./support/api.js";
+import { expect, it } from "vitest";
+import { useApi } from "./support/api.js";
 
-let redis: TestRedis;
-let api: ApiHarness;
-beforeAll(async () => {
-  redis = await startRedis();
-  api = new ApiHarness({
-    redisUrl: redis.url,
-    deps: {
-      jobCounts: async () => ({
-        "mail.process": { waiting: 3, active: 1 },
-        "webhook.deliver": { failed: 2 },
-      }),
-      workerCounts: async () => ({ "mail.process": 1, "webhook.deliver": 1 }),
-    },
-  });
-});
-afterAll(async () => {
-  await api?.stop();
-  await redis?.stop();
+const api = useApi({
+  deps: {
+    jobCounts: async () => ({
+      "mail.process": { waiting: 3, active: 1 },
+      "webhook.deliver": { failed: 2 },
+    }),
+    workerCounts: async () => ({ "mail.process": 1, "webhook.deliver": 1 }),
+  },
 });
 
 /** The value of one sample line, e.g. `mailhook_jobs{queue="mail.process",state="waiting"}`. */

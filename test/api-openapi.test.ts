@@ -1,20 +1,10 @@
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { MAX_BACKFILL_MESSAGES } from "@mailhook/pipeline";
-import { startRedis, type TestRedis } from "@mailhook/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiHarness } from "./support/api.js";
+import { describe, expect, it } from "vitest";
+import { useApi } from "./support/api.js";
 import { routeCases } from "./support/api-routes.js";
 
-let redis: TestRedis;
-let api: ApiHarness;
-beforeAll(async () => {
-  redis = await startRedis();
-  api = new ApiHarness({ redisUrl: redis.url });
-});
-afterAll(async () => {
-  await api?.stop();
-  await redis?.stop();
-});
+const api = useApi();
 
 /** Hono's `/v1/rules/:id` as OpenAPI's `/v1/rules/{id}`. */
 const openapiPath = (p: string) => p.replace(/:([A-Za-z]+)/g, "{$1}");

@@ -1,20 +1,9 @@
 import { createStore, type DeliveryRecord } from "@mailhook/store";
-import { startRedis, type TestRedis } from "@mailhook/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, ApiHarness, isErrorShape } from "./support/api.js";
+import { describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, isErrorShape, useApi } from "./support/api.js";
 
-let redis: TestRedis;
-let api: ApiHarness;
-beforeAll(async () => {
-  redis = await startRedis();
-  api = new ApiHarness({
-    redisUrl: redis.url,
-    deps: { quotas: { mailboxes: 2, folders: 3, rules: 2, endpoints: 2, apiPerMinute: 10_000 } },
-  });
-});
-afterAll(async () => {
-  await api?.stop();
-  await redis?.stop();
+const api = useApi({
+  deps: { quotas: { mailboxes: 2, folders: 3, rules: 2, endpoints: 2, apiPerMinute: 10_000 } },
 });
 
 const mailbox = (n: string, folders = ["INBOX"]) => ({

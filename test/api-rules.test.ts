@@ -1,23 +1,13 @@
 import { seedFromConfig } from "@mailhook/store";
-import { startRedis, type TestRedis } from "@mailhook/testing";
 import { generateSecret } from "@mailhook/webhook";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, ApiHarness, isErrorShape } from "./support/api.js";
+import { beforeEach, describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, isErrorShape, useApi } from "./support/api.js";
 
-let redis: TestRedis;
-let api: ApiHarness;
 let token: string;
 let tenantId: string;
 let endpointId: string;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  api = new ApiHarness({ redisUrl: redis.url });
-});
-afterAll(async () => {
-  await api?.stop();
-  await redis?.stop();
-});
+const api = useApi();
 beforeEach(async () => {
   ({ token, tenantId } = await api.tenant("rules"));
   const ep = await api.json("POST", "/v1/endpoints", token, { url: "http://127.0.0.1:9/hook" });

@@ -10,7 +10,9 @@ import {
   type SecretBox,
   type Store,
 } from "@mailhook/store";
+import { startRedis, type TestRedis } from "@mailhook/testing";
 import { Redis } from "ioredis";
+import { afterAll, beforeAll } from "vitest";
 import { testOutbound } from "./outbound.js";
 import { LogCapture } from "./stack.js";
 
@@ -139,6 +141,31 @@ export class ApiHarness {
 }
 
 /** Every error body must have this shape. */
+/**
+ * A Redis of its own and one ApiHarness on it for the whole test file: started in `beforeAll`,
+ * stopped in `afterAll`. The returned object stands for that harness (use it like one inside
+ * tests and hooks; touching it before `beforeAll` ran throws).
+ */
+export function useApi(opts: Omit<ApiHarnessOptions, "redisUrl"> = {}): ApiHarness {
+  let redis: TestRedis | undefined;
+  let api: ApiHarness | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+    api = new ApiHarness({ ...opts, redisUrl: redis.url });
+  });
+  afterAll(async () => {
+    await api?.stop();
+    await redis?.stop();
+  });
+  return new Proxy({} as ApiHarness, {
+    get(_target, key) {
+      if (!api) throw new Error("useApi(): the harness exists from beforeAll on");
+      const v: unknown = Reflect.get(api, key, api);
+      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(api) : v;
+    },
+  });
+}
+
 export function isErrorShape(body: unknown): boolean {
   if (!body || typeof body !== "object") return false;
   const e = (body as { error?: unknown }).error;
