@@ -3,7 +3,8 @@
  * watcher/worker started) against a real Redis, and its RSS at that moment, for the ways the
  * services can run:
  *  - `tsx`: TypeScript through tsx (the development way);
- *  - `bundle`: `node services/<name>/dist/main.js`, what `pnpm run build` makes (production);
+ *  - `bundle`: `node services/<name>/dist/main.js`, what `pnpm run build` makes (production: the
+ *    CommonJS service.cjs compiled with its V8 code cache, docs/deploy.md "Code cache");
  *  - `bundle-min`: the same code minified, in one file (no lazy chunks);
  *  - `deps-external`: workspace code bundled, npm dependencies loaded from node_modules file by
  *    file — what a tsc build (one JS file per TS file, dependencies installed) costs at start.
@@ -20,7 +21,7 @@
  * directory, named by its last path segment.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { startRedis } from "@mailhook/testing";
 import { build as esbuild, type Plugin } from "esbuild";
@@ -80,12 +81,17 @@ interface Run {
   toRedisMs: number;
 }
 
-/** Bytes of `file` plus those of the chunks it imports statically (esbuild's `import … from "./chunks/…"`). */
+/**
+ * Bytes of `file` plus those of the chunks it imports statically (esbuild's `import … from "./chunks/…"`)
+ * and, for a service's dist/main.js, of the service.cjs it compiles (the code cache not counted).
+ */
 function loadedBytes(file: string, seen = new Set<string>()): number {
   if (seen.has(file)) return 0;
   seen.add(file);
   const text = readFileSync(file, "utf8");
   let bytes = statSync(file).size;
+  const bundle = join(dirname(file), "service.cjs");
+  if (text.includes('"service.cjs"') && existsSync(bundle)) bytes += statSync(bundle).size;
   for (const m of text.matchAll(/^import [^;]*?from "(\.\.?\/[^"]+)";$/gm))
     bytes += loadedBytes(join(dirname(file), m[1]!), seen);
   return bytes;

@@ -1,26 +1,21 @@
 #!/usr/bin/env node
+import { execFile } from "node:child_process";
 // `pnpm run build`: bundles each service's TypeScript into one plain JavaScript file,
-// services/<name>/dist/main.js, run in production as `node services/<name>/dist/main.js`, and the
-// CLI into packages/cli/dist/mailhook.mjs (what the `mailhook` bin runs).
+// services/<name>/dist/service.cjs with its V8 code cache service.cjs.v8, started in production as
+// `node services/<name>/dist/main.js` (scripts/lib/service-main.mjs), and the CLI into
+// packages/cli/dist/mailhook.mjs (what the `mailhook` bin runs).
 // Why a bundle (esbuild) rather than tsc output: docs/deploy.md, "Production build".
 // `npm start` and the test harness call ensureBuilt(), which rebuilds only when a source is newer.
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { root } from "./lib/bootstrap.mjs";
 
 export const SERVICES = ["api", "watcher", "worker"];
 
 const THREAD_BOOT = join(root, "packages", "rule-pool", "src", "thread-boot.mjs");
+const SERVICE_MAIN = join(root, "scripts", "lib", "service-main.mjs");
 
 /** The file `node` runs for a service. */
 export const serviceEntry = (name) => join(root, "services", name, "dist", "main.js");
@@ -62,14 +57,15 @@ function newestInput() {
         newest = Math.max(newest, statSync(join(root, group, pkg, "package.json")).mtimeMs);
       } catch {}
     }
-  newest = Math.max(newest, statSync(new URL(import.meta.url)).mtimeMs);
+  newest = Math.max(newest, statSync(new URL(import.meta.url)).mtimeMs, statSync(SERVICE_MAIN).mtimeMs);
   return newest;
 }
 
 /** True when a service or the CLI has no bundle, or a source changed since it was built. */
 export function isStale() {
   const inputs = newestInput();
-  return [...SERVICES.map(serviceEntry), cliEntry].some((file) => {
+  const cached = SERVICES.map((name) => join(root, "services", name, "dist", "service.cjs.v8"));
+  return [...SERVICES.map(serviceEntry), ...cached, cliEntry].some((file) => {
     try {
       return statSync(file).mtimeMs < inputs;
     } catch {
@@ -119,22 +115,24 @@ export async function build() {
   await Promise.all([
     buildCli(esbuild),
     ...SERVICES.map(async (name) => {
-      const out = serviceEntry(name);
-      const outdir = dirname(out);
+      const outdir = dirname(serviceEntry(name));
       const options = {
         outdir,
         ...COMMON,
         // Optional native accelerator of msgpackr (BullMQ); without it msgpackr uses its JS path.
         external: ["msgpackr-extract"],
       };
-      const [main, thread] = await Promise.all([
-        // A dynamic import() becomes a chunk of its own under dist/chunks/, loaded on first use:
-        // what a service rarely needs costs its start nothing (services/api/src/lazy.ts).
+      const [service, thread] = await Promise.all([
+        // CommonJS, one file, exporting run(): dist/main.js compiles it with vm.Script and a V8 code
+        // cache (Node 20 has no code cache for ES modules). A dynamic import() stays a lazy module
+        // inside the file: with the cache, code that does not run costs little at start.
         esbuild.build({
           ...options,
-          entryPoints: { main: join(root, "services", name, "src", "main.ts") },
-          splitting: true,
-          chunkNames: "chunks/[name]-[hash]",
+          entryPoints: { service: join(root, "services", name, "src", "run.ts") },
+          format: "cjs",
+          outExtension: { ".js": ".cjs" },
+          banner: { js: 'var __mhImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+          define: { "import.meta.url": "__mhImportMetaUrl" },
         }),
         // The rule pool's worker threads load `thread.js` (and its plain-JS boot file) from beside
         // the bundle that starts them (packages/rule-pool/src/pool.ts): one file, no chunks.
@@ -145,15 +143,27 @@ export async function build() {
       ]);
       mkdirSync(outdir, { recursive: true });
       copyFileSync(THREAD_BOOT, join(outdir, "thread-boot.mjs"));
-      writeOutputs(main);
+      writeOutputs(service);
       writeOutputs(thread);
-      // Chunks of earlier builds (their names carry a content hash) would only pile up.
-      const fresh = new Set(main.outputFiles.map((f) => f.path));
-      const chunks = join(outdir, "chunks");
-      for (const f of existsSync(chunks) ? readdirSync(chunks) : [])
-        if (!fresh.has(join(chunks, f))) rmSync(join(chunks, f));
+      copyFileSync(SERVICE_MAIN, serviceEntry(name));
+      // What earlier builds left: the ES module bundle's map and its lazy chunks.
+      rmSync(join(outdir, "chunks"), { recursive: true, force: true });
+      rmSync(join(outdir, "main.js.map"), { force: true });
+      await writeCodeCache(name);
     }),
   ]);
+}
+
+/**
+ * Loads the service's bundle in a process of its own (its modules run their top level; nothing
+ * starts before run()) and writes the V8 code cache beside it, then checks that V8 takes it.
+ */
+async function writeCodeCache(name) {
+  const run = promisify(execFile);
+  await run(process.execPath, [serviceEntry(name), "--write-code-cache"]);
+  const { stdout } = await run(process.execPath, [serviceEntry(name), "--check-code-cache"]);
+  if (stdout.trim() !== "accepted")
+    throw new Error(`the code cache of ${name} was not taken by V8 (${stdout.trim()})`);
 }
 
 /** Builds when needed; returns true when it did. */
@@ -166,7 +176,8 @@ export async function ensureBuilt() {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const started = Date.now();
   await build();
-  const sizes = [...SERVICES.map(serviceEntry), cliEntry].map(
+  const bundles = SERVICES.map((name) => join(root, "services", name, "dist", "service.cjs"));
+  const sizes = [...bundles, cliEntry].map(
     (f) => `${relative(root, f)} ${(statSync(f).size / 1e6).toFixed(1)} MB`,
   );
   process.stderr.write(`[mailhook] built in ${Date.now() - started} ms: ${sizes.join(", ")}\n`);

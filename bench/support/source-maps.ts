@@ -21,7 +21,7 @@ export class FrameMapper {
   readonly #cache = new Map<string, FrameLocation>();
 
   map(frame: FrameLocation): FrameLocation {
-    if (!frame.url.startsWith("file://") || !frame.url.endsWith(".js")) return frame;
+    if (!frame.url.startsWith("file://") || !/\.c?js$/.test(frame.url)) return frame;
     const key = `${frame.url}:${frame.lineNumber}:${frame.columnNumber ?? 0}`;
     const hit = this.#cache.get(key);
     if (hit) return hit;
