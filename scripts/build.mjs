@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-import { execFile } from "node:child_process";
 // `pnpm run build`: bundles each service's TypeScript into one plain JavaScript file,
 // services/<name>/dist/service.cjs with its V8 code cache service.cjs.v8, started in production as
 // `node services/<name>/dist/main.js` (scripts/lib/service-main.mjs), and the CLI into
 // packages/cli/dist/mailhook.mjs (what the `mailhook` bin runs).
 // Why a bundle (esbuild) rather than tsc output: docs/deploy.md, "Production build".
 // `npm start` and the test harness call ensureBuilt(), which rebuilds only when a source is newer.
+import { execFile } from "node:child_process";
 import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
