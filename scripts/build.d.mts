@@ -10,3 +10,5 @@ export declare function isStale(): boolean;
 export declare function build(): Promise<void>;
 /** Builds when needed; true when it did. */
 export declare function ensureBuilt(): Promise<boolean>;
+/** The text with every non-ASCII character as a \u escape (what the build does to each bundle). */
+export declare function asciiOnly(text: string): string;

@@ -78,6 +78,11 @@ describe.skipIf(!IMAGE)("the container image", () => {
 
     for (const [name, id] of Object.entries(all)) {
       expect(await docker("inspect", "-f", "{{.Config.User}}", id)).toBe("10001");
+      // No CA bundle parsed at every start (infra/Dockerfile), and V8 takes the build's code cache.
+      expect(await docker("inspect", "-f", "{{json .Config.Env}}", id)).toContain('"NODE_EXTRA_CA_CERTS="');
+      expect(await docker("run", "--rm", IMAGE!, `services/${name}/dist/main.js`, "--check-code-cache")).toBe(
+        "accepted",
+      );
       await waitUntil(
         async () => (await docker("inspect", "-f", "{{.State.Health.Status}}", id)) === "healthy",
         90_000,

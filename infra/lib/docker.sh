@@ -61,7 +61,6 @@ if ! $DOCKER image inspect "$RUNTIME_BASE" >/dev/null 2>&1; then
   cp /etc/ssl/certs/ca-certificates.crt "$work/root/etc/ssl/certs/ca-certificates.crt"
   tar -C "$work/root" -c . | $DOCKER import \
     --change 'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin' \
-    --change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt' \
     --change 'CMD ["node"]' - "$RUNTIME_BASE" >/dev/null
   rm -rf "$work"
 fi
@@ -70,7 +69,8 @@ if ! $DOCKER image inspect "$BUILD_BASE" >/dev/null 2>&1; then
   npm_dir=$(dirname "$(readlink -f "$(command -v npm)")")/..
   ctx=$(mktemp -d)
   cp -a "$(readlink -f "$npm_dir")" "$ctx/npm"
-  printf 'FROM %s\nCOPY npm /usr/local/lib/node_modules/npm\nRUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx\n' \
+  # The machine's CA bundle for npm in the build stage only (infra/Dockerfile clears it at run time).
+  printf 'FROM %s\nENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt\nCOPY npm /usr/local/lib/node_modules/npm\nRUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx\n' \
     "$RUNTIME_BASE" >"$ctx/Dockerfile"
   $DOCKER build -q -t "$BUILD_BASE" "$ctx" >/dev/null
   rm -rf "$ctx"

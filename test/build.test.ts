@@ -1,0 +1,33 @@
+/**
+ * The production build as the services run it (global-setup builds it): each bundle is pure ASCII
+ * (one non-ASCII byte makes V8 hold the whole source two bytes wide: scripts/build.mjs, asciiOnly)
+ * and a fresh Node takes its V8 code cache.
+ */
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { runInThisContext } from "node:vm";
+import { describe, expect, it } from "vitest";
+import { asciiOnly, SERVICES } from "../scripts/build.mjs";
+
+const run = promisify(execFile);
+const DIST = (name: string) => join(import.meta.dirname, "..", "services", name, "dist");
+
+describe("production build", () => {
+  it("asciiOnly escapes every non-ASCII character without changing what a literal means", () => {
+    const source = `/* RFC 4291 §2.7 – x */ ["é", \`ü\${1}\`, /^ß+$/u.test("ßß"), /^ß$/.test("ß"), "😀"]`;
+    const escaped = asciiOnly(source);
+    expect([...escaped].every((c) => c.charCodeAt(0) < 0x80)).toBe(true);
+    expect(escaped).toContain("\\u00a7");
+    expect(runInThisContext(escaped)).toEqual(runInThisContext(source));
+    expect(runInThisContext(source)).toEqual(["é", "ü1", true, true, "😀"]);
+  });
+
+  it.each(SERVICES)("the %s bundle is ASCII and Node takes its code cache", async (name) => {
+    const bundle = readFileSync(join(DIST(name), "service.cjs"));
+    expect(bundle.findIndex((byte) => byte > 0x7f)).toBe(-1);
+    const { stdout } = await run(process.execPath, [join(DIST(name), "main.js"), "--check-code-cache"]);
+    expect(stdout.trim()).toBe("accepted");
+  });
+});
