@@ -4,6 +4,7 @@
 // neither parses nor compiles what the cache holds: the role of module.enableCompileCache, which
 // only Node 22 has. A cache V8 rejects (another Node version, other V8 flags) or a missing one
 // costs nothing but the speed: the bundle compiles as usual. docs/deploy.md, "Code cache".
+import { isAscii } from "node:buffer";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
@@ -23,8 +24,12 @@ if (process.sourceMapsEnabled && !process.argv[2]) {
   try {
     cachedData = readFileSync(cacheFile);
   } catch {}
+  // The build makes the bundle pure ASCII (scripts/build.mjs, asciiOnly): read as Latin-1, its bytes
+  // become V8's one-byte string as they are, without a UTF-8 decode (docs/deploy.md, "Code cache").
+  const bytes = readFileSync(file);
+  const source = bytes.toString(isAscii(bytes) ? "latin1" : "utf8");
   // The CommonJS wrapper goes on the bundle's first line, so its line numbers stay the source map's.
-  const wrapped = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, "utf8")}\n})`;
+  const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new Script(wrapped, {
     filename: pathToFileURL(file).href,
     ...(cachedData ? { cachedData } : {}),
