@@ -125,6 +125,35 @@ async function buildCli(esbuild) {
   );
 }
 
+/**
+ * mailparser's index imports its streaming parser, which builds linkify-it's patterns at load, and
+ * the services use only parseAddressHeader from it (on every message's header block). So "mailparser"
+ * resolves to that one module here; the parser comes with parse-full.ts's import() of
+ * "mailparser/lib/simple-parser.js", run on first use (capped-source fallback, dry runs, replay).
+ * A new name imported from "mailparser" fails the build until it is added below.
+ */
+const mailparserHeadersOnly = {
+  name: "mailparser-headers-only",
+  setup(b) {
+    b.onResolve({ filter: /^mailparser$/ }, async (args) => {
+      const pkg = await b.resolve("mailparser/package.json", {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+      });
+      if (pkg.errors.length) return undefined;
+      return {
+        path: join(dirname(pkg.path), "dist", "esm", "address-header.js"),
+        namespace: "mailparser-headers",
+      };
+    });
+    b.onLoad({ filter: /.*/, namespace: "mailparser-headers" }, (args) => ({
+      contents: `export { parseAddressHeader } from ${JSON.stringify(args.path)};`,
+      resolveDir: dirname(args.path),
+      loader: "js",
+    }));
+  },
+};
+
 /** Bundles every service and the CLI. */
 export async function build() {
   const esbuild = await import("esbuild");
@@ -137,6 +166,7 @@ export async function build() {
         ...COMMON,
         // Optional native accelerator of msgpackr (BullMQ); without it msgpackr uses its JS path.
         external: ["msgpackr-extract"],
+        plugins: [mailparserHeadersOnly],
       };
       const [service, thread] = await Promise.all([
         // CommonJS, one file, exporting run(): dist/main.js compiles it with vm.Script and a V8 code

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { AttachmentMeta, MailMessage } from "@mailhook/model";
-import { simpleParser } from "mailparser";
+import type { ParsedMail } from "mailparser";
 import type { MessageTarget } from "./build-message.js";
 import { addressesOf, messageIdFormat, parseHeaderBlock, threadKeyOf } from "./headers.js";
 import { htmlToText } from "./html-text.js";
@@ -68,8 +68,11 @@ export async function parseFullMessage(
   target: FullMessageTarget,
   opts: ParseFullOptions = {},
 ): Promise<MailMessage> {
-  let mail: Awaited<ReturnType<typeof simpleParser>>;
+  let mail: ParsedMail;
   try {
+    // Loaded on first use, from its own entry point: the services start without mailparser's
+    // streaming parser (linkify-it builds its patterns at load), which only this path needs.
+    const { default: simpleParser } = await import("mailparser/lib/simple-parser.js");
     mail = await simpleParser(raw, {
       skipTextToHtml: true,
       keepCidLinks: true,
