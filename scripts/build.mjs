@@ -154,6 +154,27 @@ const mailparserHeadersOnly = {
   },
 };
 
+/**
+ * libmime ships an ES module and a CommonJS build; our code imports the one and imapflow and
+ * mailsplit require the other, so a bundle held both, and each built iconv-lite's tables at load.
+ * Every import of libmime resolves to the CommonJS build here: one copy, one set of tables.
+ */
+const oneLibmime = {
+  name: "one-libmime",
+  setup(b) {
+    b.onResolve({ filter: /^libmime(\/.*)?$/ }, async (args) => {
+      if (args.kind === "require-call" || args.pluginData === "one-libmime") return undefined;
+      const r = await b.resolve(args.path, {
+        kind: "require-call",
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: "one-libmime",
+      });
+      return r.errors.length ? undefined : { path: r.path };
+    });
+  },
+};
+
 /** Bundles every service and the CLI. */
 export async function build() {
   const esbuild = await import("esbuild");
@@ -166,7 +187,7 @@ export async function build() {
         ...COMMON,
         // Optional native accelerator of msgpackr (BullMQ); without it msgpackr uses its JS path.
         external: ["msgpackr-extract"],
-        plugins: [mailparserHeadersOnly],
+        plugins: [mailparserHeadersOnly, oneLibmime],
       };
       const [service, thread] = await Promise.all([
         // CommonJS, one file, exporting run(): dist/main.js compiles it with vm.Script and a V8 code
