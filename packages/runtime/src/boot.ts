@@ -20,7 +20,7 @@ import { connectRedis } from "./redis.js";
 export interface Runtime {
   redis: RedisClient;
   store: Store;
-  /** BullMQ's connection: options for its own connections, or the shared Cluster client. */
+  /** The client all of the process's BullMQ queues and workers share (see connectRedis). */
   bullConnection: QueueOptions["connection"];
   /** The outbound-connection policy every tenant-aimed connection goes through. */
   outbound: OutboundPolicy;
@@ -31,6 +31,9 @@ export interface Runtime {
 export async function createRuntime(env: Env, log: Logger): Promise<Runtime> {
   const { redis, bull, mode } = connectRedis(env);
   redis.on("error", (err: Error) => log.warn({ err: err.message }, "redis connection error"));
+  // BullMQ reports its client's errors through each queue's and worker's "error" event (logged by
+  // the services); this listener only keeps ioredis from printing them a second time.
+  if (bull !== redis) bull.on("error", () => {});
   // Redis down at start: ioredis keeps reconnecting (each failure is one warn line above) and the
   // service starts once it answers, instead of dying with a stack trace.
   await redis.connect().catch(async () => {
@@ -65,6 +68,8 @@ export async function createRuntime(env: Env, log: Logger): Promise<Runtime> {
     bullConnection: bull,
     outbound: createOutbound(env, redis),
     async close() {
+      // BullMQ never closes a client it was given: the runtime does, once the services have stopped.
+      if (bull !== redis) await bull.quit().catch(() => bull.disconnect());
       await redis.quit().catch(() => redis.disconnect());
     },
   };

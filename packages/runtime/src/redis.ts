@@ -1,4 +1,3 @@
-import type { QueueOptions } from "@mailhook/queue";
 import type { RedisClient } from "@mailhook/store";
 import { Cluster, Redis, type RedisOptions } from "ioredis";
 import type { Env } from "./env.js";
@@ -6,8 +5,14 @@ import type { Env } from "./env.js";
 export interface RedisConnection {
   /** The client for the store, leases and membership. */
   redis: RedisClient;
-  /** What BullMQ connects with: on Cluster the same client (BullMQ duplicates it for blocking calls). */
-  bull: QueueOptions["connection"];
+  /**
+   * The client every BullMQ queue and worker of the process shares (each worker duplicates it for
+   * its blocking calls): on Cluster the store's client, else one of its own (BullMQ needs
+   * maxRetriesPerRequest null, the store a bounded retry). One shared client instead of one per
+   * queue and worker: a worker process opened 13 connections and defined BullMQ's ~50 Lua commands
+   * on 8 of them at start (docs/deploy.md, "Code cache").
+   */
+  bull: Redis | Cluster;
   mode: "single" | "cluster" | "sentinel";
 }
 
@@ -45,7 +50,7 @@ export function connectRedis(env: Env): RedisConnection {
         lazyConnect: true,
         enableAutoPipelining: true,
       }),
-      bull: { ...options, maxRetriesPerRequest: null },
+      bull: new Redis({ ...options, maxRetriesPerRequest: null }),
       mode: "sentinel",
     };
   }
@@ -58,7 +63,7 @@ export function connectRedis(env: Env): RedisConnection {
       lazyConnect: true,
       enableAutoPipelining: true,
     }),
-    bull: { url: env.REDIS_URL, maxRetriesPerRequest: null },
+    bull: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
     mode: "single",
   };
 }
