@@ -137,6 +137,30 @@ rules: []
       await world.dovecot.append(user.user, "INBOX", await makeMail({ subject: "from a process" }));
       await waitUntil(() => world.receiver.requests.some((q) => q.path === "/proc"), 15_000, "the webhook");
       expect(await r.get("proc:lease:{default/support}")).not.toBeNull();
+      // A double-byte charset through the bundle: its libmime asks iconv-lite for the GBK codec on
+      // first use, not at load (scripts/build.mjs, lazyGbk). "中文" and "中文邮件" in GBK.
+      const gbk = [
+        "From: sender@example.test",
+        "To: support@example.test",
+        "Subject: =?gbk?B?1tDOxA==?=",
+        "MIME-Version: 1.0",
+        "Content-Type: text/plain; charset=gbk",
+        "Content-Transfer-Encoding: base64",
+        "",
+        Buffer.from([0xd6, 0xd0, 0xce, 0xc4, 0xd3, 0xca, 0xbc, 0xfe]).toString("base64"),
+        "",
+      ].join("\r\n");
+      await world.dovecot.append(user.user, "INBOX", Buffer.from(gbk));
+      await waitUntil(
+        () => world.receiver.requests.filter((q) => q.path === "/proc").length >= 2,
+        15_000,
+        "the GBK webhook",
+      );
+      const hooks = world.receiver.requests.filter((q) => q.path === "/proc");
+      const message = (JSON.parse(String(hooks[1]!.body)) as { message: { subject: string; text: string } })
+        .message;
+      expect(message.subject).toBe("中文");
+      expect(message.text).toContain("中文邮件");
 
       watcher.child.kill("SIGTERM");
       worker.child.kill("SIGTERM");
