@@ -40,22 +40,25 @@ function missingPackages() {
 }
 
 /**
- * Runs a command with its output streamed to our stderr: stdout stays free for callers that
- * capture it (`.ci/run` reads the pnpm path from setup.mjs's last stdout line).
+ * Runs an install command quietly: its output (kept in memory) is shown, on stderr, only when it
+ * fails. stdout stays free for callers that capture it (`.ci/run` reads the pnpm path from
+ * setup.mjs's last stdout line).
  */
 function run(command, args, env) {
   return new Promise((resolve, reject) => {
-    process.stderr.write(`$ ${command} ${args.join(" ")}\n`);
+    const output = [];
     const child = spawn(command, args, {
-      stdio: ["ignore", 2, 2],
+      stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...env },
     });
+    child.stdout.on("data", (d) => output.push(d));
+    child.stderr.on("data", (d) => output.push(d));
     child.once("error", reject);
-    child.once("exit", (code, signal) =>
-      code === 0
-        ? resolve()
-        : reject(new Error(`${command} ${args.join(" ")} failed (${signal ?? `exit ${code}`})`)),
-    );
+    child.once("close", (code, signal) => {
+      if (code === 0) return resolve();
+      process.stderr.write(`$ ${command} ${args.join(" ")}\n${Buffer.concat(output).toString()}`);
+      reject(new Error(`${command} ${args.join(" ")} failed (${signal ?? `exit ${code}`})`));
+    });
   });
 }
 
@@ -77,6 +80,7 @@ export async function ensureDovecot() {
       `Missing: ${packages.join(", ")}, and apt-get is not available. Install Dovecot 2.3 (imapd + doveadm) and openssl with your package manager.`,
     );
   }
+  process.stderr.write(`[mailhook] installing ${packages.join(" ")} for the tests (apt-get)\n`);
   await run("apt-get", ["update"]);
   // Both, always: apt-get skips what is installed, and this is the command the docs give.
   await run("apt-get", ["install", "-y", "dovecot-imapd", "openssl"], { DEBIAN_FRONTEND: "noninteractive" });
