@@ -75,7 +75,14 @@ code=$(node -e 'fetch("http://127.0.0.1:8787/healthz").then((r) => console.log(r
 for svc in api watcher worker; do
   case $svc in api) want='"msg":"api listening"' ;; watcher) want='"msg":"watcher started"' ;; worker) want='"msg":"worker started"' ;; esac
   for id in $("${compose[@]}" ps -q "$svc"); do
-    $DOCKER logs "$id" 2>&1 | grep -q "$want" || { say "$svc $id never logged $want"; exit 1; }
+    # Read whole, then searched: `docker logs | grep -q` fails under pipefail when grep exits at
+    # the match and docker logs gets SIGPIPE writing the rest.
+    logs=$($DOCKER logs "$id" 2>&1)
+    grep -qF "$want" <<<"$logs" || {
+      say "$svc $id never logged $want"
+      tail -n 20 <<<"$logs" >&2
+      exit 1
+    }
   done
 done
 
