@@ -17,6 +17,7 @@ export const SERVICES = ["api", "watcher", "worker"];
 
 const THREAD_BOOT = join(root, "packages", "rule-pool", "src", "thread-boot.mjs");
 const SERVICE_MAIN = join(root, "scripts", "lib", "service-main.mjs");
+const CJS_CACHE = join(root, "scripts", "lib", "cjs-cache.mjs");
 
 /** The file `node` runs for a service. */
 export const serviceEntry = (name) => join(root, "services", name, "dist", "main.js");
@@ -58,7 +59,12 @@ function newestInput() {
         newest = Math.max(newest, statSync(join(root, group, pkg, "package.json")).mtimeMs);
       } catch {}
     }
-  newest = Math.max(newest, statSync(new URL(import.meta.url)).mtimeMs, statSync(SERVICE_MAIN).mtimeMs);
+  newest = Math.max(
+    newest,
+    statSync(new URL(import.meta.url)).mtimeMs,
+    statSync(SERVICE_MAIN).mtimeMs,
+    statSync(CJS_CACHE).mtimeMs,
+  );
   return newest;
 }
 
@@ -228,11 +234,15 @@ export async function build() {
           banner: { js: 'var __mhImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
           define: { "import.meta.url": "__mhImportMetaUrl" },
         }),
-        // The rule pool's worker threads load `thread.js` (and its plain-JS boot file) from beside
-        // the bundle that starts them (packages/rule-pool/src/pool.ts): one file, no chunks.
+        // The rule pool's worker threads load `thread.cjs` (through their plain-JS boot file, with
+        // its own code cache) from beside the bundle that starts them (packages/rule-pool/src/pool.ts).
         esbuild.build({
           ...options,
           entryPoints: { thread: join(root, "packages", "rule-pool", "src", "thread.ts") },
+          format: "cjs",
+          outExtension: { ".js": ".cjs" },
+          banner: { js: 'var __mhImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+          define: { "import.meta.url": "__mhImportMetaUrl" },
         }),
       ]);
       mkdirSync(outdir, { recursive: true });
@@ -240,10 +250,12 @@ export async function build() {
       writeOutputs(service);
       writeOutputs(thread);
       copyFileSync(SERVICE_MAIN, serviceEntry(name));
-      // What earlier builds left: the ES module bundle's map and its lazy chunks.
+      copyFileSync(CJS_CACHE, join(outdir, "cjs-cache.mjs"));
+      // What earlier builds left: the ES module bundles' maps, their lazy chunks, the ESM thread.
       rmSync(join(outdir, "chunks"), { recursive: true, force: true });
-      rmSync(join(outdir, "main.js.map"), { force: true });
-      await writeCodeCache(name);
+      for (const old of ["main.js.map", "thread.js", "thread.js.map"])
+        rmSync(join(outdir, old), { force: true });
+      await Promise.all([writeCodeCache(name), writeThreadCodeCache(outdir)]);
     }),
   ]);
 }
@@ -258,6 +270,26 @@ async function writeCodeCache(name) {
   const { stdout } = await run(process.execPath, [serviceEntry(name), "--check-code-cache"]);
   if (stdout.trim() !== "accepted")
     throw new Error(`the code cache of ${name} was not taken by V8 (${stdout.trim()})`);
+}
+
+/**
+ * The rule pool thread's code cache: written and then checked inside a real worker thread (the
+ * bundle's top level reads workerData), each in a process of its own, as for the services.
+ */
+async function writeThreadCodeCache(outdir) {
+  const run = promisify(execFile);
+  const boot = pathToFileURL(join(outdir, "thread-boot.mjs")).href;
+  const entry = pathToFileURL(join(outdir, "thread.cjs")).href;
+  const script = (mode) =>
+    `const { Worker } = require("node:worker_threads");
+     const w = new Worker(new URL(${JSON.stringify(boot)}), { workerData: { progress: new SharedArrayBuffer(4),
+       startedAt: new SharedArrayBuffer(8), entry: ${JSON.stringify(entry)}, tsx: false, codeCache: "${mode}" } });
+     w.on("message", (m) => { if (m && m.codeCache) { process.stdout.write(m.codeCache); process.exit(0); } });
+     w.on("error", (e) => { console.error(e); process.exit(1); });`;
+  await run(process.execPath, ["-e", script("write")]);
+  const { stdout } = await run(process.execPath, ["-e", script("check")]);
+  if (stdout.trim() !== "accepted")
+    throw new Error(`the code cache of ${join(outdir, "thread.cjs")} was not taken by V8 (${stdout.trim()})`);
 }
 
 /** Builds when needed; returns true when it did. */

@@ -71,7 +71,8 @@ const HARD_LIMIT_FACTOR = 10;
 
 const here = import.meta.url;
 const ts = here.endsWith(".ts");
-const ENTRY = new URL(ts ? "./thread.ts" : "./thread.js", here).href;
+// Bundled: the CommonJS thread.cjs beside the service bundle, loaded with its code cache.
+const ENTRY = new URL(ts ? "./thread.ts" : "./thread.cjs", here).href;
 const BOOT = new URL("./thread-boot.mjs", here);
 
 /**

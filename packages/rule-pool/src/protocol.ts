@@ -28,4 +28,6 @@ export interface ThreadData {
   startedAt: SharedArrayBuffer;
   entry: string;
   tsx: boolean;
+  /** For the build only: write or check the V8 code cache of a bundled thread.cjs (thread-boot.mjs). */
+  codeCache?: "write" | "check";
 }
