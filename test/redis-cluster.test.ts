@@ -280,7 +280,14 @@ describe("on a 3-master Redis Cluster", () => {
       log,
     });
     await routing.start();
-    await waitUntil(async () => (await shared.queue.count()) === 3, 10_000, "orphaned jobs moved back");
+    // The sweep moves the jobs, then drops the dead worker's id from the set: wait for both.
+    await waitUntil(
+      async () =>
+        (await shared.queue.count()) === 3 &&
+        (await client.smembers(`${prefix}:affinity-queues`)).join() === "live",
+      10_000,
+      "orphaned jobs moved back and the dead worker's queue unlisted",
+    );
     expect(await orphaned.queue.count()).toBe(0);
     expect(await client.smembers(`${prefix}:affinity-queues`)).toEqual(["live"]);
     await routing.stop();
