@@ -40,7 +40,13 @@ export function compatSuite(name: string, start: () => Promise<TestImapServer>, 
 
     const hits = (path: string) => receiver.requests.filter((r) => r.path === path);
     const waitForHits = async (path: string, n: number, timeoutMs = 20_000): Promise<ReceivedRequest[]> => {
-      await waitUntil(() => hits(path).length >= n, timeoutMs, `${n} webhook(s) at ${path}`);
+      try {
+        await waitUntil(() => hits(path).length >= n, timeoutMs, `${n} webhook(s) at ${path}`);
+      } catch (err) {
+        // What watcher and worker said (the newest stack's log): a timeout alone does not say why.
+        const tail = stacks.at(-1)?.logs.lines.slice(-40).join("\n") ?? "";
+        throw new Error(`${(err as Error).message}\nlast log lines of the stack:\n${tail}`);
+      }
       return hits(path);
     };
     const payloadOf = (r: ReceivedRequest) => WebhookPayload.parse(JSON.parse(r.body));
