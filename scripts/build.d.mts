@@ -12,3 +12,5 @@ export declare function build(): Promise<void>;
 export declare function ensureBuilt(): Promise<boolean>;
 /** The text with every non-ASCII character as a \u escape (what the build does to each bundle). */
 export declare function asciiOnly(text: string): string;
+/** Writes or checks the rule pool thread's code cache in a dist/ directory; V8's verdict ("accepted", …). */
+export declare function threadCodeCache(outdir: string, mode: "write" | "check"): Promise<string>;

@@ -109,6 +109,14 @@ export function asciiOnly(text) {
   });
 }
 
+/** A CommonJS .cjs bundle, for loading through vm.Script with a code cache (scripts/lib/cjs-cache.mjs). */
+const COMMONJS = {
+  format: "cjs",
+  outExtension: { ".js": ".cjs" },
+  banner: { js: 'var __mhImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: { "import.meta.url": "__mhImportMetaUrl" },
+};
+
 /** Writes esbuild's output files next to their final names, then renames them (atomic). */
 function writeOutputs(result, mode = 0o644) {
   for (const file of result.outputFiles) {
@@ -229,20 +237,14 @@ export async function build() {
         esbuild.build({
           ...options,
           entryPoints: { service: join(root, "services", name, "src", "run.ts") },
-          format: "cjs",
-          outExtension: { ".js": ".cjs" },
-          banner: { js: 'var __mhImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-          define: { "import.meta.url": "__mhImportMetaUrl" },
+          ...COMMONJS,
         }),
         // The rule pool's worker threads load `thread.cjs` (through their plain-JS boot file, with
         // its own code cache) from beside the bundle that starts them (packages/rule-pool/src/pool.ts).
         esbuild.build({
           ...options,
           entryPoints: { thread: join(root, "packages", "rule-pool", "src", "thread.ts") },
-          format: "cjs",
-          outExtension: { ".js": ".cjs" },
-          banner: { js: 'var __mhImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-          define: { "import.meta.url": "__mhImportMetaUrl" },
+          ...COMMONJS,
         }),
       ]);
       mkdirSync(outdir, { recursive: true });
@@ -273,23 +275,27 @@ async function writeCodeCache(name) {
 }
 
 /**
- * The rule pool thread's code cache: written and then checked inside a real worker thread (the
- * bundle's top level reads workerData), each in a process of its own, as for the services.
+ * Writes ("write") or checks ("check") the code cache of a dist/ directory's rule pool thread,
+ * inside a real worker thread (the bundle's top level reads workerData) in a process of its own, as
+ * for the services; resolves with V8's verdict ("accepted", "rejected", "missing").
  */
-async function writeThreadCodeCache(outdir) {
-  const run = promisify(execFile);
+export async function threadCodeCache(outdir, mode) {
   const boot = pathToFileURL(join(outdir, "thread-boot.mjs")).href;
   const entry = pathToFileURL(join(outdir, "thread.cjs")).href;
-  const script = (mode) =>
-    `const { Worker } = require("node:worker_threads");
+  const script = `const { Worker } = require("node:worker_threads");
      const w = new Worker(new URL(${JSON.stringify(boot)}), { workerData: { progress: new SharedArrayBuffer(4),
        startedAt: new SharedArrayBuffer(8), entry: ${JSON.stringify(entry)}, tsx: false, codeCache: "${mode}" } });
      w.on("message", (m) => { if (m && m.codeCache) { process.stdout.write(m.codeCache); process.exit(0); } });
      w.on("error", (e) => { console.error(e); process.exit(1); });`;
-  await run(process.execPath, ["-e", script("write")]);
-  const { stdout } = await run(process.execPath, ["-e", script("check")]);
-  if (stdout.trim() !== "accepted")
-    throw new Error(`the code cache of ${join(outdir, "thread.cjs")} was not taken by V8 (${stdout.trim()})`);
+  const { stdout } = await promisify(execFile)(process.execPath, ["-e", script]);
+  return stdout.trim();
+}
+
+async function writeThreadCodeCache(outdir) {
+  await threadCodeCache(outdir, "write");
+  const verdict = await threadCodeCache(outdir, "check");
+  if (verdict !== "accepted")
+    throw new Error(`the code cache of ${join(outdir, "thread.cjs")} was not taken by V8 (${verdict})`);
 }
 
 /** Builds when needed; returns true when it did. */

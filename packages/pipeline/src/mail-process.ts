@@ -95,20 +95,14 @@ export function createMailProcessor(deps: MailProcessDeps) {
   return async function processMail(job: MailRef): Promise<MailProcessOutcome> {
     const { tenantId, mailboxId, folder, uidValidity, uid } = job;
     const log = deps.log.child({ tenantId, mailboxId, folder, uid });
-    // The mailbox, the rules and the rules' endpoints are read together (one auto-pipelined write
-    // when their caches are older than a second, as for every message of a quiet mailbox), and the
-    // endpoints while the message is fetched, not one round trip after another.
+    // The mailbox and the rules are read together: one auto-pipelined write when both caches are
+    // older than a second, as for every message of a quiet mailbox, not one round trip after another.
     const [mailbox, { compiled, needs }] = await Promise.all([
       mailboxes.get(tenantId, mailboxId),
       deps.rules.forFolder(tenantId, mailboxId, folder),
     ]);
     if (!mailbox?.enabled) return { kind: "mailbox-gone" };
     if (compiled.rules.length === 0) return { kind: "no-rules" };
-    const endpointOf = prefetchEndpoints(
-      endpoints,
-      tenantId,
-      compiled.rules.map((c) => c.rule),
-    );
 
     let fetched: FetchResult;
     try {
@@ -147,7 +141,7 @@ export function createMailProcessor(deps: MailProcessDeps) {
       let webhookMissing = false;
       for (const action of match.rule.actions) {
         if (action.type !== "webhook") continue;
-        const endpoint = await endpointOf(action.endpoint);
+        const endpoint = await endpoints.get(tenantId, action.endpoint);
         if (!endpoint) {
           log.error(
             { ruleId: match.rule.id, endpointId: action.endpoint },
@@ -213,30 +207,4 @@ export function createMailProcessor(deps: MailProcessDeps) {
     log.debug({ matched: matches.length, deliveries }, "processed");
     return { kind: "processed", matched: matches.length, deliveries };
   };
-}
-
-/**
- * Starts reading every endpoint the rules name; the returned lookup awaits the read it started (or
- * starts one for a name it has not seen). A read nobody awaits (no rule matched) cannot become an
- * unhandled rejection; one that is awaited still rejects there.
- */
-function prefetchEndpoints(
-  endpoints: EndpointCache,
-  tenantId: string,
-  rules: readonly { actions: readonly { type: string; endpoint?: string }[] }[],
-): (id: string) => ReturnType<EndpointCache["get"]> {
-  const reads = new Map<string, ReturnType<EndpointCache["get"]>>();
-  const read = (id: string) => {
-    let r = reads.get(id);
-    if (!r) {
-      r = endpoints.get(tenantId, id);
-      r.catch(() => {});
-      reads.set(id, r);
-    }
-    return r;
-  };
-  for (const rule of rules)
-    for (const action of rule.actions)
-      if (action.type === "webhook" && action.endpoint) read(action.endpoint);
-  return read;
 }
