@@ -14,6 +14,7 @@ import {
 import { startRedis, type TestRedis } from "@mailhook/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { deliveryRecord } from "./support/stack.js";
 
 let redis: TestRedis;
 let client: Redis;
@@ -68,6 +69,40 @@ describe("cursors", () => {
     expect(await store.getCursor("t", "m", "INBOX")).toMatchObject({ uidValidity: 8, lastUid: 3 });
     // Folders are independent, whatever characters their names hold.
     expect(await store.getCursor("t", "m", "Archive/2024:Q1~x")).toBeNull();
+  });
+});
+
+/** How often Redis has run `command` so far (INFO commandstats; commands inside scripts count). */
+async function calls(command: string): Promise<number> {
+  const info = await client.info("commandstats");
+  return Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+}
+
+describe("the dead-letter index", () => {
+  it("lists failed and dead deliveries, unlists them when delivered, and costs a first-try delivery no ZREM", async () => {
+    const { store } = fresh();
+    for (const id of ["d_fail", "d_ok", "d_dead"])
+      expect((await store.createDelivery(deliveryRecord(id, "t"))).created).toBe(true);
+    await store.recordAttempt("d_fail", null, "failed", "HTTP 500");
+    await store.recordAttempt("d_dead", null, "dead", "gave up");
+    expect((await store.listDeadDeliveries("t", "ep")).sort()).toEqual(["d_dead", "d_fail"]);
+
+    // Failed, then delivered (after a replay or a retry): it leaves the list.
+    await store.recordAttempt("d_fail", null, "delivered", null);
+    expect(await store.listDeadDeliveries("t", "ep")).toEqual(["d_dead"]);
+
+    // Pending to delivered was never listed: the record write alone, no ZREM sent.
+    const before = await calls("zrem");
+    await store.recordAttempt("d_ok", null, "delivered", null);
+    expect(await calls("zrem")).toBe(before);
+    expect((await store.getDelivery("d_ok"))?.status).toBe("delivered");
+    expect(await store.listDeadDeliveries("t", "ep")).toEqual(["d_dead"]);
+
+    // A replayed dead delivery is pending and unlisted; delivered now, it stays off the list.
+    expect((await store.beginReplay("d_dead"))?.replayed).toBe(true);
+    expect(await store.listDeadDeliveries("t", "ep")).toEqual([]);
+    await store.recordAttempt("d_dead", null, "delivered", null);
+    expect(await store.listDeadDeliveries("t", "ep")).toEqual([]);
   });
 });
 

@@ -344,7 +344,8 @@ export function createStore(opts: StoreOptions) {
       // pending record never expires).
       if (status !== "pending") await redis.set(k.delivery(id), JSON.stringify(next), "EX", retention);
       else await redis.set(k.delivery(id), JSON.stringify(next));
-      if (changed && !listed) await ledger.writeStatusIndex(next, status);
+      if (changed && !listed)
+        await ledger.writeStatusIndex(next, status, rec.status === "dead" || rec.status === "failed");
       return next;
     },
     async listDeliveryIds(tenantId: string, limit = 100): Promise<string[]> {
