@@ -1,9 +1,18 @@
 import { randomUUID } from "node:crypto";
-import { createEndpointGate, type GatePolicy } from "@mailhook/store";
-import { startRedis, type TestRedis } from "@mailhook/testing";
+import { createLogger } from "@mailhook/log";
+import { createWebhookDeliverer } from "@mailhook/pipeline";
+import {
+  createEndpointGate,
+  createSecretBox,
+  createStore,
+  type GatePolicy,
+  generateKeySpec,
+} from "@mailhook/store";
+import { startReceiver, startRedis, type TestRedis } from "@mailhook/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sleep } from "./support/stack.js";
+import { testOutbound } from "./support/outbound.js";
+import { deliveryRecord, endpointFor, sleep } from "./support/stack.js";
 
 let server: TestRedis;
 let redis: Redis;
@@ -182,5 +191,41 @@ describe("endpoint gate (Redis)", () => {
     expect(next.ok).toBe(true);
     expect(await redis.pttl(slots)).toBeGreaterThan(1.5 * policy.slotLeaseMs);
     for (const e of [held, next]) if (e.ok) await gate.leave("t", "ep", e.token, "up");
+  });
+});
+
+describe("the deliverer and the gate", () => {
+  it("records an answered attempt even when releasing its slot fails: the job's retry does not post again", async () => {
+    const receiver = await startReceiver();
+    try {
+      const prefix = `d${randomUUID().slice(0, 8)}`;
+      const store = createStore({ redis, prefix, secrets: createSecretBox(generateKeySpec("k1")) });
+      await store.putEndpoint(endpointFor(`${receiver.url}/hook`, "ep"));
+      // The real gate, whose release is lost (Redis went away between the two commands).
+      const real = createEndpointGate(redis, prefix, policy);
+      const gate = {
+        ...real,
+        leave: async () => {
+          throw new Error("gate release lost");
+        },
+      };
+      const deliver = createWebhookDeliverer({
+        store,
+        log: createLogger({ name: "test", level: "silent" }),
+        outbound: testOutbound(),
+        gate,
+      });
+      const rec = deliveryRecord(`dl_${randomUUID().slice(0, 8)}`);
+      expect((await store.createDelivery(rec)).created).toBe(true);
+      const job = { tenantId: rec.tenantId, deliveryId: rec.id };
+
+      await expect(deliver(job)).rejects.toThrow("gate release lost");
+      expect(receiver.requests).toHaveLength(1);
+      expect((await store.getDelivery(rec.id))?.status).toBe("delivered");
+      expect(await deliver(job)).toEqual({ kind: "skipped", reason: "already delivered" });
+      expect(receiver.requests).toHaveLength(1);
+    } finally {
+      await receiver.stop();
+    }
   });
 });

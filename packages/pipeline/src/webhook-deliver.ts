@@ -142,7 +142,6 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
     }
 
     let attempt: DeliveryAttempt;
-    let verdict: GateVerdict = "unknown";
     let cls: AttemptClass;
     try {
       const headers = webhookHeaders({
@@ -163,36 +162,51 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
         onError: (detail) => log.info({ detail, address: dest.address }, "webhook connection failed"),
       });
       cls = classifyAttempt(attempt);
-      verdict = cls === "retry" ? "down" : "up";
-    } finally {
-      if (deps.gate && token) {
-        const released = await deps.gate.leave(rec.tenantId, rec.endpointId, token, verdict);
-        if (released.circuit === "opened")
-          log.warn({ until: new Date(released.until).toISOString() }, "endpoint failing: circuit opened");
-        else if (released.circuit === "closed") log.info({}, "endpoint answered again: circuit closed");
-      }
+    } catch (err) {
+      // The attempt itself threw (no answer to judge): free the slot, let the job's retry decide.
+      if (token) await leaveGate(token, "unknown");
+      throw err;
     }
 
-    switch (cls) {
-      case "delivered": {
-        const done = await store.recordAttempt(rec.id, attempt, "delivered", null, rec);
-        deps.onDelivered?.(Date.now() - rec.seenAt);
-        log.info(
-          { status: attempt.status, latencyMs: Math.round(attempt.latencyMs), attempts: made + 1 },
-          "delivered",
-        );
-        if (done?.followUps?.length) await settleFollowUps(followDeps(), done);
-        return { kind: "delivered", attempt };
+    // The outcome's record write and the slot's release start in the same tick: on the shared,
+    // auto-pipelined connection they travel in one write and cost one round trip, not two. The
+    // record is written whatever the release does (a release error is thrown after it), so a
+    // Redis hiccup on the gate can no longer send an answered delivery out again.
+    const [outcome, released] = await Promise.allSettled([
+      settle(cls, attempt),
+      token ? leaveGate(token, cls === "retry" ? "down" : "up") : Promise.resolve(),
+    ]);
+    if (outcome.status === "rejected") throw outcome.reason;
+    if (released.status === "rejected") throw released.reason;
+    return outcome.value;
+
+    async function leaveGate(held: string, verdict: GateVerdict): Promise<void> {
+      if (!deps.gate) return;
+      const r = await deps.gate.leave(rec!.tenantId, rec!.endpointId, held, verdict);
+      if (r.circuit === "opened")
+        log.warn({ until: new Date(r.until).toISOString() }, "endpoint failing: circuit opened");
+      else if (r.circuit === "closed") log.info({}, "endpoint answered again: circuit closed");
+    }
+
+    async function settle(c: AttemptClass, a: DeliveryAttempt): Promise<DeliverOutcome> {
+      switch (c) {
+        case "delivered": {
+          const done = await store.recordAttempt(rec!.id, a, "delivered", null, rec!);
+          deps.onDelivered?.(Date.now() - rec!.seenAt);
+          log.info({ status: a.status, latencyMs: Math.round(a.latencyMs), attempts: made + 1 }, "delivered");
+          if (done?.followUps?.length) await settleFollowUps(followDeps(), done);
+          return { kind: "delivered", attempt: a };
+        }
+        case "gone":
+          await store.disableEndpoint(rec!.tenantId, rec!.endpointId, "receiver answered 410 Gone");
+          endpoints.forget(rec!.tenantId, rec!.endpointId);
+          log.warn({}, "endpoint answered 410 Gone; disabled");
+          return fail(a, "410 Gone: endpoint disabled");
+        case "failed":
+          return fail(a, a.error ?? `HTTP ${a.status}`);
+        case "retry":
+          return retryOrDie(a);
       }
-      case "gone":
-        await store.disableEndpoint(rec.tenantId, rec.endpointId, "receiver answered 410 Gone");
-        endpoints.forget(rec.tenantId, rec.endpointId);
-        log.warn({}, "endpoint answered 410 Gone; disabled");
-        return fail(attempt, "410 Gone: endpoint disabled");
-      case "failed":
-        return fail(attempt, attempt.error ?? `HTTP ${attempt.status}`);
-      case "retry":
-        return retryOrDie(attempt);
     }
 
     async function fail(a: DeliveryAttempt | null, reason: string): Promise<DeliverOutcome> {
