@@ -115,9 +115,9 @@ if (throughput) {
   );
   line();
   line(
-    "| variant | contender | own processes | Redis | Dovecot | bench (receiver, APPENDs) | busy cores | Redis commands/msg |",
+    "| variant | contender | own processes | Redis | Dovecot | bench (receiver, APPENDs) | busy cores | Redis commands/msg | syscalls/msg (read, write) |",
   );
-  line("|---|---|---|---|---|---|---|---|");
+  line("|---|---|---|---|---|---|---|---|---|");
   for (const [name, v] of Object.entries(r.variants)) {
     for (const who of ["mailhook", "baseline"] as const) {
       const runs: ContenderRun[] = v.runs.map((x) => x[who]);
@@ -126,8 +126,11 @@ if (throughput) {
       const cmds = runs[0]?.redisCommandsPerMessage
         ? median(runs.map((x) => x.redisCommandsPerMessage?.total ?? 0))
         : "–";
+      const sys = runs[0]?.syscallsPerMessage
+        ? `${median(runs.map((x) => x.syscallsPerMessage?.reads ?? 0))}, ${median(runs.map((x) => x.syscallsPerMessage?.writes ?? 0))}`
+        : "–";
       line(
-        `| ${name} | ${who} | ${cpu("contender")} | ${cpu("redis")} | ${cpu("dovecot")} | ${cpu("bench")} | ${median(runs.map((x) => x.machineBusyCores))} | ${cmds} |`,
+        `| ${name} | ${who} | ${cpu("contender")} | ${cpu("redis")} | ${cpu("dovecot")} | ${cpu("bench")} | ${median(runs.map((x) => x.machineBusyCores))} | ${cmds} | ${sys} |`,
       );
     }
   }

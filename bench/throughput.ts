@@ -10,6 +10,7 @@
  * Run: npx tsx bench/throughput.ts [--messages full|N] [--mailboxes 50] [--live 2000] [--appenders 4]
  *        [--runs 3] [--variants one,many,live] [--json path] [--cpu-prof]
  *        [--env KEY=value,…] (service settings to try) [--contenders mailhook] (skip the baseline)
+ *        [--workers N] (worker processes, default 1)
  */
 import { join } from "node:path";
 import type { Mailbox } from "@mailhook/store";
@@ -22,15 +23,17 @@ import { forkNaive } from "./support/naive-process.js";
 import { type ProfileSummary, summarizeProfiles, summarizeServiceProfiles } from "./support/profile.js";
 import { commandsPerMessage, redisCommandCalls } from "./support/redis-stats.js";
 import { RESULTS_DIR, writeResult } from "./support/results.js";
-import { BENCH_TMP, groupCpuMs, machineCpuMs } from "./support/services.js";
+import { BENCH_TMP, groupCpuMs, machineCpuMs, type Syscalls } from "./support/services.js";
 import { round, type Spread, spread } from "./support/stats.js";
-import { benchMailbox, startMailhook, startWorld, type World } from "./support/world.js";
+import { benchMailbox, type Mailhook, startMailhook, startWorld, type World } from "./support/world.js";
 
 const COUNT = option("messages") === "full" || !option("messages") ? "full" : numberOption("messages", 6046);
 const MAILBOXES = numberOption("mailboxes", 50);
 const LIVE = numberOption("live", 2000);
 const APPENDERS = numberOption("appenders", 4);
 const RUNS = numberOption("runs", 3);
+/** Worker processes of mailhook (default 1): scale-out on one machine. */
+const WORKERS = numberOption("workers", 1);
 const VARIANTS = (option("variants") ?? "one,many,live").split(",");
 const OUT = option("json") ?? join(RESULTS_DIR, "throughput.json");
 /** Extra service environment, `KEY=value,KEY=value`: to try a setting against the defaults. */
@@ -67,6 +70,11 @@ export interface ContenderRun {
   cpuPerMessageMs: { contender: number; redis: number; dovecot: number; bench: number };
   /** Redis commands per message during the run, by command (mailhook only; the baseline uses none). */
   redisCommandsPerMessage?: { total: number; top: Record<string, number> };
+  /**
+   * Read- and write-type system calls per message of mailhook's processes (all threads; socket
+   * reads and writes, thread wake-ups): counted, so round-trip levers show despite CPU noise.
+   */
+  syscallsPerMessage?: Syscalls;
   /** Live variant: when the last APPEND completed (s after the first began). */
   appendSeconds?: number;
 }
@@ -225,10 +233,15 @@ async function backlogRun(
     await naive.stop();
     return measured;
   }
-  const mh = await startMailhook(world, { env: SERVICE_ENV, ...(profile ? { cpuProfDir: profile } : {}) });
+  const mh = await startMailhook(world, {
+    env: SERVICE_ENV,
+    workers: WORKERS,
+    ...(profile ? { cpuProfDir: profile } : {}),
+  });
   bootMs.push(Math.max(mh.watcher.bootMs, mh.worker.bootMs));
   try {
     const cpu0 = mh.watcher.cpuMs() + mh.worker.cpuMs();
+    const sys0 = mailhookSyscalls(mh);
     const boxes: Mailbox[] = users.map((u, i) => benchMailbox(world, u, `${tag}-${i}`, "all"));
     const commands0 = await redisCommandCalls(world.redis.url);
     const machine0 = cpuNow();
@@ -238,7 +251,11 @@ async function backlogRun(
     const cpu = mh.watcher.cpuMs() + mh.worker.cpuMs() - cpu0;
     const measured = contenderRun(N, end - t0, cpu, machine0);
     const commands = commandsPerMessage(commands0, await redisCommandCalls(world.redis.url), N);
-    return { ...measured, redisCommandsPerMessage: commands };
+    return {
+      ...measured,
+      redisCommandsPerMessage: commands,
+      syscallsPerMessage: syscallsPer(sys0, mailhookSyscalls(mh), N),
+    };
   } finally {
     await mh.stop();
   }
@@ -272,12 +289,17 @@ async function liveRun(who: Contender, profile?: string): Promise<ContenderRun> 
       appendSeconds: round((appended - t0) / 1000),
     };
   }
-  const mh = await startMailhook(world, { env: SERVICE_ENV, ...(profile ? { cpuProfDir: profile } : {}) });
+  const mh = await startMailhook(world, {
+    env: SERVICE_ENV,
+    workers: WORKERS,
+    ...(profile ? { cpuProfDir: profile } : {}),
+  });
   bootMs.push(Math.max(mh.watcher.bootMs, mh.worker.bootMs));
   try {
     await mh.store.putMailbox(benchMailbox(world, user, "live", "new"));
     await mh.waitConnected(["live"], 15_000);
     const cpu0 = mh.watcher.cpuMs() + mh.worker.cpuMs();
+    const sys0 = mailhookSyscalls(mh);
     const machine0 = cpuNow();
     const t0 = performance.now();
     await appendParallel(world, user, live, APPENDERS);
@@ -286,6 +308,7 @@ async function liveRun(who: Contender, profile?: string): Promise<ContenderRun> 
     const cpu = mh.watcher.cpuMs() + mh.worker.cpuMs() - cpu0;
     return {
       ...contenderRun(live.length, end - t0, cpu, machine0),
+      syscallsPerMessage: syscallsPer(sys0, mailhookSyscalls(mh), live.length),
       appendSeconds: round((appended - t0) / 1000),
     };
   } finally {
@@ -308,6 +331,18 @@ function cpuNow(): MachineCpu {
     redis: groupCpuMs(`127.0.0.1:${world.redis.port}`),
     dovecot: groupCpuMs(world.dovecot.configPath),
     bench: (own.user + own.system) / 1000,
+  };
+}
+
+function mailhookSyscalls(mh: Mailhook): Syscalls {
+  const [a, b] = [mh.watcher.syscalls(), mh.worker.syscalls()];
+  return { reads: a.reads + b.reads, writes: a.writes + b.writes };
+}
+
+function syscallsPer(before: Syscalls, after: Syscalls, messages: number): Syscalls {
+  return {
+    reads: round((after.reads - before.reads) / messages),
+    writes: round((after.writes - before.writes) / messages),
   };
 }
 

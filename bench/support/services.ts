@@ -18,6 +18,8 @@ export interface ServiceProcess {
   rssKb(): number;
   /** User + system CPU time the process used so far (ms), from /proc. */
   cpuMs(): number;
+  /** Read- and write-type system calls of all its threads so far (/proc/<pid>/io syscr, syscw). */
+  syscalls(): Syscalls;
   /** SIGTERM (the service drains and exits, writing its CPU profile if asked), SIGKILL after 20 s. */
   stop(): Promise<void>;
   /** SIGKILL: a crash, nothing released. */
@@ -81,6 +83,8 @@ export async function spawnService(name: ServiceName, opts: SpawnServiceOptions)
     // The same handler as gc-on-signal.ts, inline: preloading a .ts file through tsx made the
     // bundled service's RSS about 600 MB larger before it did anything (measured for bench/soak.ts).
     ...(opts.gcOnSignal ? ["--expose-gc", "--import", GC_PRELOAD] : []),
+    // BENCH_NODE_ARGS="--flag --flag": Node or V8 flags for every service (to measure one, A/B).
+    ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean),
   ];
   const started = performance.now();
   const child = spawn(process.execPath, [...nodeArgs, entry], {
@@ -114,6 +118,7 @@ export async function spawnService(name: ServiceName, opts: SpawnServiceOptions)
     bootMs,
     rssKb: () => rssKb(pid),
     cpuMs: () => cpuMs(pid),
+    syscalls: () => syscalls(pid),
     async stop() {
       if (child.exitCode !== null) return;
       child.kill("SIGTERM");
@@ -141,6 +146,21 @@ export function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return ((Number(rest[11]) + Number(rest[12])) * 1000) / TICKS_PER_SECOND;
+}
+
+export interface Syscalls {
+  reads: number;
+  writes: number;
+}
+
+/**
+ * System calls are counted, not timed: a socket write saved is one fewer here whatever the host's
+ * steal does to CPU time, so a round-trip lever shows in one run.
+ */
+export function syscalls(pid: number): Syscalls {
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)$`, "m").exec(io)?.[1] ?? Number.NaN);
+  return { reads: field("syscr"), writes: field("syscw") };
 }
 
 /** Busy and total CPU time of the whole machine so far (ms, all cores), from /proc/stat. */

@@ -53,6 +53,33 @@ export interface StartMailhookOptions {
   /** Extra environment for both services (e.g. a smaller reconcile interval). */
   env?: Record<string, string>;
   cpuProfDir?: string;
+  /** Worker processes (default 1); with more, `worker` sums their CPU and RSS. */
+  workers?: number;
+}
+
+/** Several worker processes seen as one: summed CPU and RSS, the slowest start, all stopped. */
+function combined(workers: ServiceProcess[]): ServiceProcess {
+  const first = workers[0] as ServiceProcess;
+  return {
+    ...first,
+    bootMs: Math.max(...workers.map((w) => w.bootMs)),
+    rssKb: () => workers.reduce((a, w) => a + w.rssKb(), 0),
+    cpuMs: () => workers.reduce((a, w) => a + w.cpuMs(), 0),
+    syscalls: () =>
+      workers.reduce(
+        (a, w) => {
+          const s = w.syscalls();
+          return { reads: a.reads + s.reads, writes: a.writes + s.writes };
+        },
+        { reads: 0, writes: 0 },
+      ),
+    stop: async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+    },
+    kill: async () => {
+      await Promise.all(workers.map((w) => w.kill()));
+    },
+  };
 }
 
 /** A fresh mailhook installation: its own Redis prefix, the bench endpoints and rules, no mailboxes. */
@@ -141,16 +168,20 @@ export interface StartMailhookOptions {
 export async function startMailhook(world: World, opts: StartMailhookOptions = {}): Promise<Mailhook> {
   const inst = await createInstallation(world, opts.env);
   const prof = (name: string) => (opts.cpuProfDir ? { cpuProfDir: join(opts.cpuProfDir, name) } : {});
-  const [worker, watcher] = await Promise.all([
-    spawnService("worker", { env: inst.env, ...prof("worker") }),
+  const count = Math.max(1, opts.workers ?? 1);
+  const [watcher, ...workers] = await Promise.all([
     spawnService("watcher", { env: inst.env, ...prof("watcher") }),
+    ...Array.from({ length: count }, (_, i) =>
+      spawnService("worker", { env: inst.env, ...prof(i === 0 ? "worker" : `worker-${i + 1}`) }),
+    ),
   ]);
+  const worker = workers.length === 1 ? (workers[0] as ServiceProcess) : combined(workers);
   return {
     ...inst,
     watcher,
     worker,
     async stop() {
-      await Promise.all([watcher.stop(), worker.stop()]);
+      await Promise.all([watcher.stop(), ...workers.map((w) => w.stop())]);
       inst.close();
     },
   };
