@@ -14,6 +14,7 @@ import type { ProfileSummary } from "./support/profile.js";
 import { RESULTS_DIR, type ResultFile } from "./support/results.js";
 import { ROOT } from "./support/services.js";
 import type { Spread } from "./support/stats.js";
+import { issueTargets } from "./support/targets.js";
 import type { ContenderRun, ThroughputResult } from "./throughput.js";
 
 const DOC = join(ROOT, "docs", "benchmarks.md");
@@ -205,6 +206,16 @@ if (memory) {
   line(
     `Watcher RSS with none: ${median(r.runs.map((x) => x.rssEmptyKb))} KB; with ${r.mailboxes}: ${median(r.runs.map((x) => x.rssFullKb))} KB; connections held: ${r.runs.map((x) => x.connections).join(", ")}; fs.inotify.max_user_instances = ${r.inotifyMaxUserInstances}. Target ≤ ${r.target.perMailboxKb} KB: ${yes(r.target.met)}.`,
   );
+  line();
+}
+
+if (throughput || latency) {
+  line("### Targets of the throughput-and-latency issue (from the results above)");
+  line();
+  line("| target | recorded (median over runs) | |");
+  line("|---|---|---|");
+  for (const t of issueTargets(throughput?.result ?? null, latency?.result ?? null))
+    line(`| ${t.target} | ${t.value} | ${t.met === null ? "not run" : yes(t.met)} |`);
   line();
 }
 
