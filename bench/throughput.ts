@@ -23,7 +23,7 @@ import { forkNaive } from "./support/naive-process.js";
 import { type ProfileSummary, summarizeProfiles, summarizeServiceProfiles } from "./support/profile.js";
 import { commandsPerMessage, redisCommandCalls } from "./support/redis-stats.js";
 import { RESULTS_DIR, writeResult } from "./support/results.js";
-import { BENCH_TMP, groupCpuMs, machineCpuMs, type Syscalls } from "./support/services.js";
+import { BENCH_TMP, groupCpuMs, machineCpuMs, type Syscalls, sumSyscalls } from "./support/services.js";
 import { round, type Spread, spread } from "./support/stats.js";
 import { benchMailbox, type Mailhook, startMailhook, startWorld, type World } from "./support/world.js";
 
@@ -335,8 +335,7 @@ function cpuNow(): MachineCpu {
 }
 
 function mailhookSyscalls(mh: Mailhook): Syscalls {
-  const [a, b] = [mh.watcher.syscalls(), mh.worker.syscalls()];
-  return { reads: a.reads + b.reads, writes: a.writes + b.writes };
+  return sumSyscalls([mh.watcher.syscalls(), mh.worker.syscalls()]);
 }
 
 function syscallsPer(before: Syscalls, after: Syscalls, messages: number): Syscalls {

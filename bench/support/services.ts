@@ -153,6 +153,14 @@ export interface Syscalls {
   writes: number;
 }
 
+/** The system calls of several processes together. */
+export function sumSyscalls(all: readonly Syscalls[]): Syscalls {
+  return all.reduce((a, s) => ({ reads: a.reads + s.reads, writes: a.writes + s.writes }), {
+    reads: 0,
+    writes: 0,
+  });
+}
+
 /**
  * System calls are counted, not timed: a socket write saved is one fewer here whatever the host's
  * steal does to CPU time, so a round-trip lever shows in one run.

@@ -1,5 +1,6 @@
 import type { LatencyResult, LatencyRun } from "../latency.js";
 import type { ThroughputResult } from "../throughput.js";
+import { median, round } from "./stats.js";
 
 /** One target of the throughput-and-latency issue, judged on the recorded results. */
 export interface TargetRow {
@@ -8,12 +9,6 @@ export interface TargetRow {
   value: string;
   met: boolean | null;
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.floor((s.length - 1) / 2)] as number) : Number.NaN;
-};
-const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /**
  * Every number the issue sets, one row each: throughput per variant (≥ 1,000 msg/s, ≥ 3× the
@@ -30,7 +25,7 @@ export function issueTargets(
     rows.push(
       value === null || Number.isNaN(value)
         ? { target, value: "–", met: null }
-        : { target, value: `${round2(value)}${unit}`, met: ok(value) },
+        : { target, value: `${round(value)}${unit}`, met: ok(value) },
     );
   const variant = (name: string) => throughput?.variants[name];
   for (const [name, label] of [

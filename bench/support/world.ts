@@ -6,7 +6,7 @@ import { generateSecret } from "@mailhook/webhook";
 import { Redis } from "ioredis";
 import { type BenchReceiver, startBenchReceiver } from "./receiver.js";
 import { BENCH_ENDPOINTS, benchRules } from "./rules.js";
-import { type ServiceProcess, spawnService } from "./services.js";
+import { type ServiceProcess, spawnService, sumSyscalls } from "./services.js";
 
 export const TENANT = "default";
 
@@ -65,14 +65,7 @@ function combined(workers: ServiceProcess[]): ServiceProcess {
     bootMs: Math.max(...workers.map((w) => w.bootMs)),
     rssKb: () => workers.reduce((a, w) => a + w.rssKb(), 0),
     cpuMs: () => workers.reduce((a, w) => a + w.cpuMs(), 0),
-    syscalls: () =>
-      workers.reduce(
-        (a, w) => {
-          const s = w.syscalls();
-          return { reads: a.reads + s.reads, writes: a.writes + s.writes };
-        },
-        { reads: 0, writes: 0 },
-      ),
+    syscalls: () => sumSyscalls(workers.map((w) => w.syscalls())),
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
     },
