@@ -27,7 +27,7 @@ export type WatchState = "connecting" | "connected" | "auth-failed" | "error" | 
 export interface WatchTiming {
   /**
    * How often the connection is probed with `STATUS (UIDVALIDITY)` (a silently dead TCP connection
-   * never errors by itself, and a re-created folder shows its new UIDVALIDITY only there).
+   * never errors by itself; Cyrus and Courier show a re-created folder's new UIDVALIDITY there).
    */
   healthCheckMs: number;
   /** A probe unanswered for this long marks the connection dead; it is dropped and replaced. */
@@ -35,8 +35,10 @@ export interface WatchTiming {
   /** IDLE is re-issued after this long (servers may drop IDLE after 30 minutes, RFC 2177). */
   maxIdleMs: number;
   /**
-   * The folder is selected again this often to notice a deleted and re-created folder: Dovecot (and
-   * others) keep a session's view of a deleted folder and never say so, not even to NOOP.
+   * The folder is selected again this often (at the first probe within half a `healthCheckMs` of
+   * it) to notice a deleted and re-created folder: Dovecot keeps a session's view of a deleted
+   * folder and answers STATUS and LIST-STATUS from it, with the old UIDVALIDITY; only a new SELECT
+   * sees the new folder. Default: every probe.
    */
   reselectMs: number;
   backoffBaseMs: number;
@@ -52,7 +54,7 @@ export const DEFAULT_WATCH_TIMING: WatchTiming = {
   healthCheckMs: 60_000,
   noopTimeoutMs: 15_000,
   maxIdleMs: 25 * 60_000,
-  reselectMs: 5 * 60_000,
+  reselectMs: 60_000,
   backoffBaseMs: 1_000,
   backoffCapMs: 5 * 60_000,
   authBackoffBaseMs: 30_000,
@@ -336,9 +338,10 @@ export class FolderWatcher {
 
   /**
    * Every `healthCheckMs`: `STATUS folder (UIDVALIDITY)`, which proves the connection alive like a
-   * NOOP would, and also sees a folder deleted and re-created (IDLE and NOOP never say so on
-   * Dovecot, Cyrus or Courier): a new UIDVALIDITY triggers a reselect at once. The full reselect
-   * every `reselectMs` stays as the safety net for servers whose STATUS answers from a stale view.
+   * NOOP would; on Cyrus and Courier it also sees a folder deleted and re-created (IDLE and NOOP say
+   * nothing), and a new UIDVALIDITY triggers a reselect at once. Dovecot answers STATUS for the
+   * selected folder from the session's view, which is still the deleted folder's: there the
+   * reselect due every `reselectMs` (every probe by default) is what sees the new folder.
    */
   private async probe(client: ImapFlow): Promise<void> {
     if (this.client !== client || this.stopped) return;
@@ -360,7 +363,10 @@ export class FolderWatcher {
     const changed = seen.ok && seen.uidValidity !== null && seen.uidValidity !== this.cursor?.uidValidity;
     if (changed)
       this.deps.log.info({ uidValidity: seen.uidValidity }, "STATUS shows a new UIDVALIDITY; reselecting");
-    if (changed || Date.now() - this.lastSelectAt >= this.timing.reselectMs) {
+    // Half a probe interval of tolerance: a reselect due every probe must not slip to every other
+    // one because the last SELECT completed a few ms after the probe that asked for it.
+    const due = Date.now() - this.lastSelectAt >= this.timing.reselectMs - this.timing.healthCheckMs / 2;
+    if (changed || due) {
       this.reselectDue = true;
       void this.requestSync(client);
     }
