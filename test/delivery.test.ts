@@ -397,7 +397,11 @@ describe("secrets and replay", () => {
 describe("worker errors", () => {
   it("dead-letters a delivery whose job fails on every BullMQ attempt, instead of leaving it pending", async () => {
     world.receiver.setHandler((req) => (req.path === "/broken" ? { status: 503 } : { status: 200 }));
-    const { stack, user } = await startStack("/broken", { worker: { schedule: [1_500, 1_500] } });
+    // Read on every message (configCacheMs 0): the corruption below bypasses mailhook, so no change
+    // notice tells a caching worker about it.
+    const { stack, user } = await startStack("/broken", {
+      worker: { schedule: [1_500, 1_500], configCacheMs: 0 },
+    });
     await world.dovecot.append(user, "INBOX", await makeMail({ subject: "corrupted later" }));
     await waitHits("/broken", 1);
     const id = hits("/broken")[0]!.headers["webhook-id"]!;

@@ -4,6 +4,8 @@ export type { BackfillDeps, BackfillProgress } from "./backfill.js";
 export { backfillProgress, MAX_BACKFILL_MESSAGES, searchSince, startBackfill } from "./backfill.js";
 export type { EvaluateMessage } from "./budgeted-evaluate.js";
 export { createBudgetedEvaluator } from "./budgeted-evaluate.js";
+export type { ConfigCaches, ConfigCachesOptions } from "./config-caches.js";
+export { createConfigCaches } from "./config-caches.js";
 export type { ExplainTarget } from "./explain.js";
 export { explainRawMessage } from "./explain.js";
 export type { FetchBatcher, FetchBatcherOptions, FetchResult } from "./fetch-batcher.js";

@@ -1,6 +1,7 @@
 import type { ContentNeeds } from "@mailhook/model";
 import { type CompiledRules, compileRules, needsOf, rulesFor } from "@mailhook/rules";
 import type { RuleHealthStore, Store } from "@mailhook/store";
+import { type MaxAge, maxAgeNow } from "./record-cache.js";
 
 interface Entry {
   version: number;
@@ -25,14 +26,17 @@ export type RuleSource = Pick<Store, "rulesVersion" | "listRules">;
  * rules change notice) compiled the tenant's rules once per message in flight (up to
  * MAIL_CONCURRENCY times), and the rule pool's threads compiled each copy again.
  */
-export function createRuleCache(store: RuleSource, health?: RuleHealthStore, versionMaxAgeMs = 0) {
+export function createRuleCache(store: RuleSource, health?: RuleHealthStore, versionMaxAgeMs: MaxAge = 0) {
   const cache = new Map<string, Entry>();
   const loading = new Map<string, Promise<Entry>>();
   /** Bumped by forget(): a load begun before a change notice must not store what it read. */
   const generation = new Map<string, number>();
+  /** Bumped by clear(), for every tenant at once. */
+  let epoch = 0;
+  const genOf = (tenantId: string) => `${epoch}/${generation.get(tenantId) ?? 0}`;
 
   async function load(tenantId: string): Promise<Entry> {
-    const gen = generation.get(tenantId) ?? 0;
+    const gen = genOf(tenantId);
     const version = await store.rulesVersion(tenantId);
     const known = cache.get(tenantId);
     const now = Date.now();
@@ -46,7 +50,7 @@ export function createRuleCache(store: RuleSource, health?: RuleHealthStore, ver
     ]);
     const rules = suspended.size > 0 ? all.filter((r) => !suspended.has(r.id)) : all;
     const entry: Entry = { version, checkedAt: now, compiled: compileRules(rules), scoped: new Map() };
-    if ((generation.get(tenantId) ?? 0) === gen) cache.set(tenantId, entry);
+    if (genOf(tenantId) === gen) cache.set(tenantId, entry);
     return entry;
   }
 
@@ -69,7 +73,8 @@ export function createRuleCache(store: RuleSource, health?: RuleHealthStore, ver
       folder: string,
     ): Promise<{ compiled: CompiledRules; needs: ContentNeeds }> {
       let entry = cache.get(tenantId);
-      if (!entry || Date.now() - entry.checkedAt >= versionMaxAgeMs) entry = await shared(tenantId);
+      if (!entry || Date.now() - entry.checkedAt >= maxAgeNow(versionMaxAgeMs))
+        entry = await shared(tenantId);
       const key = `${mailboxId}\0${folder}`;
       let scoped = entry.scoped.get(key);
       if (!scoped) {
@@ -85,6 +90,12 @@ export function createRuleCache(store: RuleSource, health?: RuleHealthStore, ver
       // The next message starts a load of its own instead of joining one that may predate the edit.
       loading.delete(tenantId);
       generation.set(tenantId, (generation.get(tenantId) ?? 0) + 1);
+    },
+    /** Drops every tenant's entry (notices may have been missed). */
+    clear(): void {
+      cache.clear();
+      loading.clear();
+      epoch++;
     },
   };
 }

@@ -212,6 +212,11 @@ export const Env = z.object({
   WEBHOOK_TIMEOUT_MS: int(15_000),
   /** BullMQ job lock: jobs of a worker that died are run again by another after about this long. */
   WORKER_JOB_LOCK_MS: int(30_000),
+  /**
+   * How long a worker keeps a mailbox, endpoint or the rules cached while change notices reach it
+   * (edits through mailhook apply at once); only writes that bypass mailhook wait for it.
+   */
+  WORKER_CONFIG_CACHE_MS: int(300_000),
   /** Attempts in flight to one endpoint across all workers: a hanging endpoint holds at most this many. */
   WEBHOOK_ENDPOINT_CONCURRENCY: int(16).refine((n) => n >= 1, "must be at least 1"),
   /** Consecutive failed attempts to one endpoint that open its circuit breaker. */

@@ -59,9 +59,13 @@ function parse(raw: string): RuleHealth {
  */
 export function createRuleHealth(store: Store, options: { strikes: number }) {
   const { redis, keys: k } = store;
+  // Workers keep compiled rules until a notice says otherwise (their version check is a safety net).
+  const rulesChanged = (tenantId: string) =>
+    redis.publish(k.changes, JSON.stringify({ kind: "rules", tenantId, id: null }));
   return {
     async record(tenantId: string, hit: BudgetHit): Promise<RuleHealth> {
       const error = `evaluation stopped after ${hit.budgetMs} ms on ${hit.mailboxId}/${hit.folder} uid ${hit.uid}; the message was processed without this rule`;
+      const at = new Date().toISOString();
       const raw = (await redis.eval(
         RECORD,
         2,
@@ -69,9 +73,11 @@ export function createRuleHealth(store: Store, options: { strikes: number }) {
         k.rulesVersion(tenantId),
         hit.ruleId,
         error,
-        new Date().toISOString(),
+        at,
         String(options.strikes),
       )) as string;
+      const health = parse(raw);
+      if (health.suspendedAt === at) await rulesChanged(tenantId);
       await store.recordEvent({
         at: new Date().toISOString(),
         tenantId,
@@ -80,7 +86,7 @@ export function createRuleHealth(store: Store, options: { strikes: number }) {
         type: "rule.budget-exceeded",
         detail: { ruleId: hit.ruleId, uid: hit.uid, budgetMs: hit.budgetMs },
       });
-      return parse(raw);
+      return health;
     },
     async get(tenantId: string, ruleId: string): Promise<RuleHealth | null> {
       const raw = await redis.hget(k.ruleHealth(tenantId), ruleId);
@@ -96,7 +102,10 @@ export function createRuleHealth(store: Store, options: { strikes: number }) {
     /** Forgets a rule's record (it was changed or enabled again) and lets the workers reload. */
     async clear(tenantId: string, ruleId: string): Promise<void> {
       const removed = await redis.hdel(k.ruleHealth(tenantId), ruleId);
-      if (removed > 0) await redis.incr(k.rulesVersion(tenantId));
+      if (removed > 0) {
+        await redis.incr(k.rulesVersion(tenantId));
+        await rulesChanged(tenantId);
+      }
     },
   };
 }

@@ -58,6 +58,7 @@ export async function run(): Promise<void> {
       maxOpenMs: env.WEBHOOK_CIRCUIT_MAX_OPEN_MS,
     },
     jobLockMs: env.WORKER_JOB_LOCK_MS,
+    configCacheMs: env.WORKER_CONFIG_CACHE_MS,
     actConcurrency: env.ACT_CONCURRENCY,
     createFolders: env.ACT_CREATE_FOLDERS,
     inlineFirstAttempt: env.WEBHOOK_INLINE_FIRST_ATTEMPT,

@@ -4,12 +4,10 @@ import type { FetchLimits } from "@mailhook/model";
 import type { OutboundPolicy } from "@mailhook/net";
 import {
   createBudgetedEvaluator,
-  createEndpointCache,
+  createConfigCaches,
   createInlineDelivery,
   createMailActor,
-  createMailboxCache,
   createMailProcessor,
-  createRuleCache,
   createWebhookDeliverer,
   type DeliveryTimeouts,
   deferForBudget,
@@ -33,7 +31,6 @@ import {
   createRuleHealth,
   DEFAULT_GATE_POLICY,
   type DeliveryRecord,
-  duplicateClient,
   type GatePolicy,
   type Store,
 } from "@mailhook/store";
@@ -87,6 +84,8 @@ export interface WorkerServiceOptions {
   inlineFirstAttempt?: boolean;
   /** Rule evaluation threads, time budget and text cap (RULES_EVAL_*), and strikes before suspension. */
   ruleBudget?: RulePoolOptions & { strikes?: number };
+  /** WORKER_CONFIG_CACHE_MS: how long mailboxes, endpoints and rules are cached while notices arrive. */
+  configCacheMs?: number;
   /** Deliveries that may wait in this process for an inline first attempt (default 5,000). */
   inlineMaxWaiting?: number;
 }
@@ -147,12 +146,16 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     ...(opts.imapOperationTimeoutMs ? { operationTimeoutMs: opts.imapOperationTimeoutMs } : {}),
     ...(opts.imapCommandTimeoutMs ? { commandTimeoutMs: opts.imapCommandTimeoutMs } : {}),
   });
-  const mailboxes = createMailboxCache(opts.store);
   const rulePool = createRulePool(opts.ruleBudget);
   const health = createRuleHealth(opts.store, { strikes: opts.ruleBudget?.strikes ?? 3 });
-  const endpoints = createEndpointCache(opts.store);
-  // Notices make edits apply at once; the version is re-read at least every second regardless.
-  const rules = createRuleCache(opts.store, health, 1_000);
+  // Mailboxes, endpoints and rules stay cached until a change notice (edits apply at once).
+  const config = await createConfigCaches({
+    store: opts.store,
+    health,
+    log: opts.log,
+    maxAgeMs: opts.configCacheMs ?? 300_000,
+  });
+  const { mailboxes, endpoints, rules } = config;
   const processMail = createMailProcessor({
     store: opts.store,
     pool,
@@ -295,22 +298,6 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
         opts.log.error({ deliveryId: id, err: String(e) }, "could not dead-letter a failed delivery job"),
       );
   });
-  // Endpoint and mailbox edits (API, config file, another replica's 410) reach the caches at once.
-  const sub = duplicateClient(opts.store.redis);
-  sub.on("error", (err) => opts.log.warn({ err: err.message }, "redis subscriber error"));
-  await sub.subscribe(opts.store.keys.changes);
-  sub.on("message", (_channel, message: string) => {
-    try {
-      const notice = JSON.parse(message) as { kind?: string; tenantId?: string; id?: string | null };
-      if (notice.kind === "endpoint" && notice.tenantId && notice.id)
-        deliverOnce.forgetEndpoint(notice.tenantId, notice.id);
-      if (notice.kind === "mailbox" && notice.tenantId && notice.id)
-        mailboxes.forget(notice.tenantId, notice.id);
-      if (notice.kind === "rules" && notice.tenantId) rules.forget(notice.tenantId);
-    } catch {
-      // Not a notice of ours; nothing to forget.
-    }
-  });
   const act = createMailActor({
     store: opts.store,
     pool,
@@ -383,7 +370,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       await inline.drain();
       await Promise.all([deliveryWorker.close(), actWorker.close()]);
       await Promise.all([deliveries.close(), actions.close(), mailRetries.close()]);
-      await sub.quit().catch(() => sub.disconnect());
+      await config.close();
       await pool.close();
       await sessions?.close();
       await rulePool.close();
