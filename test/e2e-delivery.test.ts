@@ -288,7 +288,16 @@ describe("new mail becomes a signed webhook", () => {
       expect(payload.message.attachments[0]!.size).toBeGreaterThan(5 * 1024 * 1024 * 0.95);
       expect(payload.message.attachments[0]!.size).toBeLessThan(5 * 1024 * 1024 * 1.05);
       // The worker's own count of message bytes (for /metrics) agrees: a few KB, not megabytes.
-      const counted = await stack.redis.hgetall(stack.store.keys.metrics);
+      // Counters are written once a second.
+      let counted: Record<string, string> = {};
+      await waitUntil(
+        async () => {
+          counted = await stack.redis.hgetall(stack.store.keys.metrics);
+          return counted.fetch_messages !== undefined;
+        },
+        10_000,
+        "the fetch counters",
+      );
       expect(Number(counted.fetch_messages)).toBe(1);
       expect(Number(counted.fetch_bytes)).toBeGreaterThan(100);
       expect(Number(counted.fetch_bytes)).toBeLessThan(read);

@@ -208,8 +208,11 @@ describe("hostile mail", () => {
     const replay = await replayDelivery({ store: stack.store, deliveries: producer }, tenantId, rec.id);
     await producer.close();
     expect(replay.ok === false && replay.code).toBe("not-replayable");
-    expect(Number(await stack.redis.hget(stack.store.keys.metrics, "fetch_failed"))).toBeGreaterThanOrEqual(
-      1,
+    // Counters are written once a second.
+    await waitUntil(
+      async () => Number(await stack.redis.hget(stack.store.keys.metrics, "fetch_failed")) >= 1,
+      10_000,
+      "the fetch_failed counter",
     );
 
     // Neighbours: each delivered once, none of their jobs failed (only the poison's may).

@@ -4,6 +4,8 @@ export type { AuthFailures, AuthFailuresOptions } from "./auth-failures.js";
 export { createAuthFailures } from "./auth-failures.js";
 export type { Backfills, BackfillsOptions } from "./backfills.js";
 export { BackfillRecord, createBackfills, fromRanges, toRanges } from "./backfills.js";
+export type { Counters } from "./counters.js";
+export { createCounters } from "./counters.js";
 export type { DeliveryCursor, DeliveryFilter, DeliveryPage } from "./deliveries-query.js";
 export { queryDeliveries } from "./deliveries-query.js";
 export type {

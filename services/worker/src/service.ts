@@ -26,6 +26,7 @@ import {
 } from "@mailhook/queue";
 import { createRulePool, type RulePoolOptions } from "@mailhook/rule-pool";
 import {
+  createCounters,
   createEndpointGate,
   createInlinePending,
   createRuleHealth,
@@ -122,9 +123,9 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     maxStalledCount: 5,
     ...(opts.jobLockMs ? { lockDuration: opts.jobLockMs, stalledInterval: opts.jobLockMs } : {}),
   };
-  const countMetric = (field: string) => {
-    opts.store.redis.hincrby(opts.store.keys.metrics, field, 1).catch(() => {});
-  };
+  // Shared counters for the API's /metrics, written once a second (a lost increment is no failure).
+  const counters = createCounters(opts.store.redis, opts.store.keys.metrics);
+  const countMetric = (field: string) => counters.add(field);
   const sessions = createWorkerSessions({
     store: opts.store,
     log: opts.log,
@@ -168,14 +169,9 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
     log: opts.log,
     limits: opts.limits,
     poolSize: opts.imapPoolSize,
-    // Shared counters for the API's /metrics (fire and forget: a lost increment is not worth a retry).
     onFetched: (messages, bytes) => {
-      opts.store.redis
-        .multi()
-        .hincrby(opts.store.keys.metrics, "fetch_messages", messages)
-        .hincrby(opts.store.keys.metrics, "fetch_bytes", bytes)
-        .exec()
-        .catch(() => {});
+      counters.add("fetch_messages", messages);
+      counters.add("fetch_bytes", bytes);
     },
     onFallback: (uid, reason, parseError) => {
       countMetric("fetch_fallbacks");
@@ -371,6 +367,7 @@ export async function startWorkerService(opts: WorkerServiceOptions) {
       await Promise.all([deliveryWorker.close(), actWorker.close()]);
       await Promise.all([deliveries.close(), actions.close(), mailRetries.close()]);
       await config.close();
+      await counters.close();
       await pool.close();
       await sessions?.close();
       await rulePool.close();
