@@ -158,6 +158,7 @@ async function measure(load: Load, label: string): Promise<number[]> {
     .map((r) => r.at - started)
     .sort((a, b) => a - b);
   const at = (q: number) => waits[Math.min(waits.length - 1, Math.floor(q * waits.length))];
+  // Counters are written once a second: the printed ones may trail by that much.
   const c = await load.stacks[0]!.redis.hgetall(keys(load.stacks[0]!.prefix).metrics);
   console.log(
     `${label}: peak sessions per mailbox ${peaks.join(",")}; ${logins} logins for ${load.total} messages; ` +
@@ -189,6 +190,8 @@ describe("IMAP sessions per mailbox across worker replicas", () => {
     const load = await prepare("deferonly", 2, 3, 60, ["wa", "wb"], { routeToHolder: false });
     const peaks = await measure(load, "budget 2, no routing");
     for (const peak of peaks) expect(peak).toBeLessThanOrEqual(2);
+    // Workers write their counters once a second, and on stop.
+    await Promise.all(load.stacks.map((s) => s.stopWorker()));
     const counters = await load.stacks[0]!.redis.hgetall(keys(load.stacks[0]!.prefix).metrics);
     expect(Number(counters.imap_routed_jobs ?? 0)).toBe(0);
   }, 240_000);
@@ -198,6 +201,8 @@ describe("IMAP sessions per mailbox across worker replicas", () => {
     const peaks = await measure(load, "budget 2, mailbox maxSessions 1");
     expect(peaks).toEqual([1]);
     // One session, two workers taking its jobs: the one without it forwarded them to the holder.
+    // Workers write their counters once a second, and on stop.
+    await Promise.all(load.stacks.map((s) => s.stopWorker()));
     const counters = await load.stacks[0]!.redis.hgetall(keys(load.stacks[0]!.prefix).metrics);
     expect(Number(counters.imap_routed_jobs ?? 0)).toBeGreaterThan(0);
   }, 120_000);
@@ -222,6 +227,8 @@ describe("IMAP sessions per mailbox across worker replicas", () => {
     expect(load.proxies[0]!.peakConnections()).toBeLessThanOrEqual(2);
     await sleep(500);
     expectExactlyOnce(load);
+    // Workers write their counters once a second, and on stop.
+    await stack.stopWorker();
     const counters = await redis.hgetall(keys(stack.prefix).metrics);
     expect(Number(counters.imap_budget_deferrals ?? 0)).toBeGreaterThan(0);
     // No job failed for good on account of the budget.
