@@ -115,7 +115,6 @@ export function messagePaths(segments: readonly Segment[], ports: Ports): Messag
     // A continuation segment of a large request (no command at its start) is not a new request.
     if (kept.length === 0 || (s.dstPort === ports.http && !s.payload.toString("latin1").startsWith("POST")))
       continue;
-    if (s.dstPort === ports.redis && labels.length === 0) continue;
     const r: Req = {
       label: `${fromProc}: ${[...new Set(kept)].join(" + ")}`,
       at: s.at,

@@ -52,13 +52,15 @@ export interface WebhookDeliverDeps {
   onDelivered?: (latencyMs: number) => void;
   random?: () => number;
   /**
-   * Endpoints are read from the store at most this often per endpoint (default 1 s): reading and
-   * unsealing one per delivery is a large part of the per-delivery cost at high rates. The worker
-   * forgets an endpoint on the store's change notice (`forgetEndpoint`), so edits apply at once;
-   * the time limit only bounds a missed notice.
+   * Without `endpoints`: endpoints are read from the store at most this often per endpoint (default
+   * 1 s): reading and unsealing one per delivery is a large part of the per-delivery cost at high
+   * rates.
    */
   endpointCacheMs?: number;
-  /** The endpoint cache to use (shared with mail.process); one of its own by default. */
+  /**
+   * The endpoint cache to use (the worker's, shared with mail.process and dropped by change
+   * notices: createConfigCaches); one of its own by default.
+   */
   endpoints?: EndpointCache;
 }
 
@@ -263,12 +265,7 @@ export function createWebhookDeliverer(deps: WebhookDeliverDeps) {
     }
   }
 
-  return Object.assign(deliverOnce, {
-    /** Drops a cached endpoint (call it on the store's change notices so edits apply at once). */
-    forgetEndpoint(tenantId: string, id: string): void {
-      endpoints.forget(tenantId, id);
-    },
-  });
+  return deliverOnce;
 
   function followDeps() {
     return { store: deps.store, log: deps.log, ...(deps.actions ? { actions: deps.actions } : {}) };

@@ -60,8 +60,7 @@ function parse(raw: string): RuleHealth {
 export function createRuleHealth(store: Store, options: { strikes: number }) {
   const { redis, keys: k } = store;
   // Workers keep compiled rules until a notice says otherwise (their version check is a safety net).
-  const rulesChanged = (tenantId: string) =>
-    redis.publish(k.changes, JSON.stringify({ kind: "rules", tenantId, id: null }));
+  const rulesChanged = (tenantId: string) => store.notifyChange({ kind: "rules", tenantId, id: null });
   return {
     async record(tenantId: string, hit: BudgetHit): Promise<RuleHealth> {
       const error = `evaluation stopped after ${hit.budgetMs} ms on ${hit.mailboxId}/${hit.folder} uid ${hit.uid}; the message was processed without this rule`;

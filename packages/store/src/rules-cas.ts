@@ -79,7 +79,7 @@ export function createRuleWriter(store: Store) {
       }
       const etags: Record<string, string> = {};
       for (let i = 1; i + 1 < r.length; i += 2) etags[r[i] as string] = r[i + 1] as string;
-      await redis.publish(k.changes, JSON.stringify({ kind: "rules", tenantId, id: null }));
+      await store.notifyChange({ kind: "rules", tenantId, id: null });
       return { ok: true, etags };
     },
   };

@@ -286,6 +286,8 @@ export function createStore(opts: StoreOptions) {
     },
 
     recordEvent,
+    /** Publishes a change notice: workers drop what they cached of it (see createConfigCaches). */
+    notifyChange: notify,
     async listEvents(tenantId: string, limit = 100): Promise<MailboxEvent[]> {
       const raw = await redis.lrange(k.events(tenantId), 0, limit - 1);
       return raw.map((r) => MailboxEvent.parse(JSON.parse(r)));
