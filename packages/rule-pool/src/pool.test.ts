@@ -2,7 +2,7 @@ import type { MailMessage } from "@mailhook/model";
 import { message } from "@mailhook/model/fixtures";
 import { compileRules, evaluateRules, type Rule, validateRules } from "@mailhook/rules";
 import { afterAll, describe, expect, it } from "vitest";
-import { createRulePool } from "./pool.js";
+import { createRulePool, DEFAULT_INLINE_REGEX_STEPS } from "./pool.js";
 
 const HOSTILE = "a.{100}a.{100}b$";
 
@@ -42,8 +42,15 @@ const rnd = () => {
 const hostileText = `${Array.from({ length: 1024 * 1024 }, () => (rnd() < 0.5 ? "a" : "b")).join("")}x`;
 
 const BUDGET = 1000;
-const pool = createRulePool({ threads: 1, budgetMs: BUDGET, maxFieldChars: 2 * 1024 * 1024 });
-afterAll(() => pool.close());
+// No inline allowance: every rule set with a regex takes the thread path these tests are about.
+const pool = createRulePool({
+  threads: 1,
+  budgetMs: BUDGET,
+  maxFieldChars: 2 * 1024 * 1024,
+  inlineRegexSteps: 0,
+});
+const inline = createRulePool({ threads: 1, budgetMs: BUDGET, maxFieldChars: 2 * 1024 * 1024 });
+afterAll(() => Promise.all([pool.close(), inline.close()]));
 
 describe("rule pool", () => {
   it("evaluates regex rules in a thread with the same result as inline", async () => {
@@ -100,6 +107,25 @@ describe("rule pool", () => {
     const [rb] = await Promise.all([b, ...a]);
     expect(rb.value.map((x) => x.rule.id)).toEqual(["n"]);
     expect(order.indexOf("B")).toBeLessThan(order.indexOf("A3"));
+  }, 60_000);
+
+  it("regex rules within the inline allowance skip the thread; over it, the thread and its budget", async () => {
+    const rules = rulesOf(
+      { id: "hostile", priority: 1, when: { field: "text", op: "matches", value: HOSTILE } },
+      { id: "normal", priority: 2, when: { field: "subject", op: "matches", value: "invoice" } },
+    );
+    const compiled = compileRules(rules);
+    const small = mail("hello");
+    const a = await inline.evaluate("t1", compiled, small);
+    expect(a.value.map((x) => x.rule.id)).toEqual(evaluateRules(compiled, small).map((x) => x.rule.id));
+    expect(a.value.map((x) => x.rule.id)).toEqual(["normal"]);
+    expect(inline.counts()).toEqual({ inline: 1, threaded: 0 });
+    // 1 MB × the hostile program is far over the allowance: the thread's budget stops the rule.
+    expect(HOSTILE.length * hostileText.length).toBeGreaterThan(DEFAULT_INLINE_REGEX_STEPS);
+    const b = await inline.evaluate("evil", compiled, mail(hostileText));
+    expect(b.exceeded).toEqual([{ ruleId: "hostile", budgetMs: BUDGET }]);
+    expect(b.value.map((x) => x.rule.id)).toEqual(["normal"]);
+    expect(inline.counts()).toEqual({ inline: 1, threaded: 1 });
   }, 60_000);
 
   it("rule sets without regexes run inline (bounded cost, no thread hop)", async () => {

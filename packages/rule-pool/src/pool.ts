@@ -5,6 +5,7 @@ import {
   type CompiledRules,
   DEFAULT_MAX_FIELD_CHARS,
   evaluateRules,
+  RegexAllowanceExceeded,
   type Rule,
   type RuleExplanation,
   type RuleMatch,
@@ -24,7 +25,21 @@ export interface RulePoolOptions {
   budgetMs?: number;
   /** Longest text value evaluated (default the worker's 256 KB text cap). */
   maxFieldChars?: number;
+  /**
+   * Regex work (program size × characters, summed over one message's regex runs) evaluated on the
+   * caller's event loop before a message goes to a thread (default DEFAULT_INLINE_REGEX_STEPS);
+   * 0 sends every rule set with a regex to a thread.
+   */
+  inlineRegexSteps?: number;
 }
+
+/**
+ * re2js costs at most ~90 ns per step on this project's benchmark machine (its NFA on
+ * `a.{100}b$`, docs/benchmarks.md), so 50,000 steps hold the event loop ≤ ~5 ms in the worst
+ * case; below 262,144 steps per run re2js takes its bounded backtracker, ~1 ns per step, which is
+ * where a subject or header regex of typical mail lands.
+ */
+export const DEFAULT_INLINE_REGEX_STEPS = 50_000;
 
 /** A rule whose evaluation on one message was stopped at the time budget. */
 export interface BudgetExceeded {
@@ -41,6 +56,8 @@ export interface PoolResult<T> {
 export interface RulePool {
   /** evaluateRules with a time budget; rule sets without regexes run inline (their cost is bounded). */
   evaluate(tenantId: string, compiled: CompiledRules, message: MailMessage): Promise<PoolResult<RuleMatch[]>>;
+  /** Messages evaluated so far on the caller's event loop and in threads (evaluate only). */
+  counts(): { inline: number; threaded: number };
   /** explainRules with a time budget, always off the event loop (a dry run's rules are unsaved). */
   explain(tenantId: string, rules: Rule[], message: MailMessage): Promise<PoolResult<RuleExplanation[]>>;
   close(): Promise<void>;
@@ -92,6 +109,8 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
   const size = Math.max(1, options.threads ?? 1);
   const budgetMs = options.budgetMs ?? 1000;
   const maxFieldChars = options.maxFieldChars ?? DEFAULT_MAX_FIELD_CHARS;
+  const inlineSteps = Math.max(0, options.inlineRegexSteps ?? DEFAULT_INLINE_REGEX_STEPS);
+  const counts = { inline: 0, threaded: 0 };
   const threads: Thread[] = [];
   const queues = new Map<string, Job[]>();
   // Fair share by thread time: each tenant's virtual time grows by the time its jobs held a thread;
@@ -317,8 +336,20 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
   return {
     async evaluate(tenantId, compiled, message) {
       if (!needsThread(compiled)) {
+        counts.inline++;
         return { value: evaluateRules(compiled, message, { maxFieldChars }), exceeded: [] };
       }
+      if (inlineSteps > 0) {
+        try {
+          const value = evaluateRules(compiled, message, { maxFieldChars, regexSteps: inlineSteps });
+          counts.inline++;
+          return { value, exceeded: [] };
+        } catch (err) {
+          // Nothing of the partial evaluation is kept: the thread evaluates the message afresh.
+          if (!(err instanceof RegexAllowanceExceeded)) throw err;
+        }
+      }
+      counts.threaded++;
       const rules = compiled.rules.map((c) => c.rule);
       const { reply, exceeded } = await budgeted(tenantId, "evaluate", keyOf(compiled), rules, message);
       if (!("matches" in reply)) throw threadError(reply);
@@ -332,6 +363,7 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
       if (!("explained" in reply)) throw threadError(reply);
       return { value: reply.explained, exceeded };
     },
+    counts: () => ({ ...counts }),
     async close() {
       closed = true;
       for (const [, q] of queues) for (const j of q) j.settle(new Error("rule pool is closed"));

@@ -39,6 +39,12 @@ export interface EvaluateOptions {
   maxFieldChars?: number;
   /** Called with each rule's index in `compiled.rules` before it is evaluated (the rule pool's watchdog). */
   onRule?: (index: number) => void;
+  /**
+   * Most regex work (program size × characters, summed over the regex runs that happen) this
+   * evaluation may do; the run that would go past it throws RegexAllowanceExceeded before it
+   * starts. Unset: unmetered (inside the rule pool's threads, where the time budget bounds it).
+   */
+  regexSteps?: number;
 }
 
 export interface RuleMatch {
@@ -145,6 +151,7 @@ export function evalNode(node: Node, view: MessageView): boolean {
         view.values(l.spec, l.fold),
         view.now,
         l.wantsFolded ? view.values(l.spec, true) : null,
+        view.meter,
       );
       if (l.slot >= 0) view.memo[l.slot] = result ? 2 : 1;
       return result;
@@ -156,7 +163,7 @@ export function extractAll(c: CompiledRule, view: MessageView): Record<string, s
   const out: Record<string, string | null> = {};
   for (const x of c.extract) {
     const folded = x.prefilter ? (view.values(x.spec, true) as string[]) : null;
-    out[x.name] = extractFirst(x.re, view.values(x.spec, false) as string[], x.prefilter, folded);
+    out[x.name] = extractFirst(x.re, view.values(x.spec, false) as string[], x.prefilter, folded, view.meter);
   }
   return out;
 }
@@ -174,7 +181,14 @@ export function evaluateRules(
   message: MailMessage,
   options: EvaluateOptions = {},
 ): RuleMatch[] {
-  const view = new MessageView(message, options.now ?? Date.now(), compiled.slots, options.maxFieldChars);
+  const meter = options.regexSteps === undefined ? null : { left: options.regexSteps };
+  const view = new MessageView(
+    message,
+    options.now ?? Date.now(),
+    compiled.slots,
+    options.maxFieldChars,
+    meter,
+  );
   const folder = normaliseFolder(message.folder);
   const matches: RuleMatch[] = [];
   for (const [i, c] of compiled.rules.entries()) {

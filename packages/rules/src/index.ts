@@ -1,5 +1,6 @@
 export type { WebhookInclude } from "./action.js";
 export { Action } from "./action.js";
+export { RegexAllowanceExceeded } from "./allowance.js";
 export type { CompiledRule, CompiledRules, EvaluateOptions, RuleMatch } from "./compile.js";
 export { byPriority, compileRules, evaluateRules, rulesFor } from "./compile.js";
 export { Condition, Leaf, OPS, Op } from "./condition.js";

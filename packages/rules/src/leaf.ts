@@ -1,3 +1,4 @@
+import { charge, type RegexMeter } from "./allowance.js";
 import type { Leaf, Op } from "./condition.js";
 import { type FieldKind, type FieldSpec, type FieldValue, parseField } from "./fields.js";
 import { passes } from "./prefilter.js";
@@ -18,12 +19,14 @@ const OPS_BY_KIND: Record<FieldKind, readonly Op[]> = {
 
 /**
  * Values of one field for one message (text already case-folded when the leaf folds), the time
- * relative dates count from, and for prefiltered regexes the folded values in the same order.
+ * relative dates count from, for prefiltered regexes the folded values in the same order, and the
+ * meter regex runs are charged to (null: not metered).
  */
 export type LeafTest = (
   values: readonly FieldValue[],
   now: number,
   folded: readonly FieldValue[] | null,
+  meter: RegexMeter | null,
 ) => boolean;
 
 export interface CompiledLeaf {
@@ -215,14 +218,26 @@ function buildTest(
       return null;
     }
     const { re, prefilter } = r;
-    if (!prefilter) return some((v) => re.test(v as string));
-    // The folded value rules the regex out cheaply when a required literal is missing.
+    const size = re.programSize();
+    if (!prefilter) {
+      return (values, _now, _folded, meter) => {
+        for (const v of values) {
+          charge(meter, size, (v as string).length);
+          if (re.test(v as string)) return true;
+        }
+        return false;
+      };
+    }
+    // The folded value rules the regex out cheaply when a required literal is missing; only the
+    // runs that happen are charged.
     return {
-      test: (values, _now, folded) => {
+      test: (values, _now, folded, meter) => {
         for (let i = 0; i < values.length; i++) {
           const f = folded?.[i];
           if (typeof f === "string" && !passes(prefilter, f)) continue;
-          if (re.test(values[i] as string)) return true;
+          const v = values[i] as string;
+          charge(meter, size, v.length);
+          if (re.test(v)) return true;
         }
         return false;
       },

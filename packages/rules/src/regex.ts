@@ -1,4 +1,5 @@
 import { RE2JS } from "re2js";
+import { charge, type RegexMeter } from "./allowance.js";
 import { foldedPrefilter, type Prefilter, passes } from "./prefilter.js";
 import { nfc } from "./text.js";
 
@@ -64,13 +65,16 @@ export function extractFirst(
   values: readonly string[],
   prefilter: Prefilter | null = null,
   folded: readonly string[] | null = null,
+  meter: RegexMeter | null = null,
 ): string | null {
   const named = re.namedGroups().value;
   const group = named ?? (re.groupCount() > 0 ? 1 : 0);
   for (let i = 0; i < values.length; i++) {
     const f = folded?.[i];
     if (prefilter && f !== undefined && !passes(prefilter, f)) continue;
-    const m = re.matcher(values[i] as string);
+    const v = values[i] as string;
+    charge(meter, re.programSize(), v.length);
+    const m = re.matcher(v);
     if (m.find()) return m.group(group);
   }
   return null;

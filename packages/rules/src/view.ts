@@ -1,4 +1,5 @@
 import type { MailMessage } from "@mailhook/model";
+import type { RegexMeter } from "./allowance.js";
 import type { FieldSpec, FieldValue } from "./fields.js";
 import { DEFAULT_MAX_FIELD_CHARS } from "./limits.js";
 import { foldNfc } from "./text.js";
@@ -20,6 +21,8 @@ export class MessageView {
     slots = 0,
     /** Longest text value rules see; longer values are cut (a rule's cost grows with its text). */
     private readonly maxChars = DEFAULT_MAX_FIELD_CHARS,
+    /** Regex runs are charged here (evaluateRules' `regexSteps`); null: not metered. */
+    readonly meter: RegexMeter | null = null,
   ) {
     this.memo = new Uint8Array(slots);
   }

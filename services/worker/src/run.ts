@@ -64,6 +64,7 @@ export async function run(): Promise<void> {
     inlineFirstAttempt: env.WEBHOOK_INLINE_FIRST_ATTEMPT,
     ruleBudget: {
       threads: env.RULES_EVAL_THREADS,
+      inlineRegexSteps: env.RULES_INLINE_REGEX_STEPS,
       budgetMs: env.RULES_EVAL_BUDGET_MS,
       maxFieldChars: env.RULES_MAX_FIELD_CHARS,
       strikes: env.RULES_BUDGET_STRIKES,
