@@ -14,3 +14,5 @@ export declare function ensureBuilt(): Promise<boolean>;
 export declare function asciiOnly(text: string): string;
 /** Writes or checks the rule pool thread's code cache in a dist/ directory; V8's verdict ("accepted", …). */
 export declare function threadCodeCache(outdir: string, mode: "write" | "check"): Promise<string>;
+/** What a service logs when started with no environment ("exit <code>: <the fatal line's err>"). */
+export declare function bootWithoutEnv(name: string, nodeArgs: string[]): Promise<string>;

@@ -247,10 +247,7 @@ export const Env = z.object({
   /** Most time one rule may run on one message; a rule past it is stopped and reported. */
   RULES_EVAL_BUDGET_MS: int(1_000).refine((n) => n >= 10, "must be at least 10"),
   /** Regex work (program size × characters) one message's rules may do on the worker's event loop before the message goes to a thread; 0 = always a thread. */
-  RULES_INLINE_REGEX_STEPS: int(50_000).refine(
-    (n) => n <= 1_000_000,
-    "at most 1000000 (~90 ms of the worker's event loop per message in the worst case)",
-  ),
+  RULES_INLINE_REGEX_STEPS: int(50_000).refine((n) => n <= 1_000_000, "at most 1000000 (~90 ms per message)"),
   /** Threads evaluating rules with regexes, per worker or api process. */
   RULES_EVAL_THREADS: int(2).refine((n) => n >= 1, "must be at least 1"),
   /** Times a rule may run out of budget before it is suspended (until it is changed or re-enabled). */
