@@ -13,6 +13,10 @@ export declare function ensureBuilt(): Promise<boolean>;
 /** The text with every non-ASCII character as a \u escape (what the build does to each bundle). */
 export declare function asciiOnly(text: string): string;
 /** Writes or checks the rule pool thread's code cache in a dist/ directory; V8's verdict ("accepted", …). */
-export declare function threadCodeCache(outdir: string, mode: "write" | "check"): Promise<string>;
+export declare function threadCodeCache(
+  outdir: string,
+  mode: "write" | "write-early" | "check" | "ignore",
+  probe?: boolean,
+): Promise<string>;
 /** What a service logs when started with no environment ("exit <code>: <the fatal line's err>"). */
 export declare function bootWithoutEnv(name: string, nodeArgs: string[]): Promise<string>;

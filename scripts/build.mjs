@@ -6,7 +6,16 @@
 // Why a bundle (esbuild) rather than tsc output: docs/deploy.md, "Production build".
 // `npm start` and the test harness call ensureBuilt(), which rebuilds only when a source is newer.
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -18,6 +27,7 @@ export const SERVICES = ["api", "watcher", "worker"];
 const THREAD_BOOT = join(root, "packages", "rule-pool", "src", "thread-boot.mjs");
 const SERVICE_MAIN = join(root, "scripts", "lib", "service-main.mjs");
 const CJS_CACHE = join(root, "scripts", "lib", "cjs-cache.mjs");
+const THREAD_PROBE = join(root, "scripts", "lib", "thread-probe.json");
 
 /** The file `node` runs for a service. */
 export const serviceEntry = (name) => join(root, "services", name, "dist", "main.js");
@@ -268,15 +278,17 @@ export async function build() {
  */
 async function writeCodeCache(name) {
   const run = promisify(execFile);
-  // V8 (Node 20.20) once wrote a cache, after the top level ran, that it accepted and then ran
-  // wrongly: calling into zod from the env parse threw "Unexpected token ','" with the cache, and
-  // listed the missing settings without it; the same source's next cache was fine (docs/deploy.md,
-  // "Code cache"). So besides V8 taking the cache, a start with no environment must say the same
-  // with the cache and without; a cache that fails this is written again, at most three times.
+  // V8 (Node 20.20) has written caches, after the top level ran, that it accepted and then ran
+  // wrongly: a lazily compiled function threw a SyntaxError ("Unexpected token ','" in the env
+  // parse, "Unexpected identifier 'nc'" in the rule thread) that the same bundle without its cache,
+  // or with a cache of the same source written again, does not (docs/deploy.md, "Code cache"). So
+  // the cache must also leave what the bundle does unchanged: a start with no environment says the
+  // same with it and without. A cache that fails is written again; the third attempt takes only
+  // what V8 compiled before the top level ran, and if that fails too the build fails.
   const plain = await bootWithoutEnv(name, ["--enable-source-maps"]);
   let cached = "";
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    await run(process.execPath, [serviceEntry(name), "--write-code-cache"]);
+  for (const write of ["--write-code-cache", "--write-code-cache", "--write-code-cache-early"]) {
+    await run(process.execPath, [serviceEntry(name), write]);
     const { stdout } = await run(process.execPath, [serviceEntry(name), "--check-code-cache"]);
     if (stdout.trim() !== "accepted")
       throw new Error(`the code cache of ${name} was not taken by V8 (${stdout.trim()})`);
@@ -308,25 +320,60 @@ export async function bootWithoutEnv(name, nodeArgs) {
 /**
  * Writes ("write") or checks ("check") the code cache of a dist/ directory's rule pool thread,
  * inside a real worker thread (the bundle's top level reads workerData) in a process of its own, as
- * for the services; resolves with V8's verdict ("accepted", "rejected", "missing").
+ * for the services; resolves with V8's verdict ("accepted", "rejected", "missing"). With `probe`,
+ * the thread then evaluates and explains scripts/lib/thread-probe.json's rules on its message, and
+ * the verdict is followed by its two replies (JSON), for comparing the bundle with its cache and
+ * without ("ignore" loads it without).
  */
-export async function threadCodeCache(outdir, mode) {
+export async function threadCodeCache(outdir, mode, probe = false) {
   const boot = pathToFileURL(join(outdir, "thread-boot.mjs")).href;
   const entry = pathToFileURL(join(outdir, "thread.cjs")).href;
+  const { rules, message } = probe ? JSON.parse(readFileSync(THREAD_PROBE, "utf8")) : {};
+  const tasks = probe
+    ? ["evaluate", "explain"].map((kind, i) => ({
+        id: i + 1,
+        kind,
+        key: `probe-${kind}`,
+        rules,
+        message,
+        skip: [],
+        maxFieldChars: 262144,
+        now: 0,
+      }))
+    : [];
   const script = `const { Worker } = require("node:worker_threads");
+     const tasks = ${JSON.stringify(tasks)}; const out = [];
      const w = new Worker(new URL(${JSON.stringify(boot)}), { workerData: { progress: new SharedArrayBuffer(4),
        startedAt: new SharedArrayBuffer(8), entry: ${JSON.stringify(entry)}, tsx: false, codeCache: "${mode}" } });
-     w.on("message", (m) => { if (m && m.codeCache) { process.stdout.write(m.codeCache); process.exit(0); } });
+     const next = () => { const t = tasks.shift(); if (t) w.postMessage(t); else { process.stdout.write(out.join("\\n")); process.exit(0); } };
+     w.on("message", (m) => {
+       if (m && m.codeCache) { out.push(m.codeCache); next(); }
+       else if (m && m.id) { out.push(JSON.stringify(m)); next(); }
+     });
      w.on("error", (e) => { console.error(e); process.exit(1); });`;
   const { stdout } = await promisify(execFile)(process.execPath, ["-e", script]);
   return stdout.trim();
 }
 
 async function writeThreadCodeCache(outdir) {
-  await threadCodeCache(outdir, "write");
-  const verdict = await threadCodeCache(outdir, "check");
-  if (verdict !== "accepted")
-    throw new Error(`the code cache of ${join(outdir, "thread.cjs")} was not taken by V8 (${verdict})`);
+  // As for the services (writeCodeCache): taken, and the same replies with the cache as without;
+  // written again, and the third time from before the top level ran, when they differ.
+  const [, ...plain] = (await threadCodeCache(outdir, "ignore", true)).split("\n");
+  let cached = [];
+  for (const write of ["write", "write", "write-early"]) {
+    await threadCodeCache(outdir, write);
+    const [verdict, ...replies] = (await threadCodeCache(outdir, "check", true)).split("\n");
+    if (verdict !== "accepted")
+      throw new Error(`the code cache of ${join(outdir, "thread.cjs")} was not taken by V8 (${verdict})`);
+    cached = replies;
+    if (plain.length === 2 && cached.join("\n") === plain.join("\n")) return;
+    console.warn(
+      `[mailhook] ${join(outdir, "thread.cjs")}: the code cache changed what the thread does; writing it again`,
+    );
+  }
+  throw new Error(
+    `${join(outdir, "thread.cjs")} behaves differently with its code cache:\n  with: ${cached.join(" ")}\n  without: ${plain.join(" ")}`,
+  );
 }
 
 /** Builds when needed; returns true when it did. */

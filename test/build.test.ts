@@ -56,12 +56,22 @@ describe("production build", () => {
   });
 
   it.each(SERVICES)("the %s bundle does the same with its code cache as without", async (name) => {
-    // A cache V8 took once made the env parse throw "Unexpected token ','" (docs/deploy.md).
+    // Caches V8 took have made the env parse and the rule thread throw SyntaxErrors (docs/deploy.md).
     const [cached, plain] = await Promise.all([
       bootWithoutEnv(name, []),
       bootWithoutEnv(name, ["--enable-source-maps"]),
     ]);
     expect(cached).toContain("MAILHOOK_ENCRYPTION_KEYS");
     expect(cached).toBe(plain);
+    // The rule thread: scripts/lib/thread-probe.json evaluated and explained, with and without.
+    const [withCache, without] = await Promise.all([
+      threadCodeCache(DIST(name), "check", true),
+      threadCodeCache(DIST(name), "ignore", true),
+    ]);
+    const [verdict, ...replies] = withCache.split("\n");
+    expect(verdict).toBe("accepted");
+    expect(replies).toHaveLength(2);
+    expect(replies.join("\n")).toContain('"ok":true');
+    expect(replies).toEqual(without.split("\n").slice(1));
   });
 });

@@ -16,11 +16,12 @@ import { constants, Script } from "node:vm";
  * "rejected", "missing"), and writeCache(), which saves what V8 compiled so far (for the build:
  * call it after the top level ran, so the cache holds every function that compiled for it).
  */
-export function loadCommonJs(file) {
+export function loadCommonJs(file, { useCache = true, early = false } = {}) {
   const cacheFile = `${file}.v8`;
   let cachedData;
   try {
-    cachedData = readFileSync(cacheFile);
+    // useCache false: for the build's check that the bundle behaves the same without its cache.
+    if (useCache) cachedData = readFileSync(cacheFile);
   } catch {}
   // The build makes the bundle pure ASCII (scripts/build.mjs, asciiOnly): read as Latin-1, its bytes
   // become V8's one-byte string as they are, without a UTF-8 decode (docs/deploy.md, "Code cache").
@@ -33,6 +34,9 @@ export function loadCommonJs(file) {
     ...(cachedData ? { cachedData } : {}),
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  // early: the cache of what V8 compiled before the top level ran (fewer functions, and the fallback
+  // when a cache written after it misbehaves; scripts/build.mjs).
+  const before = early ? script.createCachedData() : null;
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
   return {
@@ -40,7 +44,7 @@ export function loadCommonJs(file) {
     cache: !cachedData ? "missing" : script.cachedDataRejected ? "rejected" : "accepted",
     writeCache() {
       const tmp = `${cacheFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, script.createCachedData());
+      writeFileSync(tmp, before ?? script.createCachedData());
       renameSync(tmp, cacheFile);
     },
   };

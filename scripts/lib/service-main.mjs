@@ -12,13 +12,13 @@ const file = fileURLToPath(new URL("service.cjs", import.meta.url));
 if (process.sourceMapsEnabled && !process.argv[2]) {
   await createRequire(file)(file).run();
 } else {
-  const loaded = loadCommonJs(file);
+  const loaded = loadCommonJs(file, { early: process.argv[2] === "--write-code-cache-early" });
   if (process.argv[2] === "--check-code-cache") {
     // For the build and the tests: did V8 take the cache?
     process.stdout.write(`${loaded.cache}\n`);
     process.exit(0);
   }
-  if (process.argv[2] === "--write-code-cache") {
+  if (process.argv[2] === "--write-code-cache" || process.argv[2] === "--write-code-cache-early") {
     // The build: the bundle's modules have run their top level (nothing is started before run()).
     loaded.writeCache();
     process.exit(0);

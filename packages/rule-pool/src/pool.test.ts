@@ -128,6 +128,24 @@ describe("rule pool", () => {
     expect(inline.counts()).toEqual({ inline: 1, threaded: 1 });
   }, 60_000);
 
+  it("a list the thread failed to compile is sent again with the next task, not taken as known", async () => {
+    const compiled = compileRules(
+      rulesOf({ id: "r", when: { field: "subject", op: "matches", value: "invoice" } }),
+    );
+    // What the thread receives no longer validates, so its compile throws every time.
+    const first = compiled.rules[0];
+    if (!first) throw new Error("expected a rule");
+    const broken = {
+      ...compiled,
+      rules: [{ ...first, rule: { ...first.rule, when: { field: "nope" } } as Rule }],
+    };
+    const errors: string[] = [];
+    for (let i = 0; i < 2; i++)
+      await pool.evaluate("t1", broken, mail("x")).catch((e: Error) => errors.push(e.message));
+    expect(errors).toHaveLength(2);
+    for (const e of errors) expect(e).toMatch(/invalid \(run validateRules first\)/);
+  }, 60_000);
+
   it("rule sets without regexes run inline (bounded cost, no thread hop)", async () => {
     const compiled = compileRules(
       rulesOf({ id: "c", when: { field: "text", op: "contains", value: "zzz" } }),

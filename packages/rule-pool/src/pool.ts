@@ -226,7 +226,6 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
     const began = performance.now();
     const id = nextId++;
     const sendRules = !t.known.has(job.task.key);
-    t.known.add(job.task.key);
     Atomics.store(t.progress, 0, 0);
     let done = false;
     const finish = (o: Outcome | Error) => {
@@ -243,7 +242,12 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
       dispatch();
     };
     const onMessage = (m: ThreadReply) => {
-      if ("id" in m && m.id === id) finish({ kind: "done", reply: m });
+      if (!("id" in m) || m.id !== id) return;
+      // The thread holds the list only once a task with it succeeded: after an error it may not
+      // (its compile threw), and every later task of the key would fail with "not known".
+      if (m.ok) t.known.add(job.task.key);
+      else t.known.delete(job.task.key);
+      finish({ kind: "done", reply: m });
     };
     const onError = (err: Error) => {
       replace(t);
@@ -274,7 +278,12 @@ export function createRulePool(options: RulePoolOptions = {}): RulePool {
     t.worker.on("error", onError);
     t.worker.on("exit", onExit);
     const task: ThreadTask = { ...job.task, id, ...(sendRules ? { rules: job.rules } : {}) };
-    t.worker.postMessage(task);
+    try {
+      t.worker.postMessage(task);
+    } catch (err) {
+      // Not sent (a value that cannot be cloned): the thread stays free and knows nothing new.
+      finish(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   function submit(tenantId: string, job: Omit<Job, "settle" | "tenantId">): Promise<Outcome> {

@@ -11,9 +11,12 @@ if (workerData.tsx) {
   await import(workerData.entry);
 } else if (workerData.entry.endsWith(".cjs")) {
   const { loadCommonJs } = await import(new URL("./cjs-cache.mjs", import.meta.url).href);
-  const loaded = loadCommonJs(fileURLToPath(workerData.entry));
+  const loaded = loadCommonJs(fileURLToPath(workerData.entry), {
+    useCache: workerData.codeCache !== "ignore",
+    early: workerData.codeCache === "write-early",
+  });
   // The build writes and checks the cache in a real thread (the bundle's top level needs workerData).
-  if (workerData.codeCache === "write") loaded.writeCache();
+  if (workerData.codeCache === "write" || workerData.codeCache === "write-early") loaded.writeCache();
   if (workerData.codeCache) parentPort.postMessage({ codeCache: loaded.cache });
 } else {
   await import(workerData.entry);
