@@ -9,20 +9,19 @@
  *
  * Run: npx tsx bench/console.ts [--records 100000] [--runs 5] [--json path]
  */
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startRedis } from "@mailhook/testing";
 import { ensureConsoleBuilt } from "../scripts/build-console.mjs";
 import { ApiHarness } from "../test/support/api.js";
 import { hasChromium, launchChromium } from "../test/support/browser.js";
 import { listenHttp } from "../test/support/http.js";
-import { numberOption, option } from "./support/args.js";
-import { describeMachine, RESULTS_DIR, writeResult } from "./support/results.js";
+import { numberOption } from "./support/args.js";
+import { describeMachine, resultOut, writeResult } from "./support/results.js";
 
 const CONSOLE_DIR = fileURLToPath(new URL("../packages/console/dist/", import.meta.url));
 const RECORDS = numberOption("records", 100_000);
 const RUNS = numberOption("runs", 5);
-const OUT = option("json") ?? join(RESULTS_DIR, "console.json");
+const OUT = resultOut("console");
 const BASELINE = 100;
 const SEED_BATCH = 2_000;
 const WAIT = { timeout: 60_000 };

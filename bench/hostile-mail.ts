@@ -8,18 +8,17 @@
  *
  * Run: npx tsx bench/hostile-mail.ts [--ordinary 200] [--rate 10] [--json path]
  */
-import { join } from "node:path";
 import { hostileCorpus, makeMail } from "@mailhook/testing";
 import type { ImapFlow } from "imapflow";
-import { numberOption, option } from "./support/args.js";
+import { numberOption } from "./support/args.js";
 import { describeMachine } from "./support/machine.js";
-import { RESULTS_DIR, writeResult } from "./support/results.js";
+import { resultOut, writeResult } from "./support/results.js";
 import { type Distribution, distribution, round } from "./support/stats.js";
 import { benchMailbox, startMailhook, startWorld } from "./support/world.js";
 
 const ORDINARY = numberOption("ordinary", 200);
 const RATE = numberOption("rate", 10);
-const OUT = option("json") ?? join(RESULTS_DIR, "hostile-mail.json");
+const OUT = resultOut("hostile-mail");
 
 export interface HostileResult {
   ordinary: number;

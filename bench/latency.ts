@@ -10,11 +10,11 @@
  */
 import { join } from "node:path";
 import type { ImapFlow } from "imapflow";
-import { flag, numberOption, option } from "./support/args.js";
+import { flag, numberOption } from "./support/args.js";
 import { corpusSources } from "./support/corpus.js";
 import { describeMachine } from "./support/machine.js";
 import { summarizeServiceProfiles } from "./support/profile.js";
-import { RESULTS_DIR, writeResult } from "./support/results.js";
+import { resultOut, writeResult } from "./support/results.js";
 import { BENCH_TMP } from "./support/services.js";
 import { type Distribution, distribution, type Spread, spread } from "./support/stats.js";
 import { benchMailbox, startMailhook, startWorld } from "./support/world.js";
@@ -24,7 +24,7 @@ const RATE = numberOption("rate", 20);
 const RUNS = numberOption("runs", 3);
 /** Messages sent one at a time (1 s apart, so each gets its own EXISTS): the floor under a steady stream. */
 const ISOLATED = numberOption("isolated", 20);
-const OUT = option("json") ?? join(RESULTS_DIR, "latency.json");
+const OUT = resultOut("latency");
 const PROF_DIR = flag("cpu-prof") ? join(BENCH_TMP, `prof-latency-${Date.now()}`) : undefined;
 
 export interface LatencyRun {

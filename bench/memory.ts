@@ -14,17 +14,17 @@ import { execFileSync, fork } from "node:child_process";
 import { join } from "node:path";
 import type { ImapUser } from "@mailhook/testing";
 import type { HeldMailbox, HolderCommand, HolderReport } from "./naive/idle-holder.js";
-import { numberOption, option } from "./support/args.js";
+import { numberOption } from "./support/args.js";
 import { raiseInotify } from "./support/inotify.js";
 import { describeMachine } from "./support/machine.js";
-import { RESULTS_DIR, writeResult } from "./support/results.js";
+import { resultOut, writeResult } from "./support/results.js";
 import { collectGarbage, GC_ARGS, ROOT, rssKb, spawnService } from "./support/services.js";
 import { median, round, type Spread, spread } from "./support/stats.js";
 import { benchMailbox, createInstallation, startWorld, type World } from "./support/world.js";
 
 const MAILBOXES = numberOption("mailboxes", 1000);
 const RUNS = numberOption("runs", 3);
-const OUT = option("json") ?? join(RESULTS_DIR, "memory.json");
+const OUT = resultOut("memory");
 const SETTLE_MS = 3_000;
 
 export interface MemoryRun {

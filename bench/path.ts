@@ -13,12 +13,12 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { numberOption, option } from "./support/args.js";
+import { numberOption } from "./support/args.js";
 import { corpusSources } from "./support/corpus.js";
 import { describeMachine } from "./support/machine.js";
 import { type MessagePath, messagePaths } from "./support/path-events.js";
 import { hasTcpdump, localPorts, readPcap, startCapture } from "./support/pcap.js";
-import { RESULTS_DIR, writeResult } from "./support/results.js";
+import { resultOut, writeResult } from "./support/results.js";
 import { BENCH_TMP } from "./support/services.js";
 import { median, round } from "./support/stats.js";
 import { benchMailbox, startMailhook, startWorld } from "./support/world.js";
@@ -27,7 +27,7 @@ const MESSAGES = numberOption("messages", 40);
 const WARMUP = numberOption("warmup", 5);
 /** ms from one APPEND to the next (Dovecot pushes each change to IDLE about 0.5 s later: keep it above). */
 const GAP = numberOption("gap", 1000);
-const OUT = option("json") ?? join(RESULTS_DIR, "path.tmp.json");
+const OUT = resultOut("path");
 
 if (!hasTcpdump()) {
   process.stderr.write("bench/path.ts needs tcpdump (apt-get install tcpdump)\n");

@@ -23,7 +23,7 @@ import { raiseInotify } from "./support/inotify.js";
 import { describeMachine } from "./support/machine.js";
 import { createSampler } from "./support/ownership-sampler.js";
 import { summarizeProfiles } from "./support/profile.js";
-import { RESULTS_DIR, writeResult } from "./support/results.js";
+import { resultOut, writeResult } from "./support/results.js";
 import {
   BENCH_TMP,
   groupCpuMs,
@@ -36,7 +36,7 @@ import { benchMailbox, createInstallation, startWorld, TENANT } from "./support/
 
 const N = numberOption("mailboxes", 3000);
 const TTL = numberOption("ttl", 10_000);
-const OUT = option("json") ?? join(RESULTS_DIR, "scale.json");
+const OUT = resultOut("scale");
 const SKIP = new Set(option("skip")?.split(",") ?? []);
 const GRACE_MS = 30_000;
 const PHASE_TIMEOUT_MS = Math.max(120_000, N * 120);

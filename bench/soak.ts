@@ -7,11 +7,10 @@
  *
  * Run: npx tsx bench/soak.ts [--messages 20000] [--wave 1000] [--json path]
  */
-import { join } from "node:path";
-import { numberOption, option } from "./support/args.js";
+import { numberOption } from "./support/args.js";
 import { corpusSources, split } from "./support/corpus.js";
 import { describeMachine } from "./support/machine.js";
-import { RESULTS_DIR, writeResult } from "./support/results.js";
+import { resultOut, writeResult } from "./support/results.js";
 import { collectGarbage, spawnService } from "./support/services.js";
 import { round } from "./support/stats.js";
 import { benchMailbox, createInstallation, startWorld } from "./support/world.js";
@@ -19,7 +18,7 @@ import { benchMailbox, createInstallation, startWorld } from "./support/world.js
 const MESSAGES = numberOption("messages", 20_000);
 const WAVE = numberOption("wave", 1_000);
 const EARLY = Math.min(2_000, MESSAGES);
-const OUT = option("json") ?? join(RESULTS_DIR, "soak.json");
+const OUT = resultOut("soak");
 const APPENDERS = 4;
 
 export interface SoakPoint {

@@ -26,7 +26,7 @@ import { basename, dirname, join } from "node:path";
 import { startRedis } from "@mailhook/testing";
 import { build as esbuild, type Plugin } from "esbuild";
 import { numberOption, option } from "./support/args.js";
-import { describeMachine, RESULTS_DIR, writeResult } from "./support/results.js";
+import { describeMachine, RESULTS_DIR, resultOut, writeResult } from "./support/results.js";
 import { ROOT } from "./support/services.js";
 import { type Distribution, distribution, median } from "./support/stats.js";
 
@@ -282,7 +282,7 @@ try {
   process.stdout.write(
     `node -e        p50 ${result.baselineNodeMs.p50} ms (cpu ${result.baselineNodeCpuMs} ms)\n`,
   );
-  const out = option("json") ?? join(RESULTS_DIR, "start.json");
+  const out = resultOut("start");
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeResult(out, "start", describeMachine(), result);
 } finally {

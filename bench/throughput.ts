@@ -22,7 +22,7 @@ import { describeMachine } from "./support/machine.js";
 import { forkNaive } from "./support/naive-process.js";
 import { type ProfileSummary, summarizeProfiles, summarizeServiceProfiles } from "./support/profile.js";
 import { commandsPerMessage, redisCommandCalls } from "./support/redis-stats.js";
-import { RESULTS_DIR, writeResult } from "./support/results.js";
+import { resultOut, writeResult } from "./support/results.js";
 import { BENCH_TMP, groupCpuMs, machineCpuMs, type Syscalls, sumSyscalls } from "./support/services.js";
 import { round, type Spread, spread } from "./support/stats.js";
 import { benchMailbox, type Mailhook, startMailhook, startWorld, type World } from "./support/world.js";
@@ -35,7 +35,7 @@ const RUNS = numberOption("runs", 3);
 /** Worker processes of mailhook (default 1): scale-out on one machine. */
 const WORKERS = numberOption("workers", 1);
 const VARIANTS = (option("variants") ?? "one,many,live").split(",");
-const OUT = option("json") ?? join(RESULTS_DIR, "throughput.json");
+const OUT = resultOut("throughput");
 /** Extra service environment, `KEY=value,KEY=value`: to try a setting against the defaults. */
 const SERVICE_ENV = Object.fromEntries(
   (option("env") ?? "")

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { option } from "./args.js";
 import { describeMachine, type Machine } from "./machine.js";
 import { ROOT } from "./services.js";
 
@@ -10,6 +11,15 @@ export interface ResultFile<T> {
   command: string;
   machine: Machine;
   result: T;
+}
+
+/**
+ * Where a script writes its result: `--json <path>` when given (`pnpm bench` passes the recorded
+ * file, `pnpm bench:check` the quick one), else `<scenario>.last.json` (git-ignored). A run to try
+ * something (another build, a V8 flag, one variant) thus never replaces the recorded baseline.
+ */
+export function resultOut(scenario: string): string {
+  return option("json") ?? join(RESULTS_DIR, `${scenario}.last.json`);
 }
 
 /**
