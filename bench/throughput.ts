@@ -20,11 +20,12 @@ import { flag, numberOption, option } from "./support/args.js";
 import { corpusSources, split } from "./support/corpus.js";
 import { describeMachine } from "./support/machine.js";
 import { forkNaive } from "./support/naive-process.js";
-import { type ProfileSummary, summarizeProfiles, summarizeServiceProfiles } from "./support/profile.js";
+import { summarizeProfiles, summarizeServiceProfiles } from "./support/profile.js";
 import { commandsPerMessage, redisCommandCalls } from "./support/redis-stats.js";
 import { resultOut, writeResult } from "./support/results.js";
 import { BENCH_TMP, groupCpuMs, machineCpuMs, type Syscalls, sumSyscalls } from "./support/services.js";
-import { round, type Spread, spread } from "./support/stats.js";
+import { round, spread } from "./support/stats.js";
+import type { ContenderRun, ThroughputResult, VariantResult } from "./support/throughput-result.js";
 import { benchMailbox, type Mailhook, startMailhook, startWorld, type World } from "./support/world.js";
 
 const COUNT = option("messages") === "full" || !option("messages") ? "full" : numberOption("messages", 6046);
@@ -49,57 +50,7 @@ const PROF_DIR = flag("cpu-prof") ? join(BENCH_TMP, `prof-throughput-${Date.now(
 
 type Contender = "mailhook" | "baseline";
 
-export interface ContenderRun {
-  seconds: number;
-  messagesPerSecond: number;
-  /** Webhooks received in total (every matching rule posts; the archive rule once per message). */
-  webhooks: number;
-  /** CPU time of the contender's processes during the run (watcher + worker, or the baseline). */
-  cpuMs: number;
-  /**
-   * Average number of busy cores on the whole machine during the run (Redis, Dovecot, the bench's
-   * receiver and anything else running): near the core count means the machine, not mailhook's
-   * design, set the pace.
-   */
-  machineBusyCores: number;
-  /**
-   * CPU per message (ms) of everything involved, so the budget can be read: the contender's own
-   * processes, Redis, Dovecot (master, login and imap processes) and the bench process itself
-   * (receiver, and in the live variant the APPENDs).
-   */
-  cpuPerMessageMs: { contender: number; redis: number; dovecot: number; bench: number };
-  /** Redis commands per message during the run, by command (mailhook only; the baseline uses none). */
-  redisCommandsPerMessage?: { total: number; top: Record<string, number> };
-  /**
-   * Read- and write-type system calls per message of mailhook's processes (all threads; socket
-   * reads and writes, thread wake-ups): counted, so round-trip levers show despite CPU noise.
-   */
-  syscallsPerMessage?: Syscalls;
-  /** Live variant: when the last APPEND completed (s after the first began). */
-  appendSeconds?: number;
-}
-
-export interface VariantResult {
-  messages: number;
-  mailboxes: number;
-  runs: { mailhook: ContenderRun; baseline: ContenderRun; ratio: number; cpuRatio?: number }[];
-  mailhookPerSecond: Spread;
-  baselinePerSecond: Spread;
-  ratio: Spread;
-  /**
-   * The baseline's total CPU per message (all process groups) over mailhook's: how many times
-   * cheaper mailhook does the same work. Unlike messages/s it hardly moves with the machine's load.
-   */
-  cpuRatio?: Spread;
-}
-
-export interface ThroughputResult {
-  variants: Record<string, VariantResult>;
-  /** Time from spawning the two service processes until both logged "started" (not in the runs). */
-  bootMs: Spread;
-  target: { perSecond: number; ratio: number; met: Record<string, boolean> };
-  profile?: { mailhook: Record<string, ProfileSummary[]>; baseline: ProfileSummary[] };
-}
+export type { ContenderRun, ThroughputResult, VariantResult } from "./support/throughput-result.js";
 
 const machine = describeMachine();
 const world = await startWorld();
@@ -159,8 +110,14 @@ try {
         total(mailhook) > 0 && total(baseline) > 0 ? round(total(baseline) / total(mailhook)) : 0;
       runs.push({ mailhook, baseline, ratio, cpuRatio });
       log(
-        `${variant} run ${run}: mailhook ${mailhook.messagesPerSecond}/s (${mailhook.seconds} s, ${mailhook.webhooks} webhooks), baseline ${baseline.messagesPerSecond}/s (${baseline.seconds} s, ${baseline.webhooks} webhooks), ×${ratio}; CPU ms/msg mailhook ${JSON.stringify(mailhook.cpuPerMessageMs)}, baseline ${JSON.stringify(baseline.cpuPerMessageMs)}`,
+        `${variant} run ${run}: mailhook ${mailhook.messagesPerSecond}/s (${mailhook.seconds} s, ${mailhook.webhooks} webhooks, ${mailhook.repeatedWebhooks ?? 0} repeated), baseline ${baseline.messagesPerSecond}/s (${baseline.seconds} s, ${baseline.webhooks} webhooks), ×${ratio}; CPU ms/msg mailhook ${JSON.stringify(mailhook.cpuPerMessageMs)}, baseline ${JSON.stringify(baseline.cpuPerMessageMs)}`,
       );
+    }
+    // Every run of a variant delivers the same webhooks exactly once; anything else is a fault.
+    const counts = new Set(runs.map((r) => r.mailhook.webhooks));
+    if (counts.size > 1 || runs.some((r) => (r.mailhook.repeatedWebhooks ?? 0) > 0)) {
+      log(`${variant}: mailhook's deliveries differ between runs or repeat: ${[...counts].join(", ")}`);
+      process.exitCode = 1;
     }
     variants[variant] = {
       messages: variant === "live" ? LIVE : N,
@@ -229,7 +186,7 @@ async function backlogRun(
       },
     );
     const end = await world.receiver.waitFor(path, N, timeoutMs);
-    const measured = contenderRun(N, end - t0, naive.cpuMs() - cpu0, machine0);
+    const measured = await settled(contenderRun(N, end - t0, naive.cpuMs() - cpu0, machine0));
     await naive.stop();
     return measured;
   }
@@ -252,7 +209,7 @@ async function backlogRun(
     const measured = contenderRun(N, end - t0, cpu, machine0);
     const commands = commandsPerMessage(commands0, await redisCommandCalls(world.redis.url), N);
     return {
-      ...measured,
+      ...(await settled(measured)),
       redisCommandsPerMessage: commands,
       syscallsPerMessage: syscallsPer(sys0, mailhookSyscalls(mh), N),
     };
@@ -282,7 +239,7 @@ async function liveRun(who: Contender, profile?: string): Promise<ContenderRun> 
     await appendParallel(world, user, live, APPENDERS);
     const appended = performance.now();
     const end = await world.receiver.waitFor(path, live.length, timeoutMs);
-    const measured = contenderRun(live.length, end - t0, naive.cpuMs() - cpu0, machine0);
+    const measured = await settled(contenderRun(live.length, end - t0, naive.cpuMs() - cpu0, machine0));
     await naive.stop();
     return {
       ...measured,
@@ -306,9 +263,11 @@ async function liveRun(who: Contender, profile?: string): Promise<ContenderRun> 
     const appended = performance.now();
     const end = await world.receiver.waitFor(path, live.length, timeoutMs);
     const cpu = mh.watcher.cpuMs() + mh.worker.cpuMs() - cpu0;
+    const measured = contenderRun(live.length, end - t0, cpu, machine0);
+    const syscalls = syscallsPer(sys0, mailhookSyscalls(mh), live.length);
     return {
-      ...contenderRun(live.length, end - t0, cpu, machine0),
-      syscallsPerMessage: syscallsPer(sys0, mailhookSyscalls(mh), live.length),
+      ...(await settled(measured)),
+      syscallsPerMessage: syscalls,
       appendSeconds: round((appended - t0) / 1000),
     };
   } finally {
@@ -343,6 +302,12 @@ function syscallsPer(before: Syscalls, after: Syscalls, messages: number): Sysca
     reads: round((after.reads - before.reads) / messages),
     writes: round((after.writes - before.writes) / messages),
   };
+}
+
+/** The run's deliveries counted once the last of them (other rules' too) has arrived. */
+async function settled(run: ContenderRun): Promise<ContenderRun> {
+  const { distinct, repeated } = await world.receiver.settle();
+  return { ...run, webhooks: distinct, repeatedWebhooks: repeated };
 }
 
 function contenderRun(messages: number, ms: number, cpuMs: number, before: MachineCpu): ContenderRun {

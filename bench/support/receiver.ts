@@ -19,6 +19,11 @@ export interface BenchReceiver {
   distinct(path: string): number;
   /** Resolves when `path` has `count` distinct deliveries; rejects after `timeoutMs`. */
   waitFor(path: string, count: number, timeoutMs: number): Promise<number>;
+  /**
+   * Waits until no delivery has arrived for `quietMs` (at most `maxMs`), then counts every path's
+   * deliveries: distinct webhook ids, and requests beyond them (the same delivery posted again).
+   */
+  settle(quietMs?: number, maxMs?: number): Promise<{ distinct: number; repeated: number }>;
   clear(): void;
   stop(): Promise<void>;
 }
@@ -78,6 +83,18 @@ export async function startBenchReceiver(opts: { keepBodies?: boolean } = {}): P
         waiters.add(check);
         check();
       });
+    },
+    async settle(quietMs = 1_000, maxMs = 30_000) {
+      const until = performance.now() + maxMs;
+      for (;;) {
+        const last = hits.at(-1)?.at ?? 0;
+        const now = performance.now();
+        if (now - last >= quietMs || now >= until) break;
+        await new Promise((r) => setTimeout(r, Math.min(quietMs - (now - last), until - now) + 1));
+      }
+      let all = 0;
+      for (const set of ids.values()) all += set.size;
+      return { distinct: all, repeated: hits.length - all };
     },
     clear() {
       hits.length = 0;
