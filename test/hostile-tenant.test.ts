@@ -7,9 +7,12 @@ import { useWorld } from "./support/world.js";
 
 const world = useWorld();
 
-// A tenant whose rule costs seconds per message (a.{100}a.{100}b$ over 200 KB, stored before the
-// save-time cap or with it raised) next to a tenant with an ordinary rule, on one worker.
-const HOSTILE = "a.{100}a.{100}b$";
+// A tenant whose rule costs about a second per message (a.{400}a.{400}b$ over 200 KB, stored
+// before the save-time cap or with it raised) next to a tenant with an ordinary rule, on one
+// worker. The cost is 5× the budget on a fast machine (~1.1 s against 200 ms; the a.{100} variant
+// took 0.28 s there and never reached a 500 ms budget), and more on a slower one.
+const HOSTILE = "a.{400}a.{400}b$";
+const BUDGET_MS = 200;
 let seed = 3;
 const rnd = () => {
   seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -20,7 +23,7 @@ const hostileText = `${Array.from({ length: 200 * 1024 }, () => (rnd() < 0.5 ? "
 
 describe("a hostile tenant's rule", () => {
   it("is stopped at the budget, reported, suspended; its other rule and the other tenant's mail keep flowing", async () => {
-    const stack = world.stack({ ruleBudget: { budgetMs: 500, threads: 1, strikes: 2 } });
+    const stack = world.stack({ ruleBudget: { budgetMs: BUDGET_MS, threads: 1, strikes: 2 } });
     const evil = await world.dovecot.createUser("evil");
     const good = await world.dovecot.createUser("good");
     await stack.store.putMailbox(mailboxFor(world.dovecot, evil, "evilbox", { tenantId: "evil" }));
@@ -99,7 +102,9 @@ describe("a hostile tenant's rule", () => {
     // Two budget overruns suspend it (a third may land first when the three UIDs share one job).
     expect(h?.state).toBe("suspended");
     expect(h?.budgetExceeded).toBeGreaterThanOrEqual(2);
-    expect(h?.lastError).toMatch(/evaluation stopped after 500 ms on evilbox\/INBOX uid \d/);
+    expect(h?.lastError).toMatch(
+      new RegExp(`evaluation stopped after ${BUDGET_MS} ms on evilbox/INBOX uid \\d`),
+    );
     expect(await health.get("default", "invoices")).toBeNull();
     const events = await stack.store.listEvents("evil");
     const overruns = events.filter((e) => e.type === "rule.budget-exceeded");
