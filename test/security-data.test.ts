@@ -146,6 +146,14 @@ describe("a stolen Redis dump", () => {
     });
     expect([readOnly.status, rotated.status, oauthMbx.status]).toEqual([201, 200, 201]);
 
+    // A new mailbox starts at "new": mail appended before the watcher's first SELECT is existing mail.
+    await waitUntil(
+      async () =>
+        (await api.call("GET", `/v1/mailboxes/${a.mailboxId}/status`, { token: a.token })).body.state ===
+        "connected",
+      15_000,
+      `${a.mailboxId} connected`,
+    );
     await world.dovecot.append(a.user.user, "INBOX", await makeMail({ subject: "hello dump", text: "body" }));
     await waitUntil(() => hits("dump").length >= 1, 20_000, "webhook received");
     // The header was used: it is sealed at rest, not lost.
