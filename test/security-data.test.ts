@@ -96,6 +96,20 @@ async function fullTenant(api: ApiHarness, name: string) {
   };
 }
 
+/**
+ * Waits until the watcher holds the tenant's mailbox. A new mailbox starts at "new": mail appended
+ * before the watcher's first SELECT is existing mail and is never delivered.
+ */
+async function watched(api: ApiHarness, t: { mailboxId: string; token: string }): Promise<void> {
+  await waitUntil(
+    async () =>
+      (await api.call("GET", `/v1/mailboxes/${t.mailboxId}/status`, { token: t.token })).body.state ===
+      "connected",
+    15_000,
+    `${t.mailboxId} connected`,
+  );
+}
+
 const hits = (name: string) => world.receiver.requests.filter((r) => r.path === `/${name}`);
 
 async function deliveredIds(api: ApiHarness, token: string, n: number): Promise<string[]> {
@@ -146,14 +160,7 @@ describe("a stolen Redis dump", () => {
     });
     expect([readOnly.status, rotated.status, oauthMbx.status]).toEqual([201, 200, 201]);
 
-    // A new mailbox starts at "new": mail appended before the watcher's first SELECT is existing mail.
-    await waitUntil(
-      async () =>
-        (await api.call("GET", `/v1/mailboxes/${a.mailboxId}/status`, { token: a.token })).body.state ===
-        "connected",
-      15_000,
-      `${a.mailboxId} connected`,
-    );
+    await watched(api, a);
     await world.dovecot.append(a.user.user, "INBOX", await makeMail({ subject: "hello dump", text: "body" }));
     await waitUntil(() => hits("dump").length >= 1, 20_000, "webhook received");
     // The header was used: it is sealed at rest, not lost.
@@ -216,13 +223,7 @@ describe("tenant deletion", () => {
     const b = await fullTenant(api, "stays");
     await api.json("PATCH", `/v1/tenants/${a.tenantId}/quotas`, ADMIN_TOKEN, { endpoints: 9 });
     for (const t of [a, b]) {
-      await waitUntil(
-        async () =>
-          (await api.call("GET", `/v1/mailboxes/${t.mailboxId}/status`, { token: t.token })).body.state ===
-          "connected",
-        15_000,
-        `${t.mailboxId} connected`,
-      );
+      await watched(api, t);
       await world.dovecot.append(t.user.user, "INBOX", await makeMail({ subject: "hello 1" }));
     }
     const aDeliveries = await deliveredIds(api, a.token, 1);
