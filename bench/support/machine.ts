@@ -30,7 +30,8 @@ export function describeMachine(): Machine {
     cores: cpus().length,
     memoryGb: Math.round(totalmem() / 2 ** 30),
     node: process.version,
-    dovecot: quiet("dovecot", ["--version"]),
+    // Mail storage, when not the default maildir (BENCH_MAIL_FORMAT, bench/support/world.ts).
+    dovecot: `${quiet("dovecot", ["--version"])}${process.env.BENCH_MAIL_FORMAT === "mdbox" ? ", mdbox" : ""}`,
     redis,
     // Benchmarks run the working tree: say when it differs from the commit in code that runs.
     commit: `${quiet("git", ["rev-parse", "--short", "HEAD"])}${quiet("git", ["status", "--porcelain", "--", "packages", "services"]) ? "-dirty" : ""}`,

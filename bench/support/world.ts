@@ -20,10 +20,22 @@ export interface World {
   stop(): Promise<void>;
 }
 
+/**
+ * `BENCH_MAIL_FORMAT=mdbox` stores the bench's mail as mdbox instead of maildir. With maildir,
+ * live runs are bimodal (Dovecot's CPU per message 0.7 or ~3 ms, cause in its maildir handling);
+ * with mdbox 0.36-0.38 ms in every run (docs/benchmarks.md, "The live variant is bimodal").
+ */
+export function benchMailFormat(): "maildir" | "mdbox" {
+  const v = process.env.BENCH_MAIL_FORMAT ?? "maildir";
+  if (v !== "maildir" && v !== "mdbox")
+    throw new Error(`BENCH_MAIL_FORMAT must be maildir or mdbox, not "${v}"`);
+  return v;
+}
+
 export async function startWorld(opts: { keepBodies?: boolean } = {}): Promise<World> {
   const [redis, dovecot, receiver] = await Promise.all([
     startRedis(),
-    startDovecot(),
+    startDovecot({ mailFormat: benchMailFormat() }),
     startBenchReceiver(opts),
   ]);
   return {

@@ -7,6 +7,8 @@ export interface DovecotConfigOptions {
   tlsPort: number;
   /** Replaces the advertised capability list, e.g. to prove fallbacks when MOVE or UIDPLUS is missing. */
   capabilities?: string;
+  /** Mail storage: maildir (default) or mdbox (the benchmarks' live variant; see docs/benchmarks.md). */
+  mailFormat?: "maildir" | "mdbox";
   /** Set when the test process is not root: Dovecot then runs everything as this identity. */
   rootless?: RunAs;
   /**
@@ -135,7 +137,7 @@ userdb {
 first_valid_uid = ${Math.min(1000, uid)}
 mail_uid = ${uid}
 mail_gid = ${gid}
-mail_location = maildir:~/Maildir
+mail_location = ${o.mailFormat === "mdbox" ? "mdbox:~/mdbox" : "maildir:~/Maildir"}
 mail_fsync = never
 
 namespace inbox {

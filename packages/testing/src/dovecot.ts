@@ -16,6 +16,8 @@ import { spawnServer } from "./spawn-server.js";
 export interface StartDovecotOptions {
   /** Replaces `imap_capability`, e.g. `"IMAP4rev1 IDLE"` to prove the fallbacks for MOVE or UIDPLUS. */
   capabilities?: string;
+  /** Mail storage of every user: maildir (default) or mdbox. */
+  mailFormat?: "maildir" | "mdbox";
   /** Accept XOAUTH2/OAUTHBEARER logins, validating tokens at this RFC 7662 introspection URL. */
   oauth2IntrospectionUrl?: string;
 }
