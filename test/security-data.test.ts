@@ -227,15 +227,17 @@ describe("tenant deletion", () => {
       await world.dovecot.append(t.user.user, "INBOX", await makeMail({ subject: "hello 1" }));
     }
     const aDeliveries = await deliveredIds(api, a.token, 1);
-    await deliveredIds(api, b.token, 1);
-    // The flag actions ran after the webhooks (progress markers written).
+    const bDeliveries = await deliveredIds(api, b.token, 1);
+    // The flag actions ran after the webhooks (progress markers written). B's too: its record must
+    // not change between the two snapshots below for any reason but the deletion.
+    for (const id of [aDeliveries[0] ?? "", bDeliveries[0] ?? ""])
+      await waitUntil(
+        async () => (await stack.store.getDelivery(id))?.followUps?.[0]?.state === "done",
+        20_000,
+        `flag action of ${id} done`,
+      );
     const rec = await stack.store.getDelivery(aDeliveries[0] ?? "");
     const actJob = rec?.followUps?.[0]?.jobId ?? "";
-    await waitUntil(
-      async () => (await stack.store.getDelivery(aDeliveries[0] ?? ""))?.followUps?.[0]?.state === "done",
-      20_000,
-      "flag action done",
-    );
     // A retry waiting in the queue.
     await producers[1]?.add(
       "msg_gone_retry",
