@@ -21,12 +21,12 @@
  * directory, named by its last path segment.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { startRedis } from "@mailhook/testing";
 import { build as esbuild, type Plugin } from "esbuild";
 import { numberOption, option } from "./support/args.js";
-import { describeMachine, RESULTS_DIR, resultOut, writeResult } from "./support/results.js";
+import { describeMachine, resultOut, writeResult } from "./support/results.js";
 import { ROOT } from "./support/services.js";
 import { type Distribution, distribution, median } from "./support/stats.js";
 
@@ -283,7 +283,6 @@ try {
     `node -e        p50 ${result.baselineNodeMs.p50} ms (cpu ${result.baselineNodeCpuMs} ms)\n`,
   );
   const out = resultOut("start");
-  mkdirSync(RESULTS_DIR, { recursive: true });
   writeResult(out, "start", describeMachine(), result);
 } finally {
   rmSync(VARIANT_DIR, { recursive: true, force: true });

@@ -207,12 +207,9 @@ async function backlogRun(
     const end = await world.receiver.waitFor(path, N, timeoutMs);
     const cpu = mh.watcher.cpuMs() + mh.worker.cpuMs() - cpu0;
     const measured = contenderRun(N, end - t0, cpu, machine0);
+    const syscalls = syscallsPer(sys0, mailhookSyscalls(mh), N);
     const commands = commandsPerMessage(commands0, await redisCommandCalls(world.redis.url), N);
-    return {
-      ...(await settled(measured)),
-      redisCommandsPerMessage: commands,
-      syscallsPerMessage: syscallsPer(sys0, mailhookSyscalls(mh), N),
-    };
+    return { ...(await settled(measured)), redisCommandsPerMessage: commands, syscallsPerMessage: syscalls };
   } finally {
     await mh.stop();
   }

@@ -15,7 +15,7 @@ const HOSTILE = "a.{100}a.{100}b$";
 // What the dry run evaluates: ~1.4 s over 256 KB on a fast machine, 4–5× the budget below (HOSTILE
 // itself took 0.35 s there, too close to it).
 const COSTLY = "a.{400}a.{400}b$";
-// 256 KB of a/b at random, then "x": the hostile pattern never matches and costs ~2 s on re2js.
+// 256 KB of a/b at random, then "x": COSTLY never matches and re2js scans all of it.
 let seed = 11;
 const rnd = () => {
   seed = (seed * 1103515245 + 12345) & 0x7fffffff;

@@ -4,6 +4,7 @@ import { createSecretBox, createStore, generateKeySpec, type Mailbox, type Store
 import { type ImapUser, startDovecot, startRedis, type TestDovecot, type TestRedis } from "@mailhook/testing";
 import { generateSecret } from "@mailhook/webhook";
 import { Redis } from "ioredis";
+import { benchMailFormat } from "./machine.js";
 import { type BenchReceiver, startBenchReceiver } from "./receiver.js";
 import { BENCH_ENDPOINTS, benchRules } from "./rules.js";
 import { type ServiceProcess, spawnService, sumSyscalls } from "./services.js";
@@ -18,18 +19,6 @@ export interface World {
   keySpec: string;
   secret: string;
   stop(): Promise<void>;
-}
-
-/**
- * `BENCH_MAIL_FORMAT=mdbox` stores the bench's mail as mdbox instead of maildir. With maildir,
- * live runs are bimodal (Dovecot's CPU per message 0.7 or ~3 ms, cause in its maildir handling);
- * with mdbox 0.36-0.38 ms in every run (docs/benchmarks.md, "The live variant is bimodal").
- */
-export function benchMailFormat(): "maildir" | "mdbox" {
-  const v = process.env.BENCH_MAIL_FORMAT ?? "maildir";
-  if (v !== "maildir" && v !== "mdbox")
-    throw new Error(`BENCH_MAIL_FORMAT must be maildir or mdbox, not "${v}"`);
-  return v;
 }
 
 export async function startWorld(opts: { keepBodies?: boolean } = {}): Promise<World> {
