@@ -14,7 +14,7 @@ import type { ProfileSummary } from "./support/profile.js";
 import { RESULTS_DIR, type ResultFile } from "./support/results.js";
 import { ROOT } from "./support/services.js";
 import type { Spread } from "./support/stats.js";
-import { issueTargets } from "./support/targets.js";
+import { isolatedPace, issueTargets } from "./support/targets.js";
 import type { ContenderRun, ThroughputResult } from "./throughput.js";
 
 const DOC = join(ROOT, "docs", "benchmarks.md");
@@ -86,8 +86,9 @@ if (latency) {
   if (r.runs[0]?.watcherPushMs) row("server push to mailhook's watcher", r.runs, (x) => x.watcherPushMs);
   row("end to end (APPEND → webhook)", r.runs, (x) => x.endToEndMs);
   if (r.isolated.length > 0) {
-    row(`isolated messages (1/s): added`, r.isolated, (x) => x.addedMs);
-    if (r.isolated[0]?.ownMs) row(`isolated messages (1/s): mailhook's own`, r.isolated, (x) => x.ownMs);
+    const pace = isolatedPace(r);
+    row(`isolated messages (${pace}): added`, r.isolated, (x) => x.addedMs);
+    if (r.isolated[0]?.ownMs) row(`isolated messages (${pace}): mailhook's own`, r.isolated, (x) => x.ownMs);
   }
   line();
   line(
