@@ -38,8 +38,15 @@ export interface ClientOptions {
   socketTimeoutMs?: number;
 }
 
-/** imapflow logs through this adapter: its chatter goes to debug, never the raw protocol. */
-function adaptLogger(log: Logger) {
+/**
+ * imapflow logs through this adapter: its chatter goes to debug, never the raw protocol.
+ *
+ * imapflow asks `isLevelEnabled` before it serialises a command or a server response for its log,
+ * and without the method it takes every level it has a method for as enabled: then each command
+ * and each tagged answer was compiled into a log line that the no-op `debug` threw away. Its
+ * debug and trace entries are never kept here, the others only when mailhook's own log is at debug.
+ */
+export function adaptLogger(log: Logger) {
   const strip = (o: unknown) => {
     if (o && typeof o === "object") {
       const { msg, src: _src, cid, ...rest } = o as Record<string, unknown>;
@@ -48,6 +55,7 @@ function adaptLogger(log: Logger) {
     return { msg: String(o) };
   };
   return {
+    isLevelEnabled: (level: string) => level !== "debug" && level !== "trace" && log.isLevelEnabled("debug"),
     debug: () => {},
     info: (o: unknown) => {
       const e = strip(o);
