@@ -16,7 +16,8 @@ import { describeMachine } from "./support/machine.js";
 import { summarizeServiceProfiles } from "./support/profile.js";
 import { resultOut, writeResult } from "./support/results.js";
 import { BENCH_TMP } from "./support/services.js";
-import { type Distribution, distribution, type Spread, spread } from "./support/stats.js";
+import { type Distribution, distribution, type Spread, seededRandom, spread } from "./support/stats.js";
+import { isolatedPace } from "./support/targets.js";
 import { benchMailbox, startMailhook, startWorld } from "./support/world.js";
 
 const MESSAGES = numberOption("messages", 500);
@@ -89,12 +90,11 @@ const runs: LatencyRun[] = [];
 const isolated: LatencyRun[] = [];
 try {
   for (let run = 1; run <= RUNS; run++) {
-    const steadyGap = () => 1000 / RATE;
-    const random = seeded(run);
+    const random = seededRandom(run);
     const isolatedGap = () => ISOLATED_GAP_MS.min + random() * (ISOLATED_GAP_MS.max - ISOLATED_GAP_MS.min);
     for (const [label, list, count, gap, pace] of [
-      ["steady", runs, MESSAGES, steadyGap, `at ${RATE}/s`],
-      ["isolated", isolated, ISOLATED, isolatedGap, `${ISOLATED_GAP_MS.min}–${ISOLATED_GAP_MS.max} ms apart`],
+      ["steady", runs, MESSAGES, () => 1000 / RATE, `at ${RATE}/s`],
+      ["isolated", isolated, ISOLATED, isolatedGap, isolatedPace({ isolatedGapMs: ISOLATED_GAP_MS })],
     ] as const) {
       const r = await measureRun(`${label}${run}`, count, gap);
       list.push(r);
@@ -129,18 +129,6 @@ writeResult(OUT, "latency", machine, result);
 process.stdout.write(
   `added latency over ${RUNS} runs of ${MESSAGES} at ${RATE}/s: p50 ${addedP50.median} ms [${addedP50.min}–${addedP50.max}], p99 ${addedP99.median} ms [${addedP99.min}–${addedP99.max}] → ${OUT}\n`,
 );
-
-/** mulberry32: a small seeded generator, so a run's isolated schedule is the same every time. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function measureRun(mailboxId: string, messages: number, gapMs: () => number): Promise<LatencyRun> {
   const user = await world.dovecot.createUser("lat");

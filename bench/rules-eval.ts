@@ -16,6 +16,7 @@ import {
   type RuleInput,
   validateRules,
 } from "../packages/rules/src/index.js";
+import { seededRandom } from "./support/stats.js";
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,15 +26,8 @@ const arg = (name: string, fallback: number): number => {
 const PASSES = arg("passes", 30);
 const MESSAGES = arg("messages", 400);
 
-// Deterministic PRNG (mulberry32) so runs are comparable.
-let seed = 0x5eed;
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// Deterministic, so runs are comparable.
+const rand = seededRandom(0x5eed);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
 

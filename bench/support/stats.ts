@@ -47,3 +47,15 @@ export function spread(runs: readonly number[]): Spread {
 
 /** Two decimals: enough for milliseconds and ratios, and the JSON stays readable. */
 export const round = (x: number): number => Math.round(x * 100) / 100;
+
+/** mulberry32: a small seeded generator, so a bench's random choices are the same every run. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -63,14 +63,15 @@ export function issueTargets(
     " ms",
     (x) => x <= 40,
   );
+  const pace = latency ? isolatedPace(latency) : "1–2 s gaps";
   add(
-    `own share, isolated (${latency ? isolatedPace(latency) : "1–2 s gaps"}): p50 ≤ 5 ms`,
+    `own share, isolated (${pace}): p50 ≤ 5 ms`,
     iso((r) => r.ownMs.p50),
     " ms",
     (x) => x <= 5,
   );
   add(
-    `added over a bare IDLE client at ${latency ? isolatedPace(latency) : "1–2 s gaps"}: p50 ≤ 15 ms`,
+    `added over a bare IDLE client at ${pace}: p50 ≤ 15 ms`,
     iso((r) => r.addedMs.p50),
     " ms",
     (x) => x <= 15,
@@ -79,7 +80,7 @@ export function issueTargets(
 }
 
 /** How the isolated messages of a latency result were paced: "1–2 s gaps", or "1/s" before that. */
-export function isolatedPace(latency: LatencyResult): string {
+export function isolatedPace(latency: Pick<LatencyResult, "isolatedGapMs">): string {
   const g = latency.isolatedGapMs;
   return g ? `${g.min / 1000}–${g.max / 1000} s gaps` : "1/s";
 }

@@ -4,8 +4,8 @@ import { ImapFlow } from "imapflow";
 import { describe, expect, it } from "vitest";
 import { adaptLogger } from "./client.js";
 
-// imapflow serialises a command or a response for its log only when its logger says the level is
-// enabled (its wrapper's isLevelEnabled, which ImapFlow#isLogLevelEnabled asks); these run through imapflow's own wrapper, no connection.
+// imapflow serialises a command or a response for its log only when its logger wrapper's
+// isLevelEnabled says the level is on; these ask imapflow's own wrapper (no connection is made).
 function levels(level: "info" | "debug"): Record<string, boolean> {
   const client = new ImapFlow({
     host: "127.0.0.1",
